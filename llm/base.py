@@ -1,0 +1,64 @@
+"""The seam every model sits behind: a small batched chat protocol and its data types."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel, Field
+
+Role = Literal["system", "user", "assistant", "tool"]
+FinishReason = Literal["stop", "length"]
+
+
+class Message(BaseModel):
+    role: Role
+    content: str
+
+
+class GenerationRequest(BaseModel):
+    """One chat completion to run. Greedy unless `temperature` > 0."""
+
+    messages: list[Message]
+    max_new_tokens: int = Field(default=256, ge=1)
+    temperature: float = Field(default=0.0, ge=0.0)
+    stop: list[str] = Field(default_factory=list)
+    json_schema: dict[str, Any] | None = Field(
+        default=None, description="When set, the output is constrained to JSON of this schema."
+    )
+    seed: int | None = None
+
+    @classmethod
+    def chat(cls, *turns: tuple[str, str] | str, **kwargs: Any) -> GenerationRequest:
+        """Shorthand: `GenerationRequest.chat("hi")` or `.chat(("system", s), ("user", u))`."""
+        messages = [
+            Message(role="user", content=t) if isinstance(t, str) else Message(role=t[0], content=t[1])
+            for t in turns
+        ]
+        return cls(messages=messages, **kwargs)
+
+
+class Generation(BaseModel):
+    """What a model produced for one request."""
+
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    finish_reason: FinishReason
+
+
+@runtime_checkable
+class ChatModel(Protocol):
+    """Anything that runs chat requests in batches. Implementations: transformers, vLLM,
+    OpenAI-compatible servers, and the scripted fakes used in tests."""
+
+    name: str
+    context_window: int
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
+        """Run all requests, as one batch where the backend can, results in request order."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens `text` takes in this model's tokenizer (no special tokens)."""
+        ...

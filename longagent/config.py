@@ -1,0 +1,44 @@
+"""Settings, read from `LONGAGENT_*` environment variables; defaults built here, in one place."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_threads() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+class Settings(BaseSettings):
+    """Everything configurable. Pass an instance around; nothing here is global state."""
+
+    model_config = SettingsConfigDict(env_prefix="LONGAGENT_", extra="ignore")
+
+    home: Path = Field(
+        default=Path("~/.longagent"), description="Agents, stores and app data live here."
+    )
+    cache_dir: Path = Field(
+        default=Path("~/.cache/longagent"), description="Converted models and other caches."
+    )
+    default_model: str = Field(default="smollm2-135m", description="Spec used by load_model().")
+    threads: int = Field(default_factory=_default_threads, description="CPU threads for torch.")
+    openai_base_url: str = Field(
+        default="http://127.0.0.1:8000/v1", description="Server for `openai:` specs without a URL."
+    )
+    openai_api_key: str = Field(default="EMPTY", description="Key sent to OpenAI-compatible servers.")
+    max_document_bytes: int = Field(
+        default=200 * 1024 * 1024, description="Larger input files are refused."
+    )
+
+    def model_post_init(self, __context: object) -> None:
+        self.home = self.home.expanduser()
+        self.cache_dir = self.cache_dir.expanduser()
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Fresh settings from the environment, with keyword overrides on top."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,27 @@
+"""Errors a user can cause or fix. The CLI and the apps print them without a traceback."""
+
+from __future__ import annotations
+
+
+class LongAgentError(Exception):
+    """Base class: the message says what went wrong and, where possible, what to do."""
+
+
+class ConfigError(LongAgentError):
+    """A setting or a spec is wrong (unknown model name, bad URL, missing extra)."""
+
+
+class ModelLoadError(LongAgentError):
+    """A model could not be loaded or converted."""
+
+
+class ModelUnavailableError(LongAgentError):
+    """A model server cannot be reached or keeps failing."""
+
+
+class ModelResponseError(LongAgentError):
+    """A model answered something unusable (not the protocol, invalid JSON)."""
+
+
+class DocumentError(LongAgentError):
+    """An input document is missing, empty, unsupported, corrupt, encrypted or too large."""
