@@ -1,1 +1,29 @@
-"""apps/bench"""
+"""Benchmarks: programs that print a table (and write a plot), run as `longagent bench NAME`.
+
+Each benchmark is a module here with a `main` function whose typed parameters typer
+turns into options. Modules import heavy libraries inside `main`, so the CLI starts fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+
+import typer
+
+BENCHMARKS = {
+    "model": "prefill and decode tokens/s of a model at several batch sizes",
+    "chunking": "MB/s to split a large text with the real tokenizer",
+    "qa": "long-document QA accuracy (NIAH-PLUS, passkey, key-value) per system",
+    "memory": "memory store insert rate and search latency",
+    "extend": "passkey accuracy and perplexity with each context-extension method",
+    "chat": "deep-memory-retrieval accuracy of the chat agent",
+    "speed": "first/second question seconds and orchestration overhead",
+}
+
+bench_app = typer.Typer(help="Benchmarks that print a table and write results under ./bench-results.")
+
+for _name, _help in BENCHMARKS.items():
+    _module = f"{__name__}.{_name}"
+    if importlib.util.find_spec(_module) is not None:
+        bench_app.command(_name, help=_help)(importlib.import_module(_module).main)
