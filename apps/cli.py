@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 
 import typer
+from longagent.apps.bench import bench_app
 from rich.console import Console
 
-from longagent.apps.bench import bench_app
 from longagent.errors import LongAgentError
 
 app = typer.Typer(
@@ -17,6 +17,66 @@ app = typer.Typer(
 )
 app.add_typer(bench_app, name="bench")
 err = Console(stderr=True)
+out = Console()
+
+
+@app.command("serve-model")
+def serve_model(
+    model: str = typer.Option(
+        None, "--model", "-m", help="Model spec (default: the bundled model)."
+    ),
+    host: str = typer.Option(
+        "127.0.0.1", help="Interface to bind; loopback unless told otherwise."
+    ),
+    port: int = typer.Option(8000, help="TCP port."),
+    max_batch: int = typer.Option(8, help="Most concurrent requests run as one batch."),
+) -> None:
+    """Serve a model over the OpenAI chat-completions API (/v1/models, /v1/chat/completions)."""
+    import uvicorn
+    from longagent.apps.model_server import create_app
+    from longagent.llm import load_model
+
+    chat_model = load_model(model)
+    err.print(f"serving [bold]{chat_model.name}[/] on http://{host}:{port}/v1")
+    uvicorn.run(
+        create_app(chat_model, max_batch=max_batch), host=host, port=port, log_level="warning"
+    )
+
+
+@app.command()
+def models() -> None:
+    """List the model specs `--model` accepts."""
+    from longagent.llm.registry import REGISTRY, SPEC_HELP
+
+    for name, entry in REGISTRY.items():
+        out.print(f"[bold]{name}[/]  {entry.description}")
+    out.print(SPEC_HELP)
+
+
+@app.command()
+def generate(
+    prompt: str = typer.Argument(..., help="The user message."),
+    model: str = typer.Option(
+        None, "--model", "-m", help="Model spec (default: the bundled model)."
+    ),
+    max_tokens: int = typer.Option(128, help="Most tokens to generate."),
+) -> None:
+    """Stream one chat reply from a model."""
+    from longagent.llm import GenerationRequest, load_model
+
+    chat_model = load_model(model)
+    request = GenerationRequest.chat(prompt, max_new_tokens=max_tokens)
+    stream = getattr(chat_model, "stream", None)
+    pieces = stream(request) if stream else [chat_model.generate([request])[0].text]
+    for piece in pieces:
+        out.print(piece, end="", markup=False, highlight=False)
+    out.print()
+
+
+@app.command()
+def demo() -> None:
+    """The main job on the bundled model (until the orchestrator lands: one generation)."""
+    generate("In one sentence: why do long documents need to be split for small models?", None, 80)
 
 
 def main() -> None:
@@ -24,7 +84,8 @@ def main() -> None:
     try:
         app()
     except LongAgentError as exc:
-        err.print(f"[bold red]error:[/] {exc}")
+        err.print("[bold red]error:[/]", end=" ")
+        err.print(str(exc), markup=False, highlight=False)
         sys.exit(2)
 
 

@@ -32,7 +32,9 @@ class GenerationRequest(BaseModel):
     def chat(cls, *turns: tuple[str, str] | str, **kwargs: Any) -> GenerationRequest:
         """Shorthand: `GenerationRequest.chat("hi")` or `.chat(("system", s), ("user", u))`."""
         messages = [
-            Message(role="user", content=t) if isinstance(t, str) else Message(role=t[0], content=t[1])
+            Message(role="user", content=t)
+            if isinstance(t, str)
+            else Message(role=t[0], content=t[1])
             for t in turns
         ]
         return cls(messages=messages, **kwargs)

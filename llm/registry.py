@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from longagent.llm.base import ChatModel
+
 from longagent.config import Settings
 from longagent.errors import ConfigError
-from longagent.llm.base import ChatModel
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,9 @@ SPEC_HELP = (
 )
 
 
-def load_model(spec: str | None = None, *, settings: Settings | None = None, **kwargs: Any) -> ChatModel:
+def load_model(
+    spec: str | None = None, *, settings: Settings | None = None, **kwargs: Any
+) -> ChatModel:
     """Load a chat model. `None` gives the bundled default (offline, CPU).
 
     Extra keyword arguments go to the backend's constructor (for example `extend_to=`,

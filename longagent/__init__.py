@@ -8,6 +8,7 @@ from __future__ import annotations
 from longagent.config import Settings, get_settings
 from longagent.errors import (
     ConfigError,
+    ContextOverflowError,
     DocumentError,
     LongAgentError,
     ModelLoadError,
@@ -19,6 +20,7 @@ from longagent.llm import ChatModel, Generation, GenerationRequest, Message, loa
 __all__ = [
     "ChatModel",
     "ConfigError",
+    "ContextOverflowError",
     "DocumentError",
     "Generation",
     "GenerationRequest",

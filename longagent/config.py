@@ -29,7 +29,9 @@ class Settings(BaseSettings):
     openai_base_url: str = Field(
         default="http://127.0.0.1:8000/v1", description="Server for `openai:` specs without a URL."
     )
-    openai_api_key: str = Field(default="EMPTY", description="Key sent to OpenAI-compatible servers.")
+    openai_api_key: str = Field(
+        default="EMPTY", description="Key sent to OpenAI-compatible servers."
+    )
     max_document_bytes: int = Field(
         default=200 * 1024 * 1024, description="Larger input files are refused."
     )

@@ -25,3 +25,7 @@ class ModelResponseError(LongAgentError):
 
 class DocumentError(LongAgentError):
     """An input document is missing, empty, unsupported, corrupt, encrypted or too large."""
+
+
+class ContextOverflowError(LongAgentError):
+    """A prompt does not fit the model's context window."""

@@ -21,7 +21,9 @@ BENCHMARKS = {
     "speed": "first/second question seconds and orchestration overhead",
 }
 
-bench_app = typer.Typer(help="Benchmarks that print a table and write results under ./bench-results.")
+bench_app = typer.Typer(
+    help="Benchmarks that print a table and write results under ./bench-results."
+)
 
 for _name, _help in BENCHMARKS.items():
     _module = f"{__name__}.{_name}"

@@ -1,0 +1,254 @@
+"""The embedded backend: a Hugging Face causal LM run in-process with torch.
+
+Requests run as batches (left padding, one forward pass per step for the whole batch);
+the prefill keeps logits only for the last position; finished rows leave the batch so
+short answers do not pay for long ones. JSON-schema requests are constrained token by
+token with xgrammar.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from longagent.llm.base import FinishReason, Generation, GenerationRequest
+from longagent.llm.constrained import JsonConstrainer
+from longagent.llm.gguf_cache import converted_dir
+from transformers import AutoModelForCausalLM, AutoTokenizer, DynamicCache
+
+from longagent.config import Settings
+from longagent.errors import ContextOverflowError, ModelLoadError
+
+
+@dataclass
+class _Row:
+    """Decoding state of one request inside a batch."""
+
+    request: GenerationRequest
+    prompt_len: int
+    matcher: Any | None  # xgrammar.GrammarMatcher for JSON-schema requests
+    generator: torch.Generator | None  # for sampling; None means greedy
+    token_ids: list[int] = field(default_factory=list)
+    text: str = ""
+    finish_reason: FinishReason | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.finish_reason is not None
+
+    def result(self) -> Generation:
+        return Generation(
+            text=self.text,
+            prompt_tokens=self.prompt_len,
+            completion_tokens=len(self.token_ids),
+            finish_reason=self.finish_reason or "length",
+        )
+
+
+class TransformersModel:
+    """A `ChatModel` over a Hugging Face directory or a GGUF file (converted once, cached).
+
+    `max_batch_size` and `max_batch_tokens` (padded prompt tokens per batch) bound memory;
+    larger request lists are split into several batches of similar prompt length.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        name: str | None = None,
+        settings: Settings | None = None,
+        dtype: str = "float32",
+        max_batch_size: int = 8,
+        max_batch_tokens: int = 16384,
+        extend_to: int | None = None,
+    ) -> None:
+        settings = settings or Settings()
+        path = Path(path).expanduser()
+        torch.set_num_threads(settings.threads)
+        source = converted_dir(path, settings.cache_dir) if path.suffix == ".gguf" else path
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(source)
+            self.hf_model = AutoModelForCausalLM.from_pretrained(
+                source, dtype=getattr(torch, dtype)
+            ).eval()
+        except (OSError, ValueError) as exc:
+            raise ModelLoadError(f"Could not load a model from {path}: {exc}") from exc
+        self.name = name or path.stem
+        self.source = source
+        self.context_window: int = self.hf_model.config.max_position_embeddings
+        if extend_to is not None:
+            from longagent.kernels import plan_extension
+
+            plan_extension(self.hf_model.config, extend_to).apply(self.hf_model)
+            self.context_window = extend_to
+        self.max_batch_size = max_batch_size
+        self.max_batch_tokens = max_batch_tokens
+        self.pad_id = self.tokenizer.pad_token_id
+        if self.pad_id is None:
+            self.pad_id = self.tokenizer.eos_token_id
+        self.eos_ids = self._eos_ids()
+        self._json = JsonConstrainer(self.tokenizer, self.hf_model.config.vocab_size, self.eos_ids)
+        self._lock = threading.Lock()  # one decode at a time: the model is not re-entrant
+
+    # -- the ChatModel protocol ------------------------------------------------------
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer.encode(text, add_special_tokens=False))
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
+        prompts = [self.encode_chat(r) for r in requests]
+        results: list[Generation | None] = [None] * len(requests)
+        with self._lock:
+            for batch in self._plan_batches(prompts):
+                # The decoder yields the same rows after every step; the last yield is final.
+                *_, rows = self._decode([requests[i] for i in batch], [prompts[i] for i in batch])
+                for i, row in zip(batch, rows, strict=True):
+                    results[i] = row.result()
+        return [r for r in results if r is not None]
+
+    # -- extras used by the server and the benchmarks ---------------------------------
+
+    def stream(self, request: GenerationRequest) -> Iterator[str]:
+        """Yield the text of one request as it is generated (deltas)."""
+        prompt = self.encode_chat(request)
+        hold = max((len(s) for s in request.stop), default=1) - 1  # a stop string may be forming
+        emitted = 0
+        with self._lock:
+            for rows in self._decode([request], [prompt]):
+                row = rows[0]
+                upto = len(row.text) if row.done else max(emitted, len(row.text) - hold)
+                if row.text.endswith("\ufffd") and not row.done:  # half a multi-byte char
+                    continue
+                if upto > emitted:
+                    yield row.text[emitted:upto]
+                    emitted = upto
+
+    def encode_chat(self, request: GenerationRequest) -> list[int]:
+        """Token ids of the request's messages in the model's chat template."""
+        messages = [m.model_dump() for m in request.messages]
+        text = self.tokenizer.apply_chat_template(
+            messages, add_generation_prompt=True, tokenize=False
+        )
+        ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]
+        if len(ids) >= self.context_window:
+            raise ContextOverflowError(
+                f"The prompt takes {len(ids)} tokens but {self.name}'s window is "
+                f"{self.context_window}; shorten it or use a smaller chunk size."
+            )
+        return ids
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _eos_ids(self) -> set[int]:
+        ids = {self.tokenizer.eos_token_id}
+        configured = self.hf_model.generation_config.eos_token_id
+        ids.update(configured if isinstance(configured, list) else [configured])
+        return {i for i in ids if i is not None}
+
+    def _plan_batches(self, prompts: list[list[int]]) -> list[list[int]]:
+        """Group requests of similar length so little padding is computed."""
+        order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+        batches: list[list[int]] = []
+        for i in order:
+            current = batches[-1] if batches else None
+            # Sorted ascending, so prompt i is the longest of the batch it would join.
+            fits = current is not None and len(current) < self.max_batch_size
+            if fits and (len(current) + 1) * len(prompts[i]) <= self.max_batch_tokens:
+                current.append(i)
+            else:
+                batches.append([i])
+        return batches
+
+    def _new_row(self, request: GenerationRequest, prompt: list[int]) -> _Row:
+        generator = None
+        if request.temperature > 0:
+            generator = torch.Generator().manual_seed(
+                request.seed if request.seed is not None else 0
+            )
+        matcher = self._json.matcher(request.json_schema) if request.json_schema else None
+        return _Row(request, len(prompt), matcher, generator)
+
+    @torch.inference_mode()
+    def _decode(
+        self, requests: list[GenerationRequest], prompts: list[list[int]]
+    ) -> Iterator[list[_Row]]:
+        """Run one batch to completion, yielding the rows after every step."""
+        rows = [self._new_row(r, p) for r, p in zip(requests, prompts, strict=True)]
+        longest = max(len(p) for p in prompts)
+        input_ids = torch.full((len(rows), longest), self.pad_id, dtype=torch.long)
+        attention = torch.zeros((len(rows), longest), dtype=torch.long)
+        for i, prompt in enumerate(prompts):
+            input_ids[i, longest - len(prompt) :] = torch.tensor(prompt)
+            attention[i, longest - len(prompt) :] = 1
+        positions = (attention.cumsum(-1) - 1).clamp(min=0)
+        cache = DynamicCache(config=self.hf_model.config)
+        live = list(range(len(rows)))  # batch index -> row index, for rows still decoding
+        for row in rows:  # never generate past the window
+            row.request = row.request.model_copy(
+                update={
+                    "max_new_tokens": min(
+                        row.request.max_new_tokens, self.context_window - row.prompt_len
+                    )
+                }
+            )
+        while True:
+            out = self.hf_model(
+                input_ids=input_ids,
+                attention_mask=attention,
+                position_ids=positions,
+                past_key_values=cache,
+                use_cache=True,
+                logits_to_keep=1,
+            )
+            tokens = self._pick(out.logits[:, -1, :].float(), [rows[i] for i in live])
+            for i, token in zip(live, tokens, strict=True):
+                self._accept(rows[i], token)
+            yield rows
+            keep = [b for b, i in enumerate(live) if not rows[i].done]
+            if not keep:
+                return
+            if len(keep) < len(live):  # drop finished rows from the batch and its cache
+                index = torch.tensor(keep)
+                cache.batch_select_indices(index)
+                attention = attention[index]
+                positions = positions[index]
+                tokens = [tokens[b] for b in keep]
+                live = [live[b] for b in keep]
+            input_ids = torch.tensor(tokens).unsqueeze(-1)
+            attention = torch.cat([attention, torch.ones((len(live), 1), dtype=torch.long)], dim=-1)
+            positions = positions[:, -1:] + 1
+
+    def _pick(self, logits: torch.Tensor, rows: list[_Row]) -> list[int]:
+        """Next token per row: grammar mask where constrained, then greedy or sampled."""
+        self._json.mask(logits, [row.matcher for row in rows])
+        picked = logits.argmax(dim=-1).tolist()
+        for b, row in enumerate(rows):
+            if row.generator is not None:
+                probs = torch.softmax(logits[b] / row.request.temperature, dim=-1)
+                picked[b] = int(torch.multinomial(probs, 1, generator=row.generator))
+        return picked
+
+    def _accept(self, row: _Row, token: int) -> None:
+        if row.matcher is not None:
+            row.matcher.accept_token(token)
+            if row.matcher.is_terminated():
+                row.finish_reason = "stop"
+                return
+        elif token in self.eos_ids:
+            row.finish_reason = "stop"
+            return
+        row.token_ids.append(token)
+        row.text = self.tokenizer.decode(row.token_ids, skip_special_tokens=True)
+        for stop in row.request.stop:
+            cut = row.text.find(stop)
+            if cut >= 0:
+                row.text = row.text[:cut]
+                row.finish_reason = "stop"
+                return
+        if len(row.token_ids) >= row.request.max_new_tokens:
+            row.finish_reason = "length"

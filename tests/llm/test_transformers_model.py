@@ -1,0 +1,124 @@
+"""The embedded backend with the real bundled model on small inputs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from longagent.llm import GenerationRequest
+from longagent.llm.constrained import generate_structured
+from pydantic import BaseModel
+
+from longagent.errors import ContextOverflowError
+
+FILLER = (
+    "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again. "
+)
+
+
+def passkey_prompt(passkey: str, repeats: int) -> str:
+    half = FILLER * (repeats // 2)
+    return (
+        "There is important info hidden inside a lot of irrelevant text. Find it and memorize it.\n"
+        f"{half}The pass key is {passkey}. Remember it. {passkey} is the pass key. {half}\n"
+        "What is the pass key?"
+    )
+
+
+@pytest.mark.slow
+def test_passkey_in_a_1k_token_prompt(bundled_model) -> None:
+    prompt = passkey_prompt("68302", repeats=44)
+    request = GenerationRequest.chat(prompt, max_new_tokens=24)
+    assert 900 <= len(bundled_model.encode_chat(request)) <= 1300
+    (result,) = bundled_model.generate([request])
+    assert "68302" in result.text
+
+
+def test_batched_equals_sequential_greedy(bundled_model) -> None:
+    requests = [
+        GenerationRequest.chat("What is the capital of France?", max_new_tokens=20),
+        GenerationRequest.chat(
+            "Name three colours of the rainbow, please, in a list.", max_new_tokens=20
+        ),
+        GenerationRequest.chat(
+            ("system", "Answer in one word."), ("user", "Opposite of hot?"), max_new_tokens=8
+        ),
+        GenerationRequest.chat("Count: one, two,", max_new_tokens=12),
+    ]
+    batched = bundled_model.generate(requests)
+    sequential = [bundled_model.generate([r])[0] for r in requests]
+    assert [b.text for b in batched] == [s.text for s in sequential]
+    assert [b.completion_tokens for b in batched] == [s.completion_tokens for s in sequential]
+    assert any(b.completion_tokens > 5 for b in batched)
+
+
+class Person(BaseModel):
+    name: str
+    age: int
+    city: str
+
+
+def test_json_schema_request_returns_valid_json(bundled_model) -> None:
+    requests = [
+        GenerationRequest.chat(
+            "Describe Ada, 36, who lives in London, as JSON.", max_new_tokens=60
+        ),
+        GenerationRequest.chat("Invent a person and give them as JSON.", max_new_tokens=60),
+    ]
+    results = generate_structured(bundled_model, requests, Person)
+    assert all(isinstance(r, Person) for r in results), results
+    raw = bundled_model.generate(
+        [requests[0].model_copy(update={"json_schema": Person.model_json_schema()})]
+    )
+    assert set(json.loads(raw[0].text)) == {"name", "age", "city"}
+
+
+def test_token_counts_match_the_tokenizer(bundled_model) -> None:
+    text = "Tokenizers split words like 'unbelievably' into pieces."
+    assert bundled_model.count_tokens(text) == len(
+        bundled_model.tokenizer.encode(text, add_special_tokens=False)
+    )
+    request = GenerationRequest.chat(text, max_new_tokens=10)
+    (result,) = bundled_model.generate([request])
+    assert result.prompt_tokens == len(bundled_model.encode_chat(request))
+    assert result.completion_tokens == len(
+        bundled_model.tokenizer.encode(result.text, add_special_tokens=False)
+    )
+
+
+def test_max_new_tokens_and_stop_strings(bundled_model) -> None:
+    long, stopped = bundled_model.generate(
+        [
+            GenerationRequest.chat("Write a long story about a dragon.", max_new_tokens=5),
+            GenerationRequest.chat(
+                "Count from 1 to 10 with digits, separated by commas.",
+                max_new_tokens=40,
+                stop=["5"],
+            ),
+        ]
+    )
+    assert long.finish_reason == "length" and long.completion_tokens == 5
+    assert stopped.finish_reason == "stop" and "5" not in stopped.text and "4" in stopped.text
+
+
+def test_stream_yields_the_same_text_as_generate(bundled_model) -> None:
+    request = GenerationRequest.chat(
+        "Say hello to the world in a short sentence.", max_new_tokens=20
+    )
+    pieces = list(bundled_model.stream(request))
+    assert len(pieces) > 1
+    assert "".join(pieces) == bundled_model.generate([request])[0].text
+
+
+def test_prompt_longer_than_the_window_is_a_clear_error(bundled_model) -> None:
+    request = GenerationRequest.chat("word " * (bundled_model.context_window + 10))
+    with pytest.raises(ContextOverflowError, match="window"):
+        bundled_model.generate([request])
+
+
+def test_sampling_is_seeded(bundled_model) -> None:
+    request = GenerationRequest.chat(
+        "Invent a name for a cat.", max_new_tokens=12, temperature=1.0, seed=7
+    )
+    first, second = bundled_model.generate([request, request])
+    assert first.text == second.text
