@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import shutil
 import tempfile
 from pathlib import Path
@@ -18,6 +19,7 @@ from filelock import FileLock
 from longagent.errors import ModelLoadError
 
 MARKER = "longagent-converted.json"
+log = logging.getLogger(__name__)
 
 
 def cache_key(gguf: Path) -> str:
@@ -40,6 +42,7 @@ def converted_dir(gguf: Path, cache_dir: Path) -> Path:
             return target
         tmp = Path(tempfile.mkdtemp(prefix=".converting-", dir=target.parent))
         try:
+            log.info("converting %s into %s (once; later loads use the cache)", gguf, target)
             _convert(gguf, tmp)
             (tmp / MARKER).write_text(json.dumps({"source": str(gguf)}))
             if target.exists():
