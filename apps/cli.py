@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 
 import typer
-from longagent.apps.bench import bench_app
 from rich.console import Console
 
+from longagent.apps.bench import bench_app
 from longagent.errors import LongAgentError
 
 app = typer.Typer(
@@ -33,6 +33,7 @@ def serve_model(
 ) -> None:
     """Serve a model over the OpenAI chat-completions API (/v1/models, /v1/chat/completions)."""
     import uvicorn
+
     from longagent.apps.model_server import create_app
     from longagent.llm import load_model
 

@@ -20,11 +20,11 @@ from typing import Any, Literal
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from longagent.llm.base import ChatModel, Generation, GenerationRequest, Message
 from pydantic import BaseModel, Field
 from sse_starlette.sse import EventSourceResponse
 
 from longagent.errors import ContextOverflowError, LongAgentError
+from longagent.llm.base import ChatModel, Generation, GenerationRequest, Message
 
 
 class ChatMessageIn(BaseModel):

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import torch
-from longagent.llm.base import ChatModel, GenerationRequest
 from pydantic import BaseModel, ValidationError
 
 from longagent.errors import ModelResponseError
+from longagent.llm.base import ChatModel, GenerationRequest
 
 T = TypeVar("T", bound=BaseModel)
 

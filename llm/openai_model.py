@@ -14,9 +14,9 @@ from typing import Any
 
 import httpx
 import openai
-from longagent.llm.base import Generation, GenerationRequest
 
 from longagent.errors import ModelResponseError, ModelUnavailableError
+from longagent.llm.base import Generation, GenerationRequest
 
 
 class OpenAIModel:

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from longagent.llm.base import ChatModel
-
 from longagent.config import Settings
 from longagent.errors import ConfigError
+from longagent.llm.base import ChatModel
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from longagent.llm.base import FinishReason, Generation, GenerationRequest
-from longagent.llm.constrained import JsonConstrainer
-from longagent.llm.gguf_cache import converted_dir
 from transformers import AutoModelForCausalLM, AutoTokenizer, DynamicCache
 
 from longagent.config import Settings
 from longagent.errors import ContextOverflowError, ModelLoadError
+from longagent.llm.base import FinishReason, Generation, GenerationRequest
+from longagent.llm.constrained import JsonConstrainer
+from longagent.llm.gguf_cache import converted_dir
 
 
 @dataclass

@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from longagent.llm.base import Generation, GenerationRequest
-
 from longagent.errors import ConfigError
+from longagent.llm.base import Generation, GenerationRequest
 
 
 def _import_vllm() -> Any:
@@ -41,8 +40,9 @@ class VLLMModel:
     ) -> None:
         vllm = _import_vllm()
         if extend_to is not None:
-            from longagent.kernels import plan_extension
             from transformers import AutoConfig
+
+            from longagent.kernels import plan_extension
 
             plan = plan_extension(AutoConfig.from_pretrained(model), extend_to)
             hf_overrides = {**plan.hf_overrides(), **(hf_overrides or {})}

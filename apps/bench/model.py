@@ -27,10 +27,11 @@ def main(
     out_dir: Path = typer.Option("bench-results", help="Where model.json is written."),
 ) -> None:
     import torch
-    from longagent.llm import GenerationRequest, load_model
     from rich.console import Console
     from rich.table import Table
     from transformers import DynamicCache
+
+    from longagent.llm import GenerationRequest, load_model
 
     console = Console()
     chat_model = load_model(model)

@@ -158,7 +158,7 @@ def test_nonsense_answer_is_a_clear_error(odd_server) -> None:
     url, handler = odd_server
     handler.body = b'{"hello": "not a completion"}'
     model = OpenAIModel("m", base_url=url, max_retries=0, context_window=512)
-    with pytest.raises(ModelResponseError, match="without choices|OpenAI format"):
+    with pytest.raises(ModelResponseError, match=r"without choices|OpenAI format"):
         model.generate(REQUESTS[:1])
 
 

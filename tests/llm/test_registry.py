@@ -3,10 +3,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from longagent.llm import load_model
-from longagent.llm.registry import REGISTRY
 
 from longagent.errors import ConfigError
+from longagent.llm import load_model
+from longagent.llm.registry import REGISTRY
 
 
 def test_unknown_spec_lists_what_is_accepted() -> None:

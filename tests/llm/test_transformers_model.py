@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from longagent.llm import GenerationRequest
-from longagent.llm.constrained import generate_structured
 from pydantic import BaseModel
 
 from longagent.errors import ContextOverflowError
+from longagent.llm import GenerationRequest
+from longagent.llm.constrained import generate_structured
 
 FILLER = (
     "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again. "
