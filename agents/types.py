@@ -1,0 +1,71 @@
+"""What `LongAgent.ask` returns and reports: the answer, its citations and its full trace."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from longagent.llm.usage import Usage
+
+Verdict = Literal["grounded", "refused", "hallucinated", "unsupported", "invalid"]
+
+
+class Citation(BaseModel):
+    """A verbatim span of the document that supports the answer."""
+
+    chunk_id: str
+    chunk_index: int
+    start: int = Field(description="Character offset into the document text.")
+    end: int
+    quote: str
+
+
+class MemberReport(BaseModel):
+    """One member's reply in one round, and the leader's verdict on it."""
+
+    member: int = Field(description="Index of the member's chunk.")
+    chunk_id: str
+    answer: str
+    quote: str
+    verdict: Verdict
+    reason: str = ""
+    evidence: Citation | None = None
+
+
+class ConflictGraph(BaseModel):
+    """Members as nodes (with their answer cluster), conflicts as edges."""
+
+    nodes: list[dict[str, Any]] = Field(default_factory=list)
+    edges: list[tuple[int, int]] = Field(default_factory=list)
+
+
+class Round(BaseModel):
+    index: int
+    kind: Literal["ask", "resolve", "follow_up"]
+    instruction: str
+    members: list[int]
+    reports: list[MemberReport] = Field(default_factory=list)
+    conflict_graph: ConflictGraph | None = None
+    decision: str = ""
+
+
+class Answer(BaseModel):
+    question: str
+    text: str
+    found: bool = Field(description="False when the document does not support an answer.")
+    citations: list[Citation] = Field(default_factory=list)
+    trace: list[Round] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
+    document_id: str = ""
+    chunks: int = 0
+
+
+class Event(BaseModel):
+    """Progress while a question runs: `round_started`, `member_reports`, `conflict_resolved`,
+    `answered`."""
+
+    kind: Literal["round_started", "member_reports", "conflict_resolved", "answered"]
+    round: int
+    message: str
+    data: dict[str, Any] = Field(default_factory=dict)

@@ -1,0 +1,182 @@
+"""`longagent bench qa`: long-document QA accuracy per system, kind, length and depth.
+
+Prints a table per system (accuracy by kind and length, seconds, model calls and tokens
+per question), writes every answer to bench-results/qa.json and NIAH-style heatmaps
+(length x depth) to bench-results/qa-heatmap-SYSTEM.png.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import typer
+
+
+def run(
+    ask: Any, samples: list[Any], metered: Any, progress: Any = None, task: Any = None
+) -> list[dict[str, Any]]:
+    """Ask every sample; one record per answer with correctness, time and usage."""
+    from longagent.apps.bench.qa_data import is_correct
+
+    records = []
+    for sample in samples:
+        before = metered.usage.model_copy()
+        start = time.perf_counter()
+        text, found = ask(sample.document, sample.question)
+        seconds = time.perf_counter() - start
+        used = metered.usage - before
+        records.append(
+            {
+                "id": sample.id,
+                "kind": sample.kind,
+                "length": sample.length,
+                "depth": sample.depth,
+                "question": sample.question,
+                "answers": sample.answers,
+                "text": text,
+                "found": found,
+                "correct": is_correct(sample, text, found),
+                "seconds": seconds,
+                "model_calls": used.model_calls,
+                "prompt_tokens": used.prompt_tokens,
+                "completion_tokens": used.completion_tokens,
+            }
+        )
+        if progress is not None:
+            progress.advance(task)
+    return records
+
+
+def summary_table(system: str, records: list[dict[str, Any]]) -> Any:
+    from rich.table import Table
+
+    lengths = sorted({r["length"] for r in records})
+    kinds = list(dict.fromkeys(r["kind"] for r in records))
+    table = Table(title=f"{system}: accuracy by kind and length")
+    table.add_column("kind")
+    for length in lengths:
+        table.add_column(
+            f"{length // 1024}K" if length % 1024 == 0 else str(length), justify="right"
+        )
+    table.add_column("s/question", justify="right")
+    table.add_column("calls/q", justify="right")
+    table.add_column("tokens/q", justify="right")
+    for kind in kinds:
+        rows = [r for r in records if r["kind"] == kind]
+        cells = []
+        for length in lengths:
+            group = [r for r in rows if r["length"] == length]
+            cells.append(
+                f"{100 * sum(r['correct'] for r in group) / len(group):.0f}%" if group else "-"
+            )
+        n = len(rows)
+        table.add_row(
+            kind,
+            *cells,
+            f"{sum(r['seconds'] for r in rows) / n:.1f}",
+            f"{sum(r['model_calls'] for r in rows) / n:.1f}",
+            f"{sum(r['prompt_tokens'] + r['completion_tokens'] for r in rows) / n:.0f}",
+        )
+    return table
+
+
+def heatmap(system: str, records: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    kinds = list(dict.fromkeys(r["kind"] for r in records))
+    lengths = sorted({r["length"] for r in records})
+    depths = sorted({r["depth"] for r in records})
+    fig, axes = plt.subplots(1, len(kinds), figsize=(3.2 * len(kinds), 3.2), squeeze=False)
+    for ax, kind in zip(axes[0], kinds, strict=True):
+        grid = np.full((len(depths), len(lengths)), np.nan)
+        cells: dict[tuple[int, int], list[bool]] = defaultdict(list)
+        for r in records:
+            if r["kind"] == kind:
+                cells[(depths.index(r["depth"]), lengths.index(r["length"]))].append(r["correct"])
+        for (i, j), values in cells.items():
+            grid[i, j] = sum(values) / len(values)
+        ax.imshow(grid, vmin=0, vmax=1, cmap="RdYlGn", aspect="auto")
+        ax.set_title(kind)
+        ax.set_xticks(range(len(lengths)), [f"{n // 1024}K" for n in lengths])
+        ax.set_yticks(range(len(depths)), [f"{d:.0%}" for d in depths])
+        ax.set_xlabel("length (tokens)")
+        ax.set_ylabel("depth")
+    fig.suptitle(f"{system}: accuracy by length and needle depth")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(
+    model: str = typer.Option(
+        None, "--model", "-m", help="Model spec (default: the bundled model)."
+    ),
+    systems: str = typer.Option("truncate,retrieval,longagent", help="Comma-separated systems."),
+    kinds: str = typer.Option(
+        "single,two_hop,absent,passkey,kv", help="Comma-separated sample kinds."
+    ),
+    lengths: str = typer.Option(
+        "2k,4k", help="Comma-separated document lengths in tokens (1k..128k)."
+    ),
+    depths: str = typer.Option(
+        "0.25,0.75", help="Comma-separated needle depths (0 = start, 1 = end)."
+    ),
+    samples: int = typer.Option(1, help="Samples per kind, length and depth."),
+    out_dir: Path = typer.Option("bench-results", help="Where qa.json and the heatmaps go."),
+) -> None:
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from longagent.apps.bench.qa_data import make_suite, parse_length
+    from longagent.apps.bench.systems import SYSTEMS
+    from longagent.errors import ConfigError
+    from longagent.llm import load_model
+    from longagent.llm.usage import MeteredModel
+
+    chosen = [s.strip() for s in systems.split(",") if s.strip()]
+    unknown = [s for s in chosen if s not in SYSTEMS]
+    if unknown:
+        raise ConfigError(f"Unknown system(s) {unknown}; choose from {sorted(SYSTEMS)}.")
+    console = Console()
+    metered = MeteredModel(load_model(model))
+    suite = make_suite(
+        [k.strip() for k in kinds.split(",")],  # type: ignore[misc]
+        [parse_length(n) for n in lengths.split(",")],
+        [float(d) for d in depths.split(",")],
+        samples,
+        metered.count_tokens,
+    )
+    results: dict[str, list[dict[str, Any]]] = {}
+    with Progress(console=console, transient=True) as progress:
+        for system in chosen:
+            task = progress.add_task(f"{system}", total=len(suite))
+            results[system] = run(SYSTEMS[system](metered), suite, metered, progress, task)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for system, records in results.items():
+        console.print(summary_table(system, records))
+        heatmap(system, records, out_dir / f"qa-heatmap-{system}.png")
+    machine = f"{platform.machine()}, {platform.processor() or 'cpu'}, torch threads {__import__('torch').get_num_threads()}"
+    (out_dir / "qa.json").write_text(
+        json.dumps(
+            {
+                "model": metered.name,
+                "machine": machine,
+                "kinds": kinds,
+                "lengths": lengths,
+                "depths": depths,
+                "samples": samples,
+                "results": results,
+            },
+            indent=1,
+        )
+    )
+    console.print(f"answers: {out_dir / 'qa.json'}; heatmaps: {out_dir}/qa-heatmap-*.png")

@@ -1,0 +1,67 @@
+"""The leader's grounding checks on hand-made cases (measured failure modes of the 135M model)."""
+
+from __future__ import annotations
+
+import pytest
+
+from longagent.agents.evidence import check, locate
+
+CHUNK = (
+    "Some text about json. Kalomi was born in the town of Renda. The pass key is 88952. "
+    "Remember it. 88952 is the pass key.\nMore filler text follows here."
+)
+TOWN = "In which town was Kalomi born?"
+
+
+@pytest.mark.parametrize(
+    ("answer", "quote", "question", "verdict"),
+    [
+        ("Renda", "Kalomi was born in the town of Renda.", TOWN, "grounded"),
+        # a right answer with a quote that has a stray tail (copied prompt markup)
+        ("Renda", "Kalomi was born in the town of Renda.</document part", TOWN, "grounded"),
+        # a right answer with no usable quote: the sentence holding the answer is found
+        ("Kalomi was born in Renda.", "", TOWN, "grounded"),
+        # paraphrase around the right name
+        ("The town of Renda is where Kalomi came from", "", TOWN, "grounded"),
+        # one invented word is a hallucination
+        ("Renda, Greece", "Kalomi was born in Renda", TOWN, "hallucinated"),
+        # a real sentence about someone else does not answer this question
+        (
+            "Renda",
+            "Kalomi was born in the town of Renda.",
+            "In which town was Velto born?",
+            "unsupported",
+        ),
+        # the answer runs over into the next sentence
+        (
+            "The pass key is 88952. Remember it.",
+            "The pass key is 88952. Remember it.",
+            "What is the pass key?",
+            "grounded",
+        ),
+        (
+            "The pass key is 1.0 divided by the mean.",
+            "The pass key is 1.0.",
+            "What is the pass key?",
+            "hallucinated",
+        ),
+        ("", "", "What is the pass key?", "refused"),
+        ("Kalomi", "Kalomi was born", TOWN, "unsupported"),
+    ],
+)
+def test_verdicts(answer: str, quote: str, question: str, verdict: str) -> None:
+    assert check(answer, quote, CHUNK, question).verdict == verdict
+
+
+def test_follow_up_evidence_must_mention_the_bridge() -> None:
+    chunk = "The town of Renda is famous for its glass bells."
+    question = "What is the town where Kalomi was born famous for?"
+    assert check("glass bells", chunk, chunk, question).verdict == "unsupported"
+    assert check("glass bells", chunk, chunk, question, bridge="renda").verdict == "grounded"
+    assert check("glass bells", chunk, chunk, question, bridge="velto").verdict == "unsupported"
+
+
+def test_locate_tolerates_case_and_spacing_not_wording() -> None:
+    text = "Alpha  beta\nGamma delta."
+    assert locate("alpha beta gamma", text) == (0, 17)
+    assert locate("alpha beta epsilon", text) is None

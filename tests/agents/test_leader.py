@@ -1,0 +1,161 @@
+"""Every control path of the leader, with a scripted model (deterministic)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from longagent.agents import Event, LongAgent
+from longagent.chunking import Document
+from longagent.llm import GenerationRequest, ScriptedModel
+
+FILLER = "Modules provide functions and classes for many ordinary tasks in programs. " * 6
+BORN_RENDA = "Kalomi was born in the town of Renda."
+BORN_TOSA = "Kalomi was born in the town of Tosa."
+FAMOUS = "The town of Renda is famous for its glass bells."
+
+
+def document(*facts: str) -> Document:
+    """One paragraph per fact, each among filler, so each lands in its own chunk."""
+    paragraphs = [FILLER]
+    for fact in facts:
+        paragraphs += [f"{FILLER}{fact} {FILLER}", FILLER]
+    return Document.create("\n\n".join(paragraphs))
+
+
+def chunk_of(request: GenerationRequest) -> str:
+    return re.search(
+        r"<document part>\n(.*)\n</document part>", request.messages[-1].content, re.S
+    ).group(1)
+
+
+def reply(quote: str = "", answer: str = "") -> dict:
+    return {"quote": quote, "answer": answer}
+
+
+def agent(model: ScriptedModel, events: list[Event] | None = None) -> LongAgent:
+    return LongAgent(
+        model, chunk_tokens=120, on_event=events.append if events is not None else None
+    )
+
+
+def test_all_members_refuse() -> None:
+    model = ScriptedModel(lambda r: reply())
+    answer = agent(model).ask(document(), "In which town was Kalomi born?")
+    assert not answer.found and "does not say" in answer.text
+    assert model.calls == 1 and len(answer.trace) == 1
+
+
+def test_one_grounded_answer_is_cited_and_members_run_as_one_batch() -> None:
+    def respond(request: GenerationRequest) -> dict:
+        return reply(BORN_RENDA, "Renda") if BORN_RENDA in chunk_of(request) else reply()
+
+    model = ScriptedModel(respond)
+    events: list[Event] = []
+    doc = document(BORN_RENDA)
+    answer = agent(model, events).ask(doc, "In which town was Kalomi born?")
+    assert answer.found and answer.text == "Renda"
+    assert answer.chunks > 2 and len(model.batches[0]) == answer.chunks  # one batched call
+    (citation,) = answer.citations
+    assert doc.text[citation.start : citation.end] == citation.quote == BORN_RENDA
+    assert [e.kind for e in events][:2] == ["round_started", "member_reports"] and events[
+        -1
+    ].kind == "answered"
+    assert answer.usage.model_calls == model.calls and answer.usage.prompt_tokens > 0
+
+
+def test_hallucinated_quote_is_dropped() -> None:
+    def respond(request: GenerationRequest) -> dict:
+        if BORN_RENDA in chunk_of(request):
+            return reply(BORN_RENDA, "Renda")
+        return reply("Kalomi was born in the city of Paris.", "Paris")  # invented
+
+    answer = agent(ScriptedModel(respond)).ask(
+        document(BORN_RENDA), "In which town was Kalomi born?"
+    )
+    assert answer.text == "Renda"
+    verdicts = [r.verdict for r in answer.trace[0].reports]
+    assert verdicts.count("hallucinated") == len(verdicts) - 1
+
+
+def test_absent_fact_with_invented_answers_is_not_found() -> None:
+    model = ScriptedModel(lambda r: reply("Velto was born in the town of Oslo.", "Oslo"))
+    answer = agent(model).ask(document(BORN_RENDA), "In which town was Velto born?")
+    assert not answer.found
+
+
+def conflicting(pair_answer: dict):
+    def respond(request: GenerationRequest) -> dict:
+        content = request.messages[-1].content
+        if "<document part 1>" in content:  # the pair re-reading both chunks
+            return pair_answer
+        chunk = chunk_of(request)
+        if BORN_RENDA in chunk:
+            return reply(BORN_RENDA, "Renda")
+        if BORN_TOSA in chunk:
+            return reply(BORN_TOSA, "Tosa")
+        return reply()
+
+    return respond
+
+
+def test_conflicting_clusters_are_resolved_through_the_graph() -> None:
+    model = ScriptedModel(conflicting(reply(BORN_RENDA, "Renda")))
+    events: list[Event] = []
+    answer = agent(model, events).ask(
+        document(BORN_RENDA, BORN_TOSA), "In which town was Kalomi born?"
+    )
+    assert answer.text == "Renda" and answer.found
+    graph = answer.trace[0].conflict_graph
+    assert graph is not None and len(graph.nodes) == 2 and len(graph.edges) == 1
+    assert [r.kind for r in answer.trace] == ["ask", "resolve", "follow_up"]
+    assert any(e.kind == "conflict_resolved" for e in events)
+
+
+def test_a_split_that_cannot_be_settled_says_so() -> None:
+    model = ScriptedModel(conflicting(reply()))
+    answer = agent(model).ask(document(BORN_RENDA, BORN_TOSA), "In which town was Kalomi born?")
+    assert answer.found and "conflicting" in answer.text
+    assert "Renda" in answer.text and "Tosa" in answer.text and len(answer.citations) == 2
+
+
+def test_two_hop_question_in_two_rounds() -> None:
+    def respond(request: GenerationRequest) -> dict:
+        chunk, content = chunk_of(request), request.messages[-1].content
+        if FAMOUS in chunk:
+            return reply(FAMOUS, "glass bells")  # unsupported in round 1: no Kalomi
+        if BORN_RENDA in chunk:
+            return (
+                reply(BORN_RENDA, "Renda")
+                if "Known from" not in content
+                else reply(BORN_RENDA, "Renda")
+            )
+        return reply()
+
+    model = ScriptedModel(respond)
+    doc = document(BORN_RENDA, FAMOUS)
+    answer = agent(model).ask(doc, "What is the town where Kalomi was born famous for?")
+    assert answer.text == "glass bells"
+    assert [r.kind for r in answer.trace] == ["ask", "follow_up"]
+    assert [c.quote for c in answer.citations] == [BORN_RENDA, FAMOUS]
+    assert len(model.batches[1]) == 2  # only the chunks that mention Renda are asked again
+
+
+def test_invalid_json_counts_as_invalid_not_a_crash() -> None:
+    answer = agent(ScriptedModel(lambda r: "not json")).ask(
+        document(BORN_RENDA), "Where was Kalomi born?"
+    )
+    assert not answer.found and {r.verdict for r in answer.trace[0].reports} == {"invalid"}
+
+
+def test_ask_many_prepares_once_and_empty_question_is_refused() -> None:
+    model = ScriptedModel(lambda r: reply())
+    answers = agent(model).ask_many(
+        document(BORN_RENDA), ["Where was Kalomi born?", "Who is Velto?"]
+    )
+    assert len(answers) == 2 and answers[0].document_id == answers[1].document_id
+    from longagent.errors import LongAgentError
+
+    with pytest.raises(LongAgentError):
+        agent(model).ask(document(), "  ")
