@@ -7,6 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
+from longagent.apps import ask_cmd
 from longagent.apps.bench import bench_app
 from longagent.errors import LongAgentError
 
@@ -74,10 +75,8 @@ def generate(
     out.print()
 
 
-@app.command()
-def demo() -> None:
-    """The main job on the bundled model (until the orchestrator lands: one generation)."""
-    generate("In one sentence: why do long documents need to be split for small models?", None, 80)
+app.command()(ask_cmd.ask)
+app.command()(ask_cmd.demo)
 
 
 def main() -> None:
