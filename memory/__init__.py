@@ -1,1 +1,44 @@
-"""memory"""
+"""What outlives a prompt: the LanceDB store (archival, recall, thoughts), core-memory
+blocks, and the MemGPT paging controller.
+
+    store = MemoryStore(home)                      # bundled MiniLM embedder, loaded lazily
+    store.archival.add([ArchivalEntry(text="...", tags=["family"])])
+    store.archival.search("sister", tags=["family"], limit=5)   # hybrid, RRF-fused
+    thoughts = ThoughtMemory(store.thoughts)       # merge / contradiction / size cap
+    core = CoreMemory(home / "core.json")          # persona and human blocks
+    pager = PagingController(store, model, agent="alice", core=core)
+"""
+
+from longagent.memory.core import Block, CoreMemory
+from longagent.memory.embedder import Embedder, MiniLMEmbedder
+from longagent.memory.errors import CoreMemoryError, SchemaVersionError, StoreError
+from longagent.memory.filters import FilterArgs
+from longagent.memory.paging import PagingController, PagingReport, PagingState
+from longagent.memory.records import ArchivalEntry, Hit, RecallMessage, Thought
+from longagent.memory.store import SCHEMA_VERSION, MemoryStore
+from longagent.memory.thoughts import ThoughtMemory, ThoughtWrite
+from longagent.memory.tier import SearchMode, Tier
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "ArchivalEntry",
+    "Block",
+    "CoreMemory",
+    "CoreMemoryError",
+    "Embedder",
+    "FilterArgs",
+    "Hit",
+    "MemoryStore",
+    "MiniLMEmbedder",
+    "PagingController",
+    "PagingReport",
+    "PagingState",
+    "RecallMessage",
+    "SchemaVersionError",
+    "SearchMode",
+    "StoreError",
+    "Thought",
+    "ThoughtMemory",
+    "ThoughtWrite",
+    "Tier",
+]
