@@ -1,0 +1,28 @@
+"""LongAgent with the real bundled model on ~4K-token documents (a few members each)."""
+
+from __future__ import annotations
+
+import pytest
+
+from longagent.agents import LongAgent
+from longagent.apps.bench.qa_data import make_sample
+
+pytestmark = pytest.mark.slow
+
+
+def test_planted_fact_is_answered_with_a_citation_that_holds_it(bundled_model) -> None:
+    sample = make_sample("single", 4096, 0.2, 0, bundled_model.count_tokens)
+    answer = LongAgent(bundled_model).ask(sample.document, sample.question)
+    town = sample.answers[0]
+    assert answer.found and town.lower() in answer.text.lower()
+    assert answer.chunks >= 4
+    assert any(town in sample.document[c.start : c.end] for c in answer.citations)
+    assert len(answer.trace[0].reports) == answer.chunks  # every member reported in round 1
+
+
+def test_absent_fact_is_not_found(bundled_model) -> None:
+    sample = make_sample("absent", 4096, 0.2, 0, bundled_model.count_tokens)
+    answer = LongAgent(bundled_model).ask(sample.document, sample.question)
+    assert answer.found is False
+    # The model did invent answers; the checks are what made them harmless.
+    assert any(r.verdict in {"hallucinated", "unsupported"} for r in answer.trace[0].reports)
