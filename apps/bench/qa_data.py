@@ -190,10 +190,14 @@ def _haystack(rng: random.Random, tokens: int, count_tokens: Callable[[str], int
 
 
 def _insert(paragraphs: list[str], needles: list[tuple[float, str]]) -> str:
-    """Place each needle as its own paragraph at the break nearest its depth."""
+    """Place each needle as its own paragraph at the break nearest its depth (by characters)."""
+    breaks = [0]
+    for paragraph in paragraphs:
+        breaks.append(breaks[-1] + len(paragraph) + 2)
     placed = list(paragraphs)
     for depth, needle in sorted(needles, reverse=True):  # deepest first keeps indices valid
-        placed.insert(round(depth * len(paragraphs)), needle)
+        target = depth * breaks[-1]
+        placed.insert(min(range(len(breaks)), key=lambda i: abs(breaks[i] - target)), needle)
     return "\n\n".join(placed)
 
 
