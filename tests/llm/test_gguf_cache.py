@@ -21,7 +21,9 @@ print("RESULT", converted_dir(REGISTRY["smollm2-135m"].path(), Path(sys.argv[1])
 
 def run_converters(cache: Path, count: int) -> list[str]:
     processes = [
-        subprocess.Popen([sys.executable, "-c", SCRIPT, str(cache)], stdout=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", SCRIPT, str(cache)], stdout=subprocess.PIPE, text=True
+        )
         for _ in range(count)
     ]
     outputs = [p.communicate(timeout=600)[0] for p in processes]

@@ -122,3 +122,14 @@ def test_sampling_is_seeded(bundled_model) -> None:
     )
     first, second = bundled_model.generate([request, request])
     assert first.text == second.text
+
+
+def test_extend_to_widens_the_window_and_still_answers() -> None:
+    from longagent.llm import load_model
+
+    extended = load_model(extend_to=16384)
+    assert extended.context_window == 16384
+    (result,) = extended.generate(
+        [GenerationRequest.chat("What is the capital of France?", max_new_tokens=12)]
+    )
+    assert "Paris" in result.text

@@ -1,0 +1,107 @@
+"""The programs over the kernels: `longagent bench extend` and `longagent extend`, run end to
+end on a tiny random model with a word-level tokenizer (fast; the real numbers come from the
+benchmark itself)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import torch
+from tokenizers import Tokenizer, models, pre_tokenizers
+from transformers import LlamaForCausalLM, PreTrainedTokenizerFast
+
+from longagent.apps.bench import extend as bench
+from longagent.apps.extend_cmd import main as extend_main
+from longagent.apps.extend_cmd import render
+from longagent.errors import ConfigError
+
+from .conftest import tiny_llama_config
+
+WORDS = re.findall(r"\w+|[^\w\s]", (bench.TASK + bench.FILLER + bench.NEEDLE + bench.QUESTION))
+
+
+def word_tokenizer() -> PreTrainedTokenizerFast:
+    vocab = {w: i for i, w in enumerate(["<unk>", *sorted(set(WORDS)), *"0123456789"])}
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [pre_tokenizers.Whitespace(), pre_tokenizers.Digits(individual_digits=True)]
+    )
+    return PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>")
+
+
+@pytest.fixture
+def model_dir(tmp_path):
+    torch.manual_seed(0)
+    tokenizer = word_tokenizer()
+    model = LlamaForCausalLM(
+        tiny_llama_config(vocab_size=len(tokenizer), max_position_embeddings=64)
+    )
+    model.save_pretrained(tmp_path / "tiny")
+    tokenizer.save_pretrained(tmp_path / "tiny")
+    return tmp_path / "tiny"
+
+
+def test_passkey_prompt_places_the_key_at_the_depth():
+    tokenizer = word_tokenizer()
+    ids = bench.passkey_prompt(tokenizer, 300, 12345, 0.25)
+    assert 250 < len(ids) <= 300
+    text = tokenizer.decode(ids)
+    first = text.index("1 2 3 4 5")
+    assert 0.15 < first / len(text) < 0.35
+    assert text.rstrip().endswith("is")
+
+
+def test_bench_end_to_end(model_dir, tmp_path, monkeypatch):
+    monkeypatch.setattr(bench, "book_tokens", lambda tok: tok.encode(bench.FILLER * 60))
+    out = tmp_path / "results"
+    bench.main(
+        lengths="48,128",
+        samples=2,
+        methods="none,yarn,self_extend,lm_infinite",
+        ppl_tokens=16,
+        model=str(model_dir),
+        out=str(out),
+    )
+    report = json.loads((out / "extend.json").read_text())
+    assert report["native_length"] == 64
+    cells = {(r["method"], r["length"]) for r in report["results"]}
+    assert cells == {
+        (m, n) for m in ("none", "yarn", "self_extend", "lm_infinite") for n in (48, 128)
+    }
+    for row in report["results"]:
+        assert 0 <= row["passkey"] <= 1 and row["perplexity"] > 1 and len(row["samples"]) == 2
+    assert (out / "extend.png").stat().st_size > 10_000
+    # --resume skips the cells already measured and adds the new ones.
+    bench.main(
+        lengths="48",
+        samples=1,
+        methods="none,ntk",
+        ppl_tokens=8,
+        model=str(model_dir),
+        out=str(out),
+        resume=True,
+    )
+    report = json.loads((out / "extend.json").read_text())
+    assert len(report["results"]) == 9
+
+
+def test_bench_rejects_unknown_methods(model_dir):
+    with pytest.raises(ConfigError, match="Unknown methods"):
+        bench.main(methods="none,magic", model=str(model_dir))
+
+
+def test_extend_command_prints_a_vllm_serve_line(model_dir, capsys):
+    extend_main(str(model_dir), to="256", method="")
+    printed = capsys.readouterr().out
+    assert "vllm serve" in printed and "--max-model-len 256" in printed
+    assert '"rope_type":"yarn"' in printed
+
+
+def test_extend_command_for_attention_methods_and_bad_models(model_dir):
+    config = tiny_llama_config()
+    text = render(config, "m", "128", "self_extend")
+    assert "transformers only" in text and "vllm serve" not in text
+    with pytest.raises(ConfigError, match="Could not read"):
+        extend_main(str(model_dir / "missing"), to="1k", method="")
