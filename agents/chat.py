@@ -21,33 +21,42 @@ archival and thoughts). A new process with the same home and name carries on.
 Document text is data, not instructions: `read_document` results enter the context only
 as a fenced tool result, its findings are written to thought memory by code, and once a
 turn has seen document text the model is offered `send_message` alone for the rest of
-the turn; constrained decoding makes that a guarantee, not a request.
+the turn. In later turns, while that result is still in the main context, the memory
+writes and read_document are not offered. Constrained decoding makes these guarantees,
+not requests: a function missing from the schema cannot be written.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 
 from longagent.agents.chat_functions import (
+    DOC_OPEN,
     FUNCTIONS,
+    WRITES,
     DocumentReading,
     FunctionError,
     Functions,
     call_json,
     call_union,
 )
+from longagent.agents.chat_types import (
+    NO_REPLY,
+    FunctionCall,
+    Reply,
+    TurnState,
+    agent_dir,
+    prompt,
+)
 from longagent.config import Settings
 from longagent.errors import ContextOverflowError, LongAgentError, ModelResponseError
 from longagent.llm import ChatModel, GenerationRequest, Message
 from longagent.llm.constrained import generate_structured
-from longagent.llm.usage import MeteredModel, Usage
+from longagent.llm.usage import MeteredModel
 from longagent.memory import (
     CoreMemory,
     Embedder,
@@ -57,66 +66,7 @@ from longagent.memory import (
 )
 from longagent.memory.filters import quote
 
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-NO_REPLY = "(no reply: the model did not produce a valid function call)"
-
-
-@cache
-def prompt(name: str) -> str:
-    return resources.files("longagent.agents").joinpath("prompts", f"{name}.txt").read_text()
-
-
-class FunctionCall(BaseModel):
-    """One function call of a turn and what came of it."""
-
-    name: str
-    arguments: dict[str, Any] = Field(default_factory=dict)
-    result: str = ""
-    error: str | None = None
-    heartbeat: bool = False
-    auto: bool = Field(
-        default=False, description="Run by the agent itself (a pre-fetch or an attachment)."
-    )
-
-
-class Reply(BaseModel):
-    """What one `send` did: the text for the user and the steps behind it."""
-
-    text: str
-    function_calls: list[FunctionCall] = Field(default_factory=list)
-    steps: int = 0
-    invalid_outputs: int = 0  # model outputs that were not a valid call (then retried)
-    memory_pressure: float = 0.0  # fraction of the token budget in use after the turn
-    warning: bool = False  # the memory-pressure warning was shown during the turn
-    evicted: list[str] = Field(default_factory=list)  # recall ids moved out of context
-    usage: Usage = Field(default_factory=Usage)
-
-    @property
-    def called(self) -> list[str]:
-        return [c.name for c in self.function_calls]
-
-
-@dataclass
-class _Turn:
-    sent: list[str] = field(default_factory=list)
-    calls: list[FunctionCall] = field(default_factory=list)
-    steps: int = 0
-    errors: int = 0  # invalid outputs and failed calls, against max_retries
-    invalid: int = 0
-    tainted: bool = False  # document text has entered this turn
-    warning: bool = False
-    evicted: list[str] = field(default_factory=list)
-    notes: list[Message] = field(default_factory=list)  # transient: never persisted
-
-
-def agent_dir(home: str | Path | None, name: str, settings: Settings | None = None) -> Path:
-    if not NAME_PATTERN.match(name):
-        raise LongAgentError(
-            f"agent name {name!r} is not allowed: use letters, digits, '.', '_' and '-' "
-            "(at most 64, starting with a letter or digit)"
-        )
-    base = Path(home).expanduser() if home is not None else (settings or Settings()).home
-    return base / "agents" / name
+__all__ = ["NO_REPLY", "ChatAgent", "FunctionCall", "Reply", "agent_dir"]
 
 
 class ChatAgent:
@@ -146,6 +96,7 @@ class ChatAgent:
         message_mode: Literal["free", "json"] = "free",
         reply_tokens: int = 120,
         recall_tokens: int = 160,
+        excerpt_tokens: int = 160,
         reader: Any | None = None,
     ) -> None:
         if max_steps < 1 or max_retries < 0:
@@ -179,6 +130,7 @@ class ChatAgent:
         )
         self.thoughts = ThoughtMemory(self.store.thoughts)
         self._reader = reader
+        self.excerpt_tokens = excerpt_tokens
         self.functions = Functions(
             agent=name,
             core=self.core,
@@ -197,7 +149,7 @@ class ChatAgent:
             raise LongAgentError("The message is empty.")
         before = self.model.usage.model_copy()
         self.core.reload()  # another process may have edited the blocks
-        turn = _Turn()
+        turn = TurnState()
         self._append(turn, "user", text)
         recall_note = self._prefetch(text, turn)
         for path in documents:
@@ -226,20 +178,27 @@ class ChatAgent:
             usage=self.model.usage - before,
         )
 
-    def _allowed(self, turn: _Turn) -> tuple[str, ...]:
+    def _allowed(self, turn: TurnState) -> tuple[str, ...]:
         last_step = turn.steps == self.max_steps - 1
         if turn.tainted or turn.errors > self.max_retries or (last_step and not turn.sent):
             return ("send_message",)
+        if self.document_in_context():
+            # Document text from an earlier turn is still in the main context: nothing
+            # it says may change memory or open files until it has been evicted.
+            return tuple(f for f in FUNCTIONS if f not in WRITES and f != "read_document")
         return FUNCTIONS
 
-    def _messages(self, turn: _Turn, recall_note: Message | None) -> list[Message]:
+    def document_in_context(self) -> bool:
+        return any(m.role == "tool" and DOC_OPEN in m.content for m in self.pager.messages)
+
+    def _messages(self, turn: TurnState, recall_note: Message | None) -> list[Message]:
         messages = self.pager.context()
         if recall_note is not None:
             messages.insert(self._user_index(messages), recall_note)
         return messages + turn.notes
 
     def _decide(
-        self, turn: _Turn, allowed: tuple[str, ...], recall_note: Message | None
+        self, turn: TurnState, allowed: tuple[str, ...], recall_note: Message | None
     ) -> dict[str, Any] | None:
         """Ask the model for one call among `allowed`; None when its output was unusable
         (the error goes back to the model as a transient note)."""
@@ -257,11 +216,12 @@ class ChatAgent:
         turn.notes = []
         return result.root.model_dump()
 
-    def _compose(self, turn: _Turn, recall_note: Message | None) -> dict[str, Any] | None:
+    def _compose(self, turn: TurnState, recall_note: Message | None) -> dict[str, Any] | None:
         """The message of a send_message call, written as a plain assistant turn."""
-        request = GenerationRequest(
-            messages=self._messages(turn, recall_note), max_new_tokens=self.reply_tokens
-        )
+        messages = self._messages(turn, recall_note)
+        if messages[-1].role != "user":
+            messages.append(Message(role="system", content=prompt("chat_compose").strip()))
+        request = GenerationRequest(messages=messages, max_new_tokens=self.reply_tokens)
         try:
             (generation,) = self.model.generate([request])
         except ContextOverflowError as exc:
@@ -274,7 +234,7 @@ class ChatAgent:
         return {"function": "send_message", "parameters": {"message": message}}
 
     @staticmethod
-    def _invalid(turn: _Turn, error: str) -> None:
+    def _invalid(turn: TurnState, error: str) -> None:
         turn.errors += 1
         turn.invalid += 1
         turn.notes = [
@@ -292,7 +252,7 @@ class ChatAgent:
                 return i
         return len(messages)
 
-    def _act(self, turn: _Turn, call: dict[str, Any]) -> bool:
+    def _act(self, turn: TurnState, call: dict[str, Any]) -> bool:
         """Run the call, record it in the transcript; False when the turn is over."""
         name, arguments = call["function"], call["parameters"]
         heartbeat = bool(call.get("request_heartbeat"))
@@ -311,7 +271,7 @@ class ChatAgent:
 
     def _run(
         self,
-        turn: _Turn,
+        turn: TurnState,
         name: str,
         arguments: dict[str, Any],
         *,
@@ -319,7 +279,10 @@ class ChatAgent:
         auto: bool = False,
     ) -> FunctionCall:
         record = FunctionCall(name=name, arguments=arguments, heartbeat=heartbeat, auto=auto)
+        repeated = any(c.name == name and c.arguments == arguments for c in turn.calls)
         try:
+            if repeated and name != "send_message":
+                raise FunctionError("this call was already made in this turn; do something else")
             record.result = self.functions.run(name, arguments)
         except (LongAgentError, ValidationError, OSError, ValueError) as exc:
             record.error = str(exc)
@@ -336,14 +299,14 @@ class ChatAgent:
             return f"{record.name} failed: {record.error}"
         return f"{record.name} returned: {record.result}"
 
-    def _append(self, turn: _Turn, role: str, content: str) -> None:
+    def _append(self, turn: TurnState, role: str, content: str) -> None:
         report = self.pager.append(role, content)
         turn.warning = turn.warning or report.warning
         turn.evicted.extend(report.evicted)
 
     # -- what the agent does by itself -----------------------------------------------------
 
-    def _prefetch(self, text: str, turn: _Turn) -> Message | None:
+    def _prefetch(self, text: str, turn: TurnState) -> Message | None:
         """Search recall (outside the context) and archival for the user's message."""
         if not self.auto_search:
             return None
@@ -383,7 +346,7 @@ class ChatAgent:
             lines.pop()
         return None
 
-    def _attach(self, turn: _Turn, path: str, question: str) -> None:
+    def _attach(self, turn: TurnState, path: str, question: str) -> None:
         record = self._run(turn, "read_document", {"path": path, "question": question}, auto=True)
         self._append(turn, "tool", self._result_text(record))
 
@@ -395,7 +358,11 @@ class ChatAgent:
             from longagent.agents.leader import LongAgent
 
             self._reader = LongAgent(self.model)
-        answer = self._reader.ask(file, question)
+        from longagent.chunking import load
+
+        document = load(file)
+        answer = self._reader.ask(document, question)
+        short = self.model.count_tokens(document.text) <= self.excerpt_tokens
         return DocumentReading(
             path=path,
             question=question,
@@ -404,6 +371,7 @@ class ChatAgent:
             quotes=[c.quote for c in answer.citations],
             document_id=answer.document_id,
             chunk_ids=tuple(c.chunk_id for c in answer.citations),
+            excerpt=document.text if short else "",
         )
 
     # -- memory management for people (the CLI's commands) ---------------------------------

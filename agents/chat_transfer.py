@@ -58,7 +58,10 @@ def export_agent(agent: ChatAgent, path: str | Path) -> Path:
         archival=list(agent.store.archival),
         thoughts=list(agent.store.thoughts),
     )
-    write_json_atomic(path, data.model_dump(mode="json"))
+    try:
+        write_json_atomic(path, data.model_dump(mode="json"))
+    except OSError as exc:
+        raise LongAgentError(f"cannot write the agent file {path}: {exc}") from exc
     return path
 
 

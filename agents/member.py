@@ -29,7 +29,7 @@ def prompt(name: str) -> str:
 
 def member_request(chunk: str, question: str, known: str = "") -> GenerationRequest:
     """Chunk first and instruction last, so a prefix cache can reuse the chunk's KV."""
-    known_line = f"Known from another part of the document: {known}\n" if known else ""
+    known_line = f"Known from other parts of the document: {known}\n" if known else ""
     user = prompt("member").format(chunk=chunk, question=question, known=known_line)
     return GenerationRequest(
         messages=[

@@ -131,6 +131,7 @@ def main(
         "0.25,0.75", help="Comma-separated needle depths (0 = start, 1 = end)."
     ),
     samples: int = typer.Option(1, help="Samples per kind, length and depth."),
+    chunk_tokens: int = typer.Option(None, help="LongAgent member chunk size (default: its own)."),
     out_dir: Path = typer.Option("bench-results", help="Where qa.json and the heatmaps go."),
 ) -> None:
     from rich.console import Console
@@ -159,7 +160,8 @@ def main(
     with Progress(console=console, transient=True) as progress:
         for system in chosen:
             task = progress.add_task(f"{system}", total=len(suite))
-            results[system] = run(SYSTEMS[system](metered), suite, metered, progress, task)
+            options = {"chunk_tokens": chunk_tokens} if system == "longagent" and chunk_tokens else {}
+            results[system] = run(SYSTEMS[system](metered, **options), suite, metered, progress, task)
     out_dir.mkdir(parents=True, exist_ok=True)
     for system, records in results.items():
         console.print(summary_table(system, records))

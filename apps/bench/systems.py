@@ -79,7 +79,7 @@ def longagent(model: ChatModel, **options: object) -> AskFn:
     return ask
 
 
-SYSTEMS: dict[str, Callable[[ChatModel], AskFn]] = {
+SYSTEMS: dict[str, Callable[..., AskFn]] = {
     "truncate": truncation,
     "retrieval": retrieval,
     "longagent": longagent,

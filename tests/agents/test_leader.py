@@ -23,12 +23,13 @@ def document(*facts: str) -> Document:
 
 
 def chunk_of(request: GenerationRequest) -> str:
-    """The chunk a member was given: everything before the instruction's separator."""
-    return request.messages[-1].content.split("\n\n---\n")[0]
+    """The chunk a member was given, between its tags."""
+    content = request.messages[-1].content
+    return content.split("<document part>\n", 1)[-1].split("\n</document part>", 1)[0]
 
 
 def is_pair(request: GenerationRequest) -> bool:
-    return request.messages[-1].content.count("\n\n---\n") == 2
+    return "<document part 1>" in request.messages[-1].content
 
 
 def reply(quote: str = "", answer: str = "") -> dict:
