@@ -88,7 +88,7 @@ def main() -> None:
         app()
     except LongAgentError as exc:
         err.print("[bold red]error:[/]", end=" ")
-        err.print(str(exc), markup=False, highlight=False)
+        err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
         sys.exit(2)
 
 

@@ -1,0 +1,67 @@
+"""`longagent ask`: a real subprocess with the real model and a real file, plus the
+renderings (--json, --trace) on a scripted answer."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from longagent.agents import LongAgent
+from longagent.apps import ask_cmd
+from longagent.apps.bench.qa_data import make_sample
+from longagent.chunking import Document
+from longagent.llm import ScriptedModel
+
+
+def longagent(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "longagent.apps.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+@pytest.mark.slow
+def test_ask_prints_a_cited_answer(tmp_path: Path, bundled_model) -> None:
+    sample = make_sample("single", 4096, 0.2, 0, bundled_model.count_tokens)
+    path = tmp_path / "haystack.txt"
+    path.write_text(sample.document)
+    shown = longagent("ask", str(path), sample.question)
+    assert shown.returncode == 0, shown.stderr
+    assert sample.answers[0] in shown.stdout
+    assert "[1] chars" in shown.stdout and "model calls" in shown.stdout
+
+
+def test_ask_on_a_missing_file_is_one_clear_line(tmp_path: Path) -> None:
+    result = longagent("ask", str(tmp_path / "nope.pdf"), "anything?")
+    assert (
+        result.returncode == 2
+        and "no such file" in result.stderr
+        and "Traceback" not in result.stderr
+    )
+
+
+def test_json_and_trace_renderings(capsys: pytest.CaptureFixture[str]) -> None:
+    fact = "Kalomi was born in the town of Renda."
+    filler = "Modules provide functions and classes for many ordinary tasks. " * 20
+    document = Document.create(f"{filler}\n\n{fact}\n\n{filler}")
+    model = ScriptedModel(
+        lambda r: (
+            {"quote": fact, "answer": "Renda"}
+            if fact in r.messages[-1].content
+            else {"quote": "", "answer": ""}
+        )
+    )
+    answer = LongAgent(model, chunk_tokens=100).ask(document, "In which town was Kalomi born?")
+    ask_cmd.show(answer, document, as_json=True)
+    parsed = json.loads(capsys.readouterr().out)
+    citation = parsed["citations"][0]
+    assert parsed["text"] == "Renda" and document.text[citation["start"] : citation["end"]] == fact
+    ask_cmd.show(answer, document, trace=True)
+    shown = " ".join(capsys.readouterr().out.split())  # the console wraps long lines
+    assert "round 1" in shown and "grounded" in shown and fact in shown
