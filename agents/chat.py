@@ -37,6 +37,7 @@ from pydantic import ValidationError
 from longagent.agents.chat_functions import (
     DOC_OPEN,
     FUNCTIONS,
+    MESSAGE_CHARS,
     WRITES,
     DocumentReading,
     FunctionError,
@@ -90,8 +91,8 @@ class ChatAgent:
         settings: Settings | None = None,
         embedder: Embedder | None = None,
         budget: int | None = None,
-        max_steps: int = 4,
-        max_retries: int = 2,
+        max_steps: int = 3,
+        max_retries: int = 1,
         auto_search: bool = True,
         message_mode: Literal["free", "json"] = "free",
         reply_tokens: int = 120,
@@ -217,8 +218,9 @@ class ChatAgent:
         return result.root.model_dump()
 
     def _compose(self, turn: TurnState, recall_note: Message | None) -> dict[str, Any] | None:
-        """The message of a send_message call, written as a plain assistant turn."""
-        messages = self._messages(turn, recall_note)
+        """The message of a send_message call, written as a plain assistant turn (without
+        the notes about invalid JSON: they are about calls, not about the reply)."""
+        messages = self._messages(TurnState(), recall_note)
         if messages[-1].role != "user":
             messages.append(Message(role="system", content=prompt("chat_compose").strip()))
         request = GenerationRequest(messages=messages, max_new_tokens=self.reply_tokens)
@@ -227,7 +229,7 @@ class ChatAgent:
         except ContextOverflowError as exc:
             self.pager.evict()
             return self._invalid(turn, str(exc))
-        message = generation.text.strip()
+        message = _clip_message(generation.text.strip())
         if not message:
             return self._invalid(turn, "the message was empty")
         turn.notes = []
@@ -279,9 +281,13 @@ class ChatAgent:
         auto: bool = False,
     ) -> FunctionCall:
         record = FunctionCall(name=name, arguments=arguments, heartbeat=heartbeat, auto=auto)
-        repeated = any(c.name == name and c.arguments == arguments for c in turn.calls)
+        repeated = any(
+            not c.auto and c.name == name and c.arguments == arguments for c in turn.calls
+        )
         try:
             if repeated and name != "send_message":
+                # The model is going round in circles: let it only reply from here on.
+                turn.errors = max(turn.errors, self.max_retries)
                 raise FunctionError("this call was already made in this turn; do something else")
             record.result = self.functions.run(name, arguments)
         except (LongAgentError, ValidationError, OSError, ValueError) as exc:
@@ -313,9 +319,11 @@ class ChatAgent:
         lines: list[str] = []
         if self.pager.state.evicted:
             in_context = [m.id for m in self.pager.messages]
-            found = self.functions.search_messages(text, exclude=in_context)
+            found = self.functions.search_messages(text, exclude=in_context, limit=4)
+            snippets = self.functions.focus(text, [m.content for m in found], limit=160)
             found_lines = [
-                f"- past message, {m.role}: {' '.join(m.content.split())}" for m in found
+                f"- past message, {m.role}: {snippet}"
+                for m, snippet in zip(found, snippets, strict=True)
             ]
             lines += found_lines
             turn.calls.append(
@@ -419,6 +427,16 @@ class ChatAgent:
 
     def __repr__(self) -> str:
         return f"ChatAgent(name={self.name!r}, dir={str(self.dir)!r})"
+
+
+def _clip_message(text: str, limit: int = MESSAGE_CHARS) -> str:
+    """A free-text message cut to `limit` characters, at a sentence end where there is one
+    (a small model can ramble past any length)."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    end = max(cut.rfind(". "), cut.rfind("! "), cut.rfind("? "), cut.rfind("\n"))
+    return cut[: end + 1].strip() if end > limit // 3 else cut[: limit - 1].rstrip() + "…"
 
 
 def _truncate(text: str, tokens: int, count: Any) -> str:

@@ -39,8 +39,11 @@ class FunctionError(LongAgentError):
 _DATE = r"^((19|20)\d\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01]))?$"
 
 
+MESSAGE_CHARS = 600
+
+
 class SendMessageArgs(BaseModel):
-    message: str = Field(min_length=1, max_length=300)
+    message: str = Field(min_length=1, max_length=MESSAGE_CHARS)
 
 
 class NoArgs(BaseModel):
@@ -63,12 +66,12 @@ class ArchivalMemoryInsertArgs(BaseModel):
 
 
 class ArchivalMemorySearchArgs(BaseModel):
-    query: str = Field(min_length=1, max_length=200)
+    query: str = Field(min_length=1, max_length=120)
     page: int = Field(default=0, ge=0, le=50)
 
 
 class ConversationSearchArgs(BaseModel):
-    query: str = Field(default="", max_length=200)
+    query: str = Field(default="", max_length=120)
     since: str = Field(default="", pattern=_DATE, description="YYYY-MM-DD, inclusive")
     until: str = Field(default="", pattern=_DATE, description="YYYY-MM-DD, inclusive")
     page: int = Field(default=0, ge=0, le=50)
@@ -157,6 +160,9 @@ def fence(text: str) -> str:
     """Document text as inert data: the fence tags cannot be forged from inside it."""
     cleaned = text.replace(DOC_OPEN, "").replace(DOC_CLOSE, "")
     return f"{DOC_OPEN}\n{cleaned.strip()}\n{DOC_CLOSE}"
+
+
+_SENTENCE = re.compile(r"[^.!?]+[.!?]*")
 
 
 def _clip(text: str, limit: int = RESULT_CHARS) -> str:
@@ -270,10 +276,30 @@ class Functions:
         )
         if not messages:
             return f"no past messages match (page {args.page})"
+        texts = self.focus(args.query, [m.content for m in messages])
         lines = [
-            f"- [{m.created_at:%Y-%m-%d %H:%M}] {m.role}: {_clip(m.content)}" for m in messages
+            f"- [{m.created_at:%Y-%m-%d %H:%M}] {m.role}: {text}"
+            for m, text in zip(messages, texts, strict=True)
         ]
         return f"past messages, page {args.page}:\n" + "\n".join(lines)
+
+    def focus(self, query: str, texts: list[str], limit: int = RESULT_CHARS) -> list[str]:
+        """Each text, or for one longer than `limit` its sentence closest to `query` (by
+        embedding): a long message that matched shows the part that made it match."""
+        out = [" ".join(t.split()) for t in texts]
+        long = [i for i, t in enumerate(out) if len(t) > limit]
+        if not query.strip() or not long:
+            return [_clip(t, limit) for t in out]
+        pieces = [[p.strip() for p in _SENTENCE.findall(out[i]) if p.strip()] for i in long]
+        flat = [p for sentences in pieces for p in sentences]
+        vectors = self.store.archival.embed([query, *flat])
+        scores = vectors[1:] @ vectors[0]
+        start = 0
+        for i, sentences in zip(long, pieces, strict=True):
+            best = int(scores[start : start + len(sentences)].argmax()) if sentences else 0
+            out[i] = "… " + sentences[best] if sentences else out[i]
+            start += len(sentences)
+        return [_clip(t, limit) for t in out]
 
     def search_messages(
         self,
@@ -293,13 +319,19 @@ class Functions:
             filters["since"] = since
         if until is not None:
             filters["until"] = until
-        want = limit + len(skip)
+        want = 3 * limit + len(skip)  # room for skipped ids and repeated texts
         if query.strip():
             found = self.store.recall.search(query, limit=want, offset=page * limit, **filters)
             records = [h.record for h in found]
         else:
             records = self.store.recall.scan(limit=want, offset=page * limit, **filters)
-        return [m for m in records if m.id not in skip][:limit]
+        out, seen = [], set()
+        for m in records:
+            key = (m.role, normalize(m.content))
+            if m.id not in skip and key not in seen:  # "Welcome back!" once is enough
+                seen.add(key)
+                out.append(m)
+        return out[:limit]
 
     def read_document(self, args: ReadDocumentArgs) -> str:
         reading = self.read(args.path, args.question)

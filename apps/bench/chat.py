@@ -256,7 +256,13 @@ def main(
         shutil.rmtree(work, ignore_errors=True)
 
     table = Table(title=f"Deep memory retrieval on {metered.name} (budget {budget} tokens)")
-    for column in ("system", "accuracy", "fact in context", "s / question", "calls / question"):
+    for column in (
+        "system",
+        "accuracy",
+        "fact in context",
+        "s / question",
+        "model calls / question",
+    ):
         table.add_column(column, justify="right" if column != "system" else "left")
     summary_rows = {}
     for system in chosen:
