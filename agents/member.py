@@ -27,10 +27,7 @@ def prompt(name: str) -> str:
     return resources.files("longagent.agents").joinpath("prompts", f"{name}.txt").read_text()
 
 
-def member_request(chunk: str, question: str, known: str = "") -> GenerationRequest:
-    """Chunk first and instruction last, so a prefix cache can reuse the chunk's KV."""
-    known_line = f"Known from other parts of the document: {known}\n" if known else ""
-    user = prompt("member").format(chunk=chunk, question=question, known=known_line)
+def _request(user: str) -> GenerationRequest:
     return GenerationRequest(
         messages=[
             Message(role="system", content=prompt("member_system").strip()),
@@ -38,6 +35,13 @@ def member_request(chunk: str, question: str, known: str = "") -> GenerationRequ
         ],
         max_new_tokens=REPLY_TOKENS,
     )
+
+
+def member_request(chunk: str, question: str, known: str = "") -> GenerationRequest:
+    """Chunk first and instruction last, so a prefix cache can reuse the chunk's KV."""
+    known_line = f"Known from other parts of the document: {known}\n" if known else ""
+    user = prompt("member").format(chunk=chunk, question=question, known=known_line)
+    return _request(user)
 
 
 def pair_request(
@@ -51,13 +55,7 @@ def pair_request(
         answer_a=answer_a,
         answer_b=answer_b,
     )
-    return GenerationRequest(
-        messages=[
-            Message(role="system", content=prompt("member_system").strip()),
-            Message(role="user", content=user),
-        ],
-        max_new_tokens=REPLY_TOKENS,
-    )
+    return _request(user)
 
 
 def run_batch(
