@@ -35,3 +35,13 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    """`longagent.LongAgent` and `longagent.ChatAgent`, imported on first use (they load
+    the agents, chunking and LanceDB stacks, which plain model use does not need)."""
+    if name in {"LongAgent", "ChatAgent"}:
+        from longagent import agents
+
+        return getattr(agents, name)
+    raise AttributeError(f"module 'longagent' has no attribute {name!r}")
