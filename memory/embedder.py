@@ -70,3 +70,21 @@ class MiniLMEmbedder:
             show_progress_bar=False,
         )
         return np.asarray(vectors, dtype=np.float32)
+
+
+class HashEmbedder:
+    """A deterministic stand-in for tests of control flow: words hashed into 64 buckets,
+    L2-normalised, so similar wording gives similar vectors. Not for real retrieval."""
+
+    name = "hash-bow-64"
+    dim = 64
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        import re
+
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                out[i, sum(map(ord, word)) % self.dim] += 1.0
+            out[i] /= max(float(np.linalg.norm(out[i])), 1e-6)
+        return out

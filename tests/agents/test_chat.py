@@ -7,12 +7,10 @@ real vector and full-text legs. Tokens are whitespace words (ScriptedModel).
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 from longagent.agents.chat import NO_REPLY, ChatAgent
@@ -21,22 +19,7 @@ from longagent.agents.types import Answer, Citation
 from longagent.chunking import Document
 from longagent.errors import LongAgentError
 from longagent.llm import GenerationRequest, ScriptedModel
-
-
-class HashEmbedder:
-    """Words hashed into 64 buckets, L2-normalised: similar wording, similar vectors."""
-
-    name = "hash-bow-64"
-    dim = 64
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for i, text in enumerate(texts):
-            for word in re.findall(r"\w+", text.lower()):
-                out[i, sum(map(ord, word)) % self.dim] += 1.0
-            out[i] /= max(float(np.linalg.norm(out[i])), 1e-6)
-        return out
-
+from longagent.memory.embedder import HashEmbedder
 
 EMBEDDER = HashEmbedder()
 

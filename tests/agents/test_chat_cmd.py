@@ -4,29 +4,14 @@ from __future__ import annotations
 
 import io
 import json
-import re
-from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 from rich.console import Console
 
 from longagent.agents.chat import ChatAgent
 from longagent.apps.chat_cmd import repl
 from longagent.llm import GenerationRequest, ScriptedModel
-
-
-class HashEmbedder:
-    name = "hash-bow-64"
-    dim = 64
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for i, text in enumerate(texts):
-            for word in re.findall(r"\w+", text.lower()):
-                out[i, sum(map(ord, word)) % self.dim] += 1.0
-            out[i] /= max(float(np.linalg.norm(out[i])), 1e-6)
-        return out
+from longagent.memory.embedder import HashEmbedder
 
 
 def respond(request: GenerationRequest) -> str | dict:
