@@ -37,10 +37,14 @@ class JsonConstrainer:
                 self._tokenizer, vocab_size=self._vocab_size, stop_token_ids=self._stop_ids
             )
             self._compiler = xgr.GrammarCompiler(info)
+        # Sorted only for the cache key: the grammar keeps the schema's property order, so
+        # a schema can make the model write its evidence before its answer.
         key = json.dumps(schema, sort_keys=True)
         if key not in self._compiled:
             # Compact JSON (no free whitespace): fewer tokens, and no room to ramble.
-            self._compiled[key] = self._compiler.compile_json_schema(key, any_whitespace=False)
+            self._compiled[key] = self._compiler.compile_json_schema(
+                json.dumps(schema), any_whitespace=False
+            )
         return xgr.GrammarMatcher(self._compiled[key])
 
     def mask(self, logits: torch.Tensor, matchers: Sequence[Any | None]) -> None:
