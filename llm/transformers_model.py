@@ -22,6 +22,7 @@ from longagent.errors import ContextOverflowError, ModelLoadError
 from longagent.llm.base import FinishReason, Generation, GenerationRequest
 from longagent.llm.constrained import JsonConstrainer
 from longagent.llm.gguf_cache import converted_dir
+from longagent.llm.prefix_cache import PrefixCache
 
 
 @dataclass
@@ -54,6 +55,8 @@ class TransformersModel:
 
     `max_batch_size` and `max_batch_tokens` (padded prompt tokens per batch) bound memory;
     larger request lists are split into several batches of similar prompt length.
+    With `prefix_cache` on (settings `prefix_cache_mb`), the KV states of every prompt are
+    kept in blocks and a later prompt with the same beginning reads only what follows it.
     """
 
     def __init__(
@@ -94,6 +97,11 @@ class TransformersModel:
         self.eos_ids = self._eos_ids()
         self._json = JsonConstrainer(self.tokenizer, self.hf_model.config.vocab_size, self.eos_ids)
         self._lock = threading.Lock()  # one decode at a time: the model is not re-entrant
+        self.prefix_cache: PrefixCache | None = None
+        if settings.prefix_cache_mb > 0 and not self._rope_depends_on_length():
+            self.prefix_cache = PrefixCache(
+                max_bytes=settings.prefix_cache_mb << 20, spill_dir=settings.prefix_cache_dir
+            )
 
     # -- the ChatModel protocol ------------------------------------------------------
 
@@ -150,15 +158,23 @@ class TransformersModel:
         ids.update(configured if isinstance(configured, list) else [configured])
         return {i for i in ids if i is not None}
 
+    def _rope_depends_on_length(self) -> bool:
+        # Dynamic NTK rescales every position by the current length: a prefix's KV states
+        # change with what follows, so they cannot be reused.
+        params = getattr(self.hf_model.config, "rope_parameters", None) or {}
+        return params.get("rope_type") == "dynamic"
+
     def _plan_batches(self, prompts: list[list[int]]) -> list[list[int]]:
-        """Group requests of similar length so little padding is computed."""
-        order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+        """Group requests of similar length to read so little padding is computed."""
+        cached = [self.prefix_cache.match(p) if self.prefix_cache else 0 for p in prompts]
+        order = sorted(range(len(prompts)), key=lambda i: (len(prompts[i]) - cached[i], -cached[i]))
         batches: list[list[int]] = []
         for i in order:
             current = batches[-1] if batches else None
-            # Sorted ascending, so prompt i is the longest of the batch it would join.
             fits = current is not None and len(current) < self.max_batch_size
-            if fits and (len(current) + 1) * len(prompts[i]) <= self.max_batch_tokens:
+            # Memory is bounded by the padded length of the whole rows, cache included.
+            longest = max((len(prompts[j]) for j in current), default=0) if current else 0
+            if fits and (len(current) + 1) * max(longest, len(prompts[i])) <= self.max_batch_tokens:
                 current.append(i)
             else:
                 batches.append([i])
@@ -179,14 +195,18 @@ class TransformersModel:
     ) -> Iterator[list[_Row]]:
         """Run one batch to completion, yielding the rows after every step."""
         rows = [self._new_row(r, p) for r, p in zip(requests, prompts, strict=True)]
-        longest = max(len(p) for p in prompts)
+        cache, cached, attention = self._cached_prefixes(prompts)
+        suffixes = [p[n:] for p, n in zip(prompts, cached, strict=True)]
+        longest = max(len(s) for s in suffixes)
         input_ids = torch.full((len(rows), longest), self.pad_id, dtype=torch.long)
-        attention = torch.zeros((len(rows), longest), dtype=torch.long)
-        for i, prompt in enumerate(prompts):
-            input_ids[i, longest - len(prompt) :] = torch.tensor(prompt)
-            attention[i, longest - len(prompt) :] = 1
-        positions = (attention.cumsum(-1) - 1).clamp(min=0)
-        cache = DynamicCache(config=self.hf_model.config)
+        new = torch.zeros((len(rows), longest), dtype=torch.long)
+        for i, suffix in enumerate(suffixes):
+            input_ids[i, longest - len(suffix) :] = torch.tensor(suffix)
+            new[i, longest - len(suffix) :] = 1
+        # Rows are [pad, cached prefix, pad, new tokens]; the mask hides both pads and the
+        # positions count only real tokens, so a row reads as if it were alone.
+        attention = torch.cat([attention, new], dim=-1)
+        positions = (attention.cumsum(-1) - 1).clamp(min=0)[:, -longest:]
         live = list(range(len(rows)))  # batch index -> row index, for rows still decoding
         for row in rows:  # never generate past the window
             row.request = row.request.model_copy(
@@ -196,6 +216,7 @@ class TransformersModel:
                     )
                 }
             )
+        prefill = True
         while True:
             out = self.hf_model(
                 input_ids=input_ids,
@@ -205,6 +226,9 @@ class TransformersModel:
                 use_cache=True,
                 logits_to_keep=1,
             )
+            if prefill and self.prefix_cache is not None:
+                self._keep_prefixes(cache, prompts, cached)
+            prefill = False
             tokens = self._pick(out.logits[:, -1, :].float(), [rows[i] for i in live])
             for i, token in zip(live, tokens, strict=True):
                 self._accept(rows[i], token)
@@ -222,6 +246,46 @@ class TransformersModel:
             input_ids = torch.tensor(tokens).unsqueeze(-1)
             attention = torch.cat([attention, torch.ones((len(live), 1), dtype=torch.long)], dim=-1)
             positions = positions[:, -1:] + 1
+
+    def _cached_prefixes(
+        self, prompts: list[list[int]]
+    ) -> tuple[DynamicCache, list[int], torch.Tensor]:
+        """A KV cache holding each row's longest cached prefix, left-padded to a common
+        length; the cached lengths; and the attention mask over that past."""
+        found = [self.prefix_cache.lookup(p) if self.prefix_cache else (0, None) for p in prompts]
+        past = max(n for n, _ in found)
+        attention = torch.zeros((len(prompts), past), dtype=torch.long)
+        if past == 0:
+            return DynamicCache(config=self.hf_model.config), [0] * len(prompts), attention
+        shape = next(kv.shape for n, kv in found if kv is not None)
+        layers, _, heads, _, dim = shape
+        dtype = next(kv.dtype for n, kv in found if kv is not None)
+        kv_all = torch.zeros((layers, 2, len(prompts), heads, past, dim), dtype=dtype)
+        for i, (n, kv) in enumerate(found):
+            if kv is not None:
+                kv_all[:, :, i, :, past - n :] = kv
+                attention[i, past - n :] = 1
+        cache = DynamicCache(
+            ddp_cache_data=[(kv_all[layer, 0], kv_all[layer, 1]) for layer in range(layers)],
+            config=self.hf_model.config,
+        )
+        return cache, [n for n, _ in found], attention
+
+    def _keep_prefixes(
+        self, cache: DynamicCache, prompts: list[list[int]], cached: list[int]
+    ) -> None:
+        """After the prefill, store each row's new prompt KV blocks for later requests."""
+        assert self.prefix_cache is not None
+        end = cache.layers[0].keys.shape[-2]
+        for i, (prompt, start) in enumerate(zip(prompts, cached, strict=True)):
+            first = end - (len(prompt) - start)  # where row i's new tokens begin
+            kv = torch.stack(
+                [
+                    torch.stack([layer.keys[i, :, first:], layer.values[i, :, first:]])
+                    for layer in cache.layers
+                ]
+            )
+            self.prefix_cache.store(prompt, kv, start=start)
 
     def _pick(self, logits: torch.Tensor, rows: list[_Row]) -> list[int]:
         """Next token per row: grammar mask where constrained, then greedy or sampled."""

@@ -32,6 +32,13 @@ class Settings(BaseSettings):
     openai_api_key: str = Field(
         default="EMPTY", description="Key sent to OpenAI-compatible servers."
     )
+    prefix_cache_mb: int = Field(
+        default=2048,
+        description="Memory for reusable prompt-prefix KV states in the embedded model; 0 disables.",
+    )
+    prefix_cache_dir: Path | None = Field(
+        default=None, description="Where prefix KV blocks evicted from memory spill to disk."
+    )
     max_document_bytes: int = Field(
         default=200 * 1024 * 1024, description="Larger input files are refused."
     )
@@ -39,6 +46,8 @@ class Settings(BaseSettings):
     def model_post_init(self, __context: object) -> None:
         self.home = self.home.expanduser()
         self.cache_dir = self.cache_dir.expanduser()
+        if self.prefix_cache_dir is not None:
+            self.prefix_cache_dir = self.prefix_cache_dir.expanduser()
 
 
 def get_settings(**overrides: object) -> Settings:
