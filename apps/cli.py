@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
-from longagent.apps import ask_cmd, chat_cmd, extend_cmd
+from longagent.apps import ask_cmd, chat_cmd, extend_cmd, web_cmd
 from longagent.apps.bench import bench_app
 from longagent.errors import LongAgentError
 
@@ -77,10 +77,13 @@ def generate(
 
 app.command()(ask_cmd.ask)
 app.command()(ask_cmd.demo)
-app.command(help="Chat with a memory agent (/core, /archival, /recall, /forget, /export, /quit).")(chat_cmd.chat)
+app.command(help="Chat with a memory agent (/core, /archival, /recall, /forget, /export, /quit).")(
+    chat_cmd.chat
+)
 app.command("extend", help="Plan a context extension for a model; print vLLM settings.")(
     extend_cmd.main
 )
+app.command()(web_cmd.serve)
 
 
 def main() -> None:

@@ -1,0 +1,72 @@
+"""`longagent serve`: the web app (QA over long documents, chat with memory agents).
+
+Kept apart from `longagent.apps.web` so that the CLI starts without importing the web
+stack; everything heavy is imported when the command runs.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+
+def serve(
+    model: str = typer.Option(
+        None, "--model", "-m", help="Model spec (default: the bundled model)."
+    ),
+    host: str = typer.Option(
+        "127.0.0.1", help="Interface to bind; loopback unless told otherwise."
+    ),
+    port: int = typer.Option(8765, help="TCP port."),
+    token: str = typer.Option(
+        None,
+        envvar="LONGAGENT_WEB_TOKEN",
+        help="Require this token (bearer header, or log in once in the browser).",
+        show_default=False,
+    ),
+    data_dir: Path = typer.Option(
+        None, help="Where documents, questions and agents are kept (default: LONGAGENT_HOME/web)."
+    ),
+    max_upload_mb: float = typer.Option(10.0, help="Largest document accepted, in MB."),
+    chunk_tokens: int = typer.Option(None, help="Member chunk size (default: sized to the model)."),
+) -> None:
+    """Serve the web app: ask long documents with cited answers, chat with memory agents."""
+    import uvicorn
+
+    from longagent.apps.web import create_app
+    from longagent.config import get_settings
+    from longagent.llm import load_model
+
+    err = Console(stderr=True)
+    folder = data_dir or get_settings().home / "web"
+    if not token and not _loopback(host):
+        err.print(
+            f"[bold yellow]warning:[/] serving on {host} without a token: anyone who can reach "
+            "this port can read your documents. Pass --token or set LONGAGENT_WEB_TOKEN."
+        )
+    with err.status("loading the model"):
+        chat_model = load_model(model)
+    app = create_app(
+        chat_model,
+        folder,
+        token,
+        max_upload_bytes=int(max_upload_mb * 2**20),
+        chunk_tokens=chunk_tokens,
+    )
+    err.print(
+        f"longagent web app on [bold]http://{host}:{port}/[/] ({chat_model.name}; data in "
+        f"{Path(folder).expanduser()}){'; log in with your token' if token else ''}"
+    )
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,79 @@
+"""Fixtures for the web app tests: apps on temporary data directories, a live server,
+and Debian's headless Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from longagent.apps.web import create_app
+from longagent.memory.embedder import HashEmbedder
+
+
+def load_helpers() -> ModuleType:
+    """`_helpers.py`, imported once by path (with --import-mode=importlib a test folder is
+    not on sys.path)."""
+    name = "longagent_web_test_helpers"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("_helpers.py"))
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+h = load_helpers()
+
+
+@pytest.fixture
+def make_app(tmp_path: Path) -> Callable[..., Any]:
+    def make(**kwargs: Any) -> Any:
+        kwargs.setdefault("embedder", HashEmbedder())
+        kwargs.setdefault("chunk_tokens", 120)
+        return create_app(kwargs.pop("model", h.scripted_model()), tmp_path / "data", **kwargs)
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    app = create_app(
+        h.scripted_model(pace=0.5),
+        tmp_path_factory.mktemp("web") / "data",
+        embedder=HashEmbedder(),
+        chunk_tokens=120,
+    )
+    with h.LiveServer(app) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not os.path.exists(h.CHROMIUM):
+        pytest.skip(f"no Chromium at {h.CHROMIUM}: install Debian's chromium (see .ci/run)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=h.CHROMIUM, args=h.CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.js_errors = errors  # checked by tests: the app's own scripts must not fail
+    yield page
+    context.close()
