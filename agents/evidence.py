@@ -22,9 +22,15 @@ _WORD = re.compile(r"[\w'-]+")
 _SENTENCE = re.compile(r"[^\n.!?]+(?:[.!?]+|$)", re.MULTILINE)
 _QUOTED = re.compile(r"[\"“]([^\"”]{2,})[\"”]")
 MIN_RUN = 4  # verbatim words a quote must share with the chunk to count as a quote
-STOPWORDS = frozenset(
-    ["a", "an", "the", "of", "in", "on", "at", "to", "for", "from", "by", "with", "and", "or", "but", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "that", "this", "these", "those", "it", "its", "as", "into", "about", "than", "then", "there", "their", "they", "them", "he", "she", "his", "her", "we", "our", "you", "your", "i", "me", "my", "not", "no", "yes", "can", "could", "would", "should", "will", "shall", "may", "might", "must", "has", "have", "had", "also", "any", "some", "all", "each", "every", "one", "more", "most", "answer", "question", "sentence", "document", "part", "text", "known", "other", "parts"]
-)
+_STOPWORDS_TEXT = """
+a an the of in on at to for from by with and or but is are was were be been being do
+does did what which who whom whose when where why how that this these those it its
+as into about than then there their they them he she his her we our you your i me my
+not no yes can could would should will shall may might must has have had also any
+some all each every one more most answer question sentence document part text known
+other parts
+"""
+STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 REFUSALS = {"", "none", "unknown", "not found", "n/a", "no answer", "not mentioned", "not stated"}
 
 
@@ -133,6 +139,17 @@ def check(answer: str, quote: str, chunk: str, question: str, bridge: str = "") 
     elif (topic := content_words(question)) and len(topic & evidence) * 2 < len(topic):
         return Check("unsupported", "the evidence shares too little with the question", span, novel)
     return Check("grounded", "", span, novel)
+
+
+def could_ground(chunk: str, question: str) -> bool:
+    """Whether any reply from this chunk could pass `check` for a first-hop question: the
+    evidence must name the question's entities (or share half its topic words), and the
+    evidence is part of the chunk. A chunk that fails this need not be read at all."""
+    held = set(words(chunk))
+    if required := entities(question):
+        return all(set(e.split()) <= held for e in required)
+    topic = content_words(question)
+    return not topic or len(topic & held) * 2 >= len(topic)
 
 
 def _supported(answer: str, novel: tuple[str, ...], evidence: set[str]) -> bool:

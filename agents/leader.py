@@ -16,17 +16,22 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
-from longagent.agents import conflict, evidence, member
+import numpy as np
+
+from longagent.agents import conflict, evidence, member, relevance
 from longagent.agents.types import Answer, Citation, Event, MemberReport, Round
 from longagent.chunking import Chunk, Document, chunk_budget, load, split
 from longagent.errors import LongAgentError
 from longagent.llm import ChatModel
 from longagent.llm.usage import MeteredModel
+from longagent.memory.embedder import Embedder, MiniLMEmbedder
 
 DEFAULT_CHUNK_TOKENS = 512  # measured: the 135M model finds facts better in small chunks
 NOT_FOUND_TEXT = "The document does not say."
 EventHandler = Callable[[Event], None]
+Reading = Literal["sweep", "relevance", "all"]
 
 
 @dataclass
@@ -35,6 +40,7 @@ class PreparedDocument:
 
     document: Document
     chunks: list[Chunk]
+    vectors: list[np.ndarray] | None = None  # chunk window embeddings, on first need
 
 
 @dataclass
@@ -50,7 +56,15 @@ class Finding:
 class LongAgent:
     """`LongAgent(model).ask(doc, question)`. `doc` is a string of text, a path, or a
     `Document`. `chunk_tokens` overrides the member chunk size (it may exceed the native
-    window when the model was extended); `max_rounds` bounds the rounds of one question."""
+    window when the model was extended); `max_rounds` bounds the rounds of one question.
+
+    Which members read (`reading`):
+    - "sweep" (default): at once, every member whose chunk could ground an answer. A chunk
+      that lacks the question's names and numbers can never pass the evidence check, so
+      skipping it changes no answer, only the cost.
+    - "relevance": those members ranked by the question (rare words and `embedder`
+      similarity), `wave` at a time, stopping after the first wave with grounded evidence.
+    - "all": every member, as in the paper."""
 
     def __init__(
         self,
@@ -58,8 +72,18 @@ class LongAgent:
         *,
         chunk_tokens: int | None = None,
         max_rounds: int = 4,
+        reading: Reading = "sweep",
+        wave: int = 8,
+        embedder: Embedder | None = None,
         on_event: EventHandler | None = None,
     ) -> None:
+        if reading not in ("sweep", "relevance", "all"):
+            raise LongAgentError(f"Unknown reading {reading!r}; use 'sweep', 'relevance' or 'all'.")
+        if wave < 1:
+            raise LongAgentError("wave must be at least 1 member.")
+        self.reading: Reading = reading
+        self.wave = wave
+        self.embedder = embedder
         self.model = model
         room = member.REPLY_TOKENS + 200  # instructions and question around the chunk
         self.chunk_tokens = chunk_tokens or min(
@@ -90,7 +114,25 @@ class LongAgent:
             on_event or self.on_event,
             self.max_rounds,
         )
-        return run.execute()
+        everyone = range(len(prepared.chunks))
+        if self.reading == "all":
+            return run.execute(list(everyone))
+        readers = [i for i in everyone if evidence.could_ground(prepared.chunks[i].text, question)]
+        if self.reading == "sweep" or len(readers) <= self.wave:
+            return run.execute(readers)
+        ranked = self.reading_order(prepared, question)
+        return run.execute([i for i in ranked if i in set(readers)], wave=self.wave)
+
+    def reading_order(self, prepared: PreparedDocument, question: str) -> list[int]:
+        """Chunk indices, likeliest to answer `question` first."""
+        if self.embedder is None:
+            self.embedder = MiniLMEmbedder()
+        if prepared.vectors is None:
+            prepared.vectors = relevance.chunk_vectors(prepared.chunks, self.embedder)
+        return relevance.rank(
+            relevance.lexical_scores(question, prepared.chunks),
+            relevance.embedding_scores(question, prepared.vectors, self.embedder),
+        )
 
     def ask_many(self, doc: str | Path | Document, questions: Iterable[str]) -> list[Answer]:
         """Several questions over one document, split and prepared once."""
@@ -121,8 +163,11 @@ class _Run:
         if self.on_event is not None:
             self.on_event(Event(kind=kind, round=len(self.rounds), message=message, data=data))
 
-    def execute(self) -> Answer:
-        finding = self.settle(self.ask_members(range(len(self.chunks)), kind="ask"))
+    def execute(self, readers: list[int], wave: int = 0) -> Answer:
+        """Answer the question. The `readers` are asked in that order, `wave` at a time
+        until a wave brings grounded evidence, or all at once when `wave` is 0."""
+        reports = self.ask_in_waves(readers, wave or max(1, len(readers)))
+        finding = self.settle(reports)
         findings = [finding] if finding else []
         while finding and finding.bridge and len(self.rounds) < self.max_rounds:
             # The finding's own chunk is asked too: both hops may sit in one chunk.
@@ -158,12 +203,35 @@ class _Run:
             f"round {len(self.rounds)}: asking {len(members)} members",
             members=members,
         )
+        return self.read(members, known, bridge)
+
+    def ask_in_waves(self, readers: list[int], wave: int) -> list[MemberReport]:
+        """The first round: members read in waves (one batched call each); it ends at the
+        first wave with grounded evidence, or when every reader has read."""
+        current = Round(index=0, kind="ask", instruction=self.question, members=[])
+        self.rounds.append(current)
+        how = f", {wave} at a time, most relevant first" if wave < len(readers) else ""
+        self.emit(
+            "round_started",
+            f"round 1: asking {len(readers)} of {len(self.chunks)} members{how}",
+            members=readers,
+        )
+        for start in range(0, len(readers), wave):
+            members = readers[start : start + wave]
+            current.members += members
+            if any(r.verdict == "grounded" for r in self.read(members)):
+                break
+        current.skipped = [i for i in range(len(self.chunks)) if i not in set(current.members)]
+        return current.reports
+
+    def read(self, members: list[int], known: str = "", bridge: str = "") -> list[MemberReport]:
+        """Members read their chunks in one batched call; their reports join the round."""
         replies = member.run_batch(
             self.model,
             [member.member_request(self.chunks[i].text, self.question, known) for i in members],
         )
         reports = [self.judge(i, reply, bridge) for i, reply in zip(members, replies, strict=True)]
-        self.rounds[-1].reports = reports
+        self.rounds[-1].reports += reports
         grounded = sum(r.verdict == "grounded" for r in reports)
         self.emit(
             "member_reports",

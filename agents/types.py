@@ -45,6 +45,10 @@ class Round(BaseModel):
     kind: Literal["ask", "resolve", "follow_up"]
     instruction: str
     members: list[int]
+    skipped: list[int] = Field(
+        default_factory=list,
+        description="Chunks not read: they could not ground an answer, or reading stopped early.",
+    )
     reports: list[MemberReport] = Field(default_factory=list)
     conflict_graph: ConflictGraph | None = None
     decision: str = ""

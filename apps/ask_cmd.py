@@ -25,12 +25,17 @@ def ask(
         None, help="Tokens per member chunk (default: sized to the model)."
     ),
     max_rounds: int = typer.Option(4, help="Most rounds for one question."),
+    reading: str = typer.Option(
+        "sweep",
+        help="'sweep': every member reads at once; 'relevance': likeliest chunks first, "
+        "stopping at the first grounded evidence.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the whole Answer as JSON."),
     trace: bool = typer.Option(False, "--trace", help="Print every round and member report."),
 ) -> None:
     """Answer a question over a document longer than the model's window, with citations."""
     document = load(file)
-    answer = run_question(document, question, _load(model), chunk_tokens, max_rounds)
+    answer = run_question(document, question, _load(model), chunk_tokens, max_rounds, reading)
     show(answer, document, as_json=as_json, trace=trace)
 
 
@@ -47,11 +52,17 @@ def run_question(
     chat_model: ChatModel,
     chunk_tokens: int | None,
     max_rounds: int,
+    reading: str = "sweep",
 ) -> Answer:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     console = Console(stderr=True)
-    agent = LongAgent(chat_model, chunk_tokens=chunk_tokens, max_rounds=max_rounds)
+    agent = LongAgent(
+        chat_model,
+        chunk_tokens=chunk_tokens,
+        max_rounds=max_rounds,
+        reading=reading,  # type: ignore[arg-type]  # LongAgent explains a bad value
+    )
     with console.status("splitting the document"):
         prepared = agent.prepare(document)
     with Progress(
@@ -95,6 +106,11 @@ def show(answer: Answer, document: Document, *, as_json: bool = False, trace: bo
                     out.print(
                         f"   member {report.member}: {report.verdict} {escape(repr(report.answer))} {escape(report.reason)}"
                     )
+            if round_.skipped:
+                out.print(
+                    f"   read {len(round_.members)} chunks, most relevant first; "
+                    f"{len(round_.skipped)} left unread"
+                )
             out.print(f"   → {escape(round_.decision)}")
     usage = answer.usage
     out.print(

@@ -132,6 +132,7 @@ def main(
     ),
     samples: int = typer.Option(1, help="Samples per kind, length and depth."),
     chunk_tokens: int = typer.Option(None, help="LongAgent member chunk size (default: its own)."),
+    reading: str = typer.Option("sweep", help="LongAgent reading: 'sweep' or 'relevance'."),
     out_dir: Path = typer.Option("bench-results", help="Where qa.json and the heatmaps go."),
 ) -> None:
     from rich.console import Console
@@ -160,8 +161,14 @@ def main(
     with Progress(console=console, transient=True) as progress:
         for system in chosen:
             task = progress.add_task(f"{system}", total=len(suite))
-            options = {"chunk_tokens": chunk_tokens} if system == "longagent" and chunk_tokens else {}
-            results[system] = run(SYSTEMS[system](metered, **options), suite, metered, progress, task)
+            options: dict[str, Any] = {}
+            if system == "longagent":
+                options = {"reading": reading} | (
+                    {"chunk_tokens": chunk_tokens} if chunk_tokens else {}
+                )
+            results[system] = run(
+                SYSTEMS[system](metered, **options), suite, metered, progress, task
+            )
     out_dir.mkdir(parents=True, exist_ok=True)
     for system, records in results.items():
         console.print(summary_table(system, records))
@@ -176,6 +183,7 @@ def main(
                 "lengths": lengths,
                 "depths": depths,
                 "samples": samples,
+                "reading": reading,
                 "results": results,
             },
             indent=1,

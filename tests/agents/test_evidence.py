@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from longagent.agents import evidence
 from longagent.agents.evidence import check, locate
 
 CHUNK = (
@@ -65,3 +68,34 @@ def test_locate_tolerates_case_and_spacing_not_wording() -> None:
     text = "Alpha  beta\nGamma delta."
     assert locate("alpha beta gamma", text) == (0, 17)
     assert locate("alpha beta epsilon", text) is None
+
+
+SENTENCES = [
+    "Kalomi was born in the town of Renda.",
+    "The town of Renda is famous for its glass bells.",
+    "Ferries leave the pier at 7 every morning.",
+    "Modules provide functions and classes for ordinary tasks.",
+    "The pass key is 48213.",
+]
+QUESTIONS = [
+    "In which town was Kalomi born?",
+    "What is Renda famous for?",
+    "When do ferries leave the pier?",
+    "What is the pass key?",
+    "Where was Zorbu Tam born?",
+]
+
+
+@given(
+    st.lists(st.sampled_from(SENTENCES), min_size=1, max_size=4),
+    st.sampled_from(QUESTIONS),
+    st.data(),
+)
+def test_a_chunk_that_could_not_ground_never_does(chunk_sentences, question, data) -> None:
+    """Skipping chunks by `could_ground` loses nothing: whatever a member of such a chunk
+    quotes or answers from it, the check refuses to ground it."""
+    chunk = " ".join(chunk_sentences)
+    quote = data.draw(st.sampled_from(chunk_sentences))
+    answer = data.draw(st.sampled_from(evidence.words(chunk)))
+    if not evidence.could_ground(chunk, question):
+        assert evidence.check(answer, quote, chunk, question).verdict != "grounded"

@@ -36,17 +36,42 @@ def reply(quote: str = "", answer: str = "") -> dict:
     return {"quote": quote, "answer": answer}
 
 
-def agent(model: ScriptedModel, events: list[Event] | None = None) -> LongAgent:
+def agent(
+    model: ScriptedModel, events: list[Event] | None = None, reading: str = "sweep"
+) -> LongAgent:
     return LongAgent(
-        model, chunk_tokens=120, on_event=events.append if events is not None else None
+        model,
+        chunk_tokens=120,
+        reading=reading,  # type: ignore[arg-type]
+        on_event=events.append if events is not None else None,
     )
 
 
 def test_all_members_refuse() -> None:
     model = ScriptedModel(lambda r: reply())
-    answer = agent(model).ask(document(), "In which town was Kalomi born?")
+    answer = agent(model, reading="all").ask(document(), "In which town was Kalomi born?")
     assert not answer.found and "does not say" in answer.text
     assert model.calls == 1 and len(answer.trace) == 1
+    assert len(model.batches[0]) == answer.chunks
+
+
+def test_chunks_that_cannot_ground_an_answer_are_not_read() -> None:
+    # Only chunks naming the question's entities can pass the evidence check.
+    def respond(request: GenerationRequest) -> dict:
+        return reply(BORN_RENDA, "Renda") if BORN_RENDA in chunk_of(request) else reply()
+
+    doc = document(BORN_RENDA, FAMOUS)
+    question = "In which town was Kalomi born?"
+    swept_model, all_model = ScriptedModel(respond), ScriptedModel(respond)
+    swept = agent(swept_model).ask(doc, question)
+    everyone = agent(all_model, reading="all").ask(doc, question)
+    assert swept.text == everyone.text == "Renda" and swept.citations == everyone.citations
+    assert len(swept_model.batches[0]) == 1 < len(all_model.batches[0]) == swept.chunks
+    assert len(swept.trace[0].skipped) == swept.chunks - 1
+    # A question about someone the document never names needs no model call at all.
+    nobody = ScriptedModel(respond)
+    answer = agent(nobody).ask(doc, "In which town was Zorbu Tam born?")
+    assert not answer.found and nobody.calls == 0
 
 
 def test_one_grounded_answer_is_cited_and_members_run_as_one_batch() -> None:
@@ -56,7 +81,7 @@ def test_one_grounded_answer_is_cited_and_members_run_as_one_batch() -> None:
     model = ScriptedModel(respond)
     events: list[Event] = []
     doc = document(BORN_RENDA)
-    answer = agent(model, events).ask(doc, "In which town was Kalomi born?")
+    answer = agent(model, events, reading="all").ask(doc, "In which town was Kalomi born?")
     assert answer.found and answer.text == "Renda"
     assert answer.chunks > 2 and len(model.batches[0]) == answer.chunks  # one batched call
     (citation,) = answer.citations
@@ -156,3 +181,69 @@ def test_ask_many_prepares_once_and_empty_question_is_refused() -> None:
 
     with pytest.raises(LongAgentError):
         agent(model).ask(document(), "  ")
+
+
+def relevance_agent(model: ScriptedModel, wave: int = 2) -> LongAgent:
+    from longagent.memory.embedder import HashEmbedder
+
+    return LongAgent(
+        model, chunk_tokens=120, reading="relevance", wave=wave, embedder=HashEmbedder()
+    )
+
+
+VISITS = [f"Kalomi visited the market of {town} in spring." for town in ("Ulo", "Pem", "Asta")]
+
+
+def test_relevance_reading_asks_the_likeliest_chunk_first_and_stops() -> None:
+    def respond(request: GenerationRequest) -> dict:
+        return reply(BORN_RENDA, "Renda") if BORN_RENDA in chunk_of(request) else reply()
+
+    model = ScriptedModel(respond)
+    doc = document(*VISITS[:2], BORN_RENDA, VISITS[2])
+    answer = relevance_agent(model).ask(doc, "In which town was Kalomi born?")
+    assert answer.found and answer.text == "Renda"
+    assert len(model.batches[0]) == 2  # one wave of two, then the ask round stops
+    assert BORN_RENDA in chunk_of(model.batches[0][0])  # ranked first: born, town, Kalomi
+    ask = answer.trace[0]
+    assert len(ask.members) == 2 and len(ask.skipped) == answer.chunks - 2
+    assert all(r.kind != "ask" for r in answer.trace[1:])
+
+
+def test_relevance_reading_reads_every_candidate_when_nothing_is_grounded() -> None:
+    model = ScriptedModel(lambda r: reply())
+    answer = relevance_agent(model).ask(
+        document(*VISITS, BORN_RENDA), "In which town was Kalomi born?"
+    )
+    assert not answer.found
+    assert [len(b) for b in model.batches] == [2, 2]  # the four chunks naming Kalomi
+    (ask,) = answer.trace  # the waves are one ask round
+    assert len(set(ask.members)) == 4 and len(ask.skipped) == answer.chunks - 4
+
+
+def test_relevance_reading_still_resolves_conflicts_in_the_wave() -> None:
+    def respond(request: GenerationRequest) -> dict:
+        if is_pair(request):
+            return reply(BORN_RENDA, "Renda")
+        chunk = chunk_of(request)
+        if BORN_RENDA in chunk:
+            return reply(BORN_RENDA, "Renda")
+        if BORN_TOSA in chunk:
+            return reply(BORN_TOSA, "Tosa")
+        return reply()
+
+    model = ScriptedModel(respond)
+    answer = relevance_agent(model, wave=2).ask(
+        document(*VISITS, BORN_RENDA, BORN_TOSA), "In which town was Kalomi born?"
+    )
+    assert answer.text == "Renda"
+    assert [r.kind for r in answer.trace] == ["ask", "resolve", "follow_up"]
+    ask = answer.trace[0]
+    assert ask.conflict_graph is not None and len(ask.conflict_graph.edges) == 1
+    assert len(model.batches[0]) == 2 and len(ask.skipped) == answer.chunks - 2
+
+
+def test_unknown_reading_is_a_clear_error() -> None:
+    from longagent.errors import LongAgentError
+
+    with pytest.raises(LongAgentError, match="sweep"):
+        LongAgent(ScriptedModel([]), reading="fast")  # type: ignore[arg-type]
