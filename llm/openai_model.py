@@ -26,6 +26,9 @@ class OpenAIModel:
     `max_model_len`), else from the argument. `count_tokens` uses the server's
     `/tokenize` endpoint (vLLM and `longagent serve-model` have it) and falls back to
     about four characters a token when the server has none.
+
+    `max_concurrency` requests are in flight at once: vLLM batches whatever is in flight
+    continuously, so a whole round of members (often 16 to 64) should arrive together.
     """
 
     def __init__(
@@ -34,7 +37,7 @@ class OpenAIModel:
         *,
         base_url: str = "http://127.0.0.1:8000/v1",
         api_key: str = "EMPTY",
-        max_concurrency: int = 16,
+        max_concurrency: int = 64,
         timeout: float = 120.0,
         max_retries: int = 3,
         context_window: int | None = None,

@@ -31,8 +31,29 @@ def raw_prefill_rate(model: Any, tokens: int = 512, batch: int = 4) -> float:
     return batch * tokens / (time.perf_counter() - start)
 
 
-def timed_ask(agent: Any, prepared: Any, question: str, metered: Any) -> dict[str, Any]:
+class ForwardClock:
+    """Adds up the seconds spent in the network's forward passes, to tell the decode loop's
+    own Python work (grammar masks, stop checks, batching) from the model's."""
+
+    def __init__(self, hf_model: Any) -> None:
+        self.seconds = 0.0
+        inner = hf_model.forward
+
+        def forward(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - start
+
+        hf_model.forward = forward
+
+
+def timed_ask(
+    agent: Any, prepared: Any, question: str, metered: Any, clock: ForwardClock | None
+) -> dict[str, Any]:
     cache = getattr(metered.inner, "prefix_cache", None)
+    forward = clock.seconds if clock else float("nan")
     hits = cache.hits if cache is not None else 0
     before = metered.usage.model_copy()
     start = time.perf_counter()
@@ -46,6 +67,7 @@ def timed_ask(agent: Any, prepared: Any, question: str, metered: Any) -> dict[st
         "found": answer.found,
         "seconds": seconds,
         "model_seconds": used.seconds,
+        "forward_seconds": (clock.seconds - forward) if clock else float("nan"),
         "model_calls": used.model_calls,
         "prompt_tokens": used.prompt_tokens,
         "cached_prompt_tokens": cached,
@@ -81,6 +103,7 @@ def main(
     if not prefix_cache:
         chat_model.prefix_cache = None
     raw = raw_prefill_rate(chat_model) if hasattr(chat_model, "hf_model") else float("nan")
+    clock = ForwardClock(chat_model.hf_model) if hasattr(chat_model, "hf_model") else None
     metered = MeteredModel(chat_model)
     agent = LongAgent(
         metered,
@@ -104,7 +127,7 @@ def main(
         asked = []
         for n, (question, expected) in enumerate(questions, 1):
             with console.status(f"{length // 1024}K: question {n} ({len(prepared.chunks)} chunks)"):
-                result = timed_ask(agent, prepared, question, metered)
+                result = timed_ask(agent, prepared, question, metered, clock)
             result["correct"] = expected.lower() in result["answer"].lower()
             asked.append(result)
         first, second = asked
@@ -132,6 +155,7 @@ def main(
         "2nd s",
         "1st/2nd",
         "overhead",
+        "loop",
         "2nd cached",
         "1st prompt tok/s",
         "raw tok/s",
@@ -149,6 +173,7 @@ def main(
             f"{second['seconds']:.1f}",
             f"{first['seconds'] / second['seconds']:.1f}x",
             f"{100 * (wall - inside) / wall:.1f}%",
+            f"{100 * (inside - first['forward_seconds'] - second['forward_seconds']) / inside:.1f}%",
             f"{100 * second['cached_prompt_tokens'] / max(1, second['prompt_tokens']):.0f}%",
             f"{first['prompt_tokens'] / first['model_seconds']:.0f}",
             f"{raw:.0f}",
@@ -157,6 +182,7 @@ def main(
     console.print(table)
     console.print(
         "overhead: time outside model calls (splitting excluded) over the questions' wall time; "
+        "loop: time inside model calls but outside forward passes (the decode loop's Python); "
         "2nd cached: share of the 2nd question's prompt tokens read from the prefix cache; "
         "prompt tok/s counts every prompt token, cached or not."
     )
