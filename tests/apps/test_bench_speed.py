@@ -24,5 +24,6 @@ def test_second_question_reuses_the_first_ones_prefill(tmp_path: Path) -> None:
     assert record["chunks"] >= 2
     for asked in (first, second):
         assert asked["model_calls"] >= 1 and 0 < asked["model_seconds"] <= asked["seconds"]
+        assert 0 < asked["forward_seconds"] <= asked["model_seconds"]
     assert second["cached_prompt_tokens"] > 0  # the chunks' KV came from the first question
     assert "two questions over one document" in result.output
