@@ -152,6 +152,21 @@ def could_ground(chunk: str, question: str) -> bool:
     return not topic or len(topic & held) * 2 >= len(topic)
 
 
+def focus(chunk: str, question: str) -> str:
+    """The chunk's sentences that mention the question's names (or, without names, its
+    topic words), each with its neighbours, in order; "" when none does. A small model
+    that misses a fact in 500 tokens often finds it in 50."""
+    keys = {w for e in entities(question) for w in e.split()} or content_words(question)
+    spans = sentences(chunk)
+    hits = [i for i, (a, b) in enumerate(spans) if keys & set(words(chunk[a:b]))]
+    keep = sorted({j for i in hits for j in (i - 1, i, i + 1) if 0 <= j < len(spans)})
+    parts: list[str] = []
+    for n, j in enumerate(keep):
+        text = chunk[spans[j][0] : spans[j][1]]
+        parts.append(text if n == 0 or keep[n - 1] == j - 1 else "... " + text)
+    return " ".join(parts)
+
+
 def _supported(answer: str, novel: tuple[str, ...], evidence: set[str]) -> bool:
     """The answer's names and numbers all stand in the evidence (its other words may
     paraphrase); an answer without names or numbers needs half its words there."""

@@ -3,6 +3,8 @@ conflicts through a communication graph, and follows findings hop by hop.
 
 Each round is one decision of the leader:
 - ask: every member reads its chunk and answers the question, in one batched call;
+- focus: when no reply was grounded, the members re-read only the sentences of their
+  chunk that mention the question's names (a small model misses facts in long input);
 - resolve: members whose grounded answers conflict re-read each other's chunks (pairs,
   one batched call) until one answer stands or the evidence is split;
 - follow up: a finding names something new (a town, a number); the members whose chunks
@@ -167,6 +169,8 @@ class _Run:
         """Answer the question. The `readers` are asked in that order, `wave` at a time
         until a wave brings grounded evidence, or all at once when `wave` is 0."""
         reports = self.ask_in_waves(readers, wave or max(1, len(readers)))
+        if not any(r.verdict == "grounded" for r in reports):
+            reports = self.ask_focused(self.rounds[-1].members) or reports
         finding = self.settle(reports)
         findings = [finding] if finding else []
         while finding and finding.bridge and len(self.rounds) < self.max_rounds:
@@ -224,11 +228,45 @@ class _Run:
         current.skipped = [i for i in range(len(self.chunks)) if i not in set(current.members)]
         return current.reports
 
-    def read(self, members: list[int], known: str = "", bridge: str = "") -> list[MemberReport]:
-        """Members read their chunks in one batched call; their reports join the round."""
+    def ask_focused(self, members: list[int]) -> list[MemberReport]:
+        """Members re-read only the passages of their chunk that name the question's
+        entities (one batched call). Replies are still judged against the whole chunk."""
+        excerpts = {i: evidence.focus(self.chunks[i].text, self.question) for i in members}
+        excerpts = {i: t for i, t in excerpts.items() if t and len(t) < len(self.chunks[i].text)}
+        if not excerpts or len(self.rounds) >= self.max_rounds:
+            return []
+        self.rounds.append(
+            Round(
+                index=len(self.rounds),
+                kind="focus",
+                instruction=self.question,
+                members=list(excerpts),
+            )
+        )
+        self.emit(
+            "round_started",
+            f"round {len(self.rounds)}: {len(excerpts)} members re-read the passages that "
+            "name the question's subject",
+            members=list(excerpts),
+        )
+        return self.read(list(excerpts), texts=excerpts)
+
+    def read(
+        self,
+        members: list[int],
+        known: str = "",
+        bridge: str = "",
+        texts: dict[int, str] | None = None,
+    ) -> list[MemberReport]:
+        """Members read their chunks (or the given `texts`) in one batched call; their
+        reports join the current round."""
+        texts = texts or {}
         replies = member.run_batch(
             self.model,
-            [member.member_request(self.chunks[i].text, self.question, known) for i in members],
+            [
+                member.member_request(texts.get(i, self.chunks[i].text), self.question, known)
+                for i in members
+            ],
         )
         reports = [self.judge(i, reply, bridge) for i, reply in zip(members, replies, strict=True)]
         self.rounds[-1].reports += reports

@@ -42,7 +42,7 @@ class ConflictGraph(BaseModel):
 
 class Round(BaseModel):
     index: int
-    kind: Literal["ask", "resolve", "follow_up"]
+    kind: Literal["ask", "focus", "resolve", "follow_up"]
     instruction: str
     members: list[int]
     skipped: list[int] = Field(

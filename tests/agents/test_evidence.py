@@ -99,3 +99,16 @@ def test_a_chunk_that_could_not_ground_never_does(chunk_sentences, question, dat
     answer = data.draw(st.sampled_from(evidence.words(chunk)))
     if not evidence.could_ground(chunk, question):
         assert evidence.check(answer, quote, chunk, question).verdict != "grounded"
+
+
+def test_focus_keeps_the_sentences_naming_the_subject_with_their_neighbours() -> None:
+    chunk = (
+        "Filler one. Filler two. Before it. Kalomi was born in the town of Renda. After it. "
+        "Filler three. Filler four. Kalomi left at dawn. Filler five."
+    )
+    focused = evidence.focus(chunk, TOWN)
+    assert focused == (
+        "Before it. Kalomi was born in the town of Renda. After it. ... Filler four. "
+        "Kalomi left at dawn. Filler five."
+    )
+    assert evidence.focus(chunk, "Where was Zorbu born?") == ""

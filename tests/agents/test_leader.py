@@ -215,9 +215,29 @@ def test_relevance_reading_reads_every_candidate_when_nothing_is_grounded() -> N
         document(*VISITS, BORN_RENDA), "In which town was Kalomi born?"
     )
     assert not answer.found
-    assert [len(b) for b in model.batches] == [2, 2]  # the four chunks naming Kalomi
-    (ask,) = answer.trace  # the waves are one ask round
+    assert [len(b) for b in model.batches][:2] == [2, 2]  # the four chunks naming Kalomi
+    ask = answer.trace[0]  # the waves are one ask round
     assert len(set(ask.members)) == 4 and len(ask.skipped) == answer.chunks - 4
+    assert [r.kind for r in answer.trace] == ["ask", "focus"]
+
+
+def test_a_member_that_misses_the_fact_in_its_chunk_finds_it_in_the_focused_passage() -> None:
+    def respond(request: GenerationRequest) -> dict:
+        text = chunk_of(request)
+        # Like the small model: the fact is found only when the input is short.
+        if BORN_RENDA in text and len(text.split()) < 40:
+            return reply(BORN_RENDA, "Renda")
+        return reply("Modules provide functions", "Paris")
+
+    model = ScriptedModel(respond)
+    doc = document(BORN_RENDA)
+    answer = agent(model).ask(doc, "In which town was Kalomi born?")
+    assert answer.found and answer.text == "Renda"
+    assert [r.kind for r in answer.trace][:2] == ["ask", "focus"]
+    focused = chunk_of(model.batches[1][0])
+    assert BORN_RENDA in focused and len(focused) < len(chunk_of(model.batches[0][0])) / 2
+    (citation,) = answer.citations  # judged against the whole chunk: real document offsets
+    assert doc.text[citation.start : citation.end] == BORN_RENDA
 
 
 def test_relevance_reading_still_resolves_conflicts_in_the_wave() -> None:
