@@ -193,6 +193,8 @@ def main(
             {
                 "model": chat_model.name,
                 "prefix_cache": prefix_cache,
+                "reading": reading,
+                "max_batch_size": getattr(chat_model, "max_batch_size", None),
                 "raw_prefill_tok_s": raw,
                 "threads": torch.get_num_threads(),
                 "results": records,
