@@ -66,7 +66,7 @@ class TransformersModel:
         name: str | None = None,
         settings: Settings | None = None,
         dtype: str = "float32",
-        max_batch_size: int = 8,
+        max_batch_size: int = 16,  # decode re-reads every weight per step: fewer, fuller steps
         max_batch_tokens: int = 16384,
         extend_to: int | None = None,
     ) -> None:
