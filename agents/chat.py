@@ -16,34 +16,44 @@ with the bundled model: "Ines." free, "Sender_name_1234567890" in JSON, same con
 
 Everything lives under `home/agents/<name>/`: core.json (core memory), paging.json (the
 summary and which messages are in context) and memory/ (the LanceDB store with recall,
-archival and thoughts). A new process with the same home and name carries on.
+archival and thoughts). A new process with the same home and name carries on. Two
+processes may use one agent at once: a turn holds the agent's file lock and starts by
+reloading core memory and the paging state from disk, so turns take turns and neither
+process overwrites what the other saved.
 
 Document text is data, not instructions: `read_document` results enter the context only
 as a fenced tool result, its findings are written to thought memory by code, and once a
 turn has seen document text the model is offered `send_message` alone for the rest of
 the turn. In later turns, while that result is still in the main context, the memory
 writes and read_document are not offered. Constrained decoding makes these guarantees,
-not requests: a function missing from the schema cannot be written.
+not requests: a function missing from the schema cannot be written. Which files may be
+read at all is an allow-list (agents/chat_documents.py).
+
+What the model is shown and asked at each step (the automatic memory search, the
+decision, the free-text message) is in agents/chat_context.py; the functions themselves
+in agents/chat_functions.py.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
+from filelock import FileLock, Timeout
 from pydantic import ValidationError
 
+from longagent.agents.chat_context import compose, decide, recall, with_note
+from longagent.agents.chat_documents import Documents
 from longagent.agents.chat_functions import (
     DOC_OPEN,
     FUNCTIONS,
-    MESSAGE_CHARS,
     WRITES,
-    DocumentReading,
     FunctionError,
     Functions,
     call_json,
-    call_union,
 )
 from longagent.agents.chat_types import (
     NO_REPLY,
@@ -54,9 +64,8 @@ from longagent.agents.chat_types import (
     prompt,
 )
 from longagent.config import Settings
-from longagent.errors import ContextOverflowError, LongAgentError, ModelResponseError
-from longagent.llm import ChatModel, GenerationRequest, Message
-from longagent.llm.constrained import generate_structured
+from longagent.errors import ContextOverflowError, LongAgentError
+from longagent.llm import ChatModel, Message
 from longagent.llm.usage import MeteredModel
 from longagent.memory import (
     CoreMemory,
@@ -79,7 +88,9 @@ class ChatAgent:
     pre-fetch). With `auto_search` (default) the agent itself searches recall and archival
     for each user message and shows the model what it finds outside its context, a safety
     net for small models that rarely call the search functions; the calls are reported in
-    the reply with `auto=True`.
+    the reply with `auto=True`. read_document may open files under `document_roots`
+    (default: `home/documents`) and files attached to a message. `lock_timeout` is how
+    long a turn waits for another process's turn on the same agent.
     """
 
     def __init__(
@@ -99,6 +110,8 @@ class ChatAgent:
         recall_tokens: int = 160,
         excerpt_tokens: int = 160,
         reader: Any | None = None,
+        document_roots: Iterable[str | Path] | None = None,
+        lock_timeout: float = 600.0,
     ) -> None:
         if max_steps < 1 or max_retries < 0:
             raise ValueError("max_steps must be at least 1 and max_retries at least 0")
@@ -114,58 +127,85 @@ class ChatAgent:
         self.free_message = message_mode == "free"
         self.reply_tokens = reply_tokens
         self.recall_tokens = recall_tokens if auto_search else 0
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._lock = FileLock(self.dir / "agent.lock", timeout=lock_timeout)
         self.store = MemoryStore(self.dir / "memory", embedder)
-        self.core = CoreMemory(
-            self.dir / "core.json",
-            defaults={"persona": prompt("chat_persona").strip(), "human": ""},
-        )
-        self.pager = PagingController(
-            self.store,
-            self.model,
-            agent=name,
-            budget=budget,
-            system_prompt=prompt("chat_system").format(name=name).strip(),
-            core=self.core,
-            state_path=self.dir / "paging.json",
-            reply_tokens=reply_tokens + self.recall_tokens,
-        )
+        with self.locked():
+            self.core = CoreMemory(
+                self.dir / "core.json",
+                defaults={"persona": prompt("chat_persona").strip(), "human": ""},
+            )
+            self.pager = PagingController(
+                self.store,
+                self.model,
+                agent=name,
+                budget=budget,
+                system_prompt=prompt("chat_system").format(name=name).strip(),
+                core=self.core,
+                state_path=self.dir / "paging.json",
+                reply_tokens=reply_tokens + self.recall_tokens,
+            )
         self.thoughts = ThoughtMemory(self.store.thoughts)
-        self._reader = reader
-        self.excerpt_tokens = excerpt_tokens
+        roots = [self.home / "documents"] if document_roots is None else document_roots
+        self.documents = Documents(self.model, roots, reader=reader, excerpt_tokens=excerpt_tokens)
         self.functions = Functions(
             agent=name,
             core=self.core,
             store=self.store,
             pager=self.pager,
             thoughts=self.thoughts,
-            read=self._read_document,
+            read=self.documents.read,
         )
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold this agent's cross-process lock (re-entrant), with what other processes
+        saved loaded: every turn and every change of memory runs inside it."""
+        try:
+            self._lock.acquire()
+        except Timeout:
+            raise LongAgentError(
+                f"agent {self.name!r} is busy in another process (waited "
+                f"{self._lock.timeout:.0f} s for {self._lock.lock_file})"
+            ) from None
+        try:
+            if self._lock.lock_counter == 1 and hasattr(self, "pager"):
+                self.core.reload()
+                self.pager.reload()
+            yield
+        finally:
+            self._lock.release()
 
     # -- the loop --------------------------------------------------------------------------
 
-    def send(self, text: str, *, documents: tuple[str | Path, ...] = ()) -> Reply:
+    def send(self, text: str, *, documents: Iterable[str | Path] = ()) -> Reply:
         """One user message, one turn of the loop. `documents` are read for the message
         first (as if the model had called read_document on each)."""
         if not text.strip():
             raise LongAgentError("The message is empty.")
+        with self.locked():
+            return self._turn(text, documents)
+
+    def _turn(self, text: str, documents: Iterable[str | Path]) -> Reply:
         before = self.model.usage.model_copy()
-        self.core.reload()  # another process may have edited the blocks
-        turn = TurnState()
+        turn = TurnState(question=text)
         self._append(turn, "user", text)
-        recall_note = self._prefetch(text, turn)
+        recall_note = None
+        if self.auto_search:
+            found = recall(text, self.functions, self.recall_tokens, self.model.count_tokens)
+            turn.calls += found.calls
+            recall_note = found.note
         for path in documents:
-            self._attach(turn, str(path), text)
+            arguments = {"path": self.documents.attach(path), "question": text}
+            record = self._run(turn, "read_document", arguments, auto=True)
+            self._append(turn, "tool", self._result_text(record))
         while turn.steps < self.max_steps:
-            allowed = self._allowed(turn)
-            if allowed == ("send_message",) and self.free_message:
-                call: dict[str, Any] | None = {"function": "send_message", "parameters": {}}
-            else:
-                call = self._decide(turn, allowed, recall_note)
-            if call is not None and call["function"] == "send_message" and self.free_message:
-                call = self._compose(turn, recall_note)
+            call = self._step(turn, recall_note)
             turn.steps += 1
-            if call is None:
-                continue  # invalid output: retried in the next step, errors counted
+            if isinstance(call, str):
+                self._invalid(turn, call)
+                continue  # retried in the next step, errors counted
+            turn.notes = []
             if not self._act(turn, call):
                 break
         return Reply(
@@ -183,57 +223,39 @@ class ChatAgent:
         last_step = turn.steps == self.max_steps - 1
         if turn.tainted or turn.errors > self.max_retries or (last_step and not turn.sent):
             return ("send_message",)
+        allowed = FUNCTIONS
+        if not self.store.archival.count():
+            # Nothing to find: measured on the bundled model, an offered empty search is
+            # a step spent on queries like 'car_id' and a worse reply after it.
+            allowed = tuple(f for f in allowed if f != "archival_memory_search")
         if self.document_in_context():
             # Document text from an earlier turn is still in the main context: nothing
             # it says may change memory or open files until it has been evicted.
-            return tuple(f for f in FUNCTIONS if f not in WRITES and f != "read_document")
-        return FUNCTIONS
+            allowed = tuple(f for f in allowed if f not in WRITES and f != "read_document")
+        return allowed
 
     def document_in_context(self) -> bool:
         return any(m.role == "tool" and DOC_OPEN in m.content for m in self.pager.messages)
 
-    def _messages(self, turn: TurnState, recall_note: Message | None) -> list[Message]:
-        messages = self.pager.context()
-        if recall_note is not None:
-            messages.insert(self._user_index(messages), recall_note)
-        return messages + turn.notes
-
-    def _decide(
-        self, turn: TurnState, allowed: tuple[str, ...], recall_note: Message | None
-    ) -> dict[str, Any] | None:
-        """Ask the model for one call among `allowed`; None when its output was unusable
-        (the error goes back to the model as a transient note)."""
-        request = GenerationRequest(
-            messages=self._messages(turn, recall_note), max_new_tokens=self.reply_tokens
-        )
-        output_type = call_union(allowed, self.free_message)
+    def _step(self, turn: TurnState, recall_note: Message | None) -> dict[str, Any] | str:
+        """The model's next call, or what was wrong with its output. In free mode a
+        decision to send a message is followed by the message, written as plain text
+        without the notes about invalid JSON and without this turn's failed calls: they
+        changed nothing, and in `bench chat` both replies the bundled model wrote after
+        refused memory writes ignored the recalled fact; without them, one used it."""
+        allowed = self._allowed(turn)
         try:
-            (result,) = generate_structured(self.model, [request], output_type)
+            if allowed != ("send_message",) or not self.free_message:
+                messages = with_note(self.pager.context(), recall_note) + turn.notes
+                call = decide(self.model, messages, allowed, self.free_message, self.reply_tokens)
+                speak = not isinstance(call, str) and call["function"] == "send_message"
+                if not (speak and self.free_message):
+                    return call
+            messages = with_note(self.pager.context(skip=turn.failed), recall_note)
+            return compose(self.model, messages, turn.question, self.reply_tokens)
         except ContextOverflowError as exc:
             self.pager.evict()
-            return self._invalid(turn, str(exc))
-        if isinstance(result, ModelResponseError):
-            return self._invalid(turn, str(result))
-        turn.notes = []
-        return result.root.model_dump()
-
-    def _compose(self, turn: TurnState, recall_note: Message | None) -> dict[str, Any] | None:
-        """The message of a send_message call, written as a plain assistant turn (without
-        the notes about invalid JSON: they are about calls, not about the reply)."""
-        messages = self._messages(TurnState(), recall_note)
-        if messages[-1].role != "user":
-            messages.append(Message(role="system", content=prompt("chat_compose").strip()))
-        request = GenerationRequest(messages=messages, max_new_tokens=self.reply_tokens)
-        try:
-            (generation,) = self.model.generate([request])
-        except ContextOverflowError as exc:
-            self.pager.evict()
-            return self._invalid(turn, str(exc))
-        message = _clip_message(generation.text.strip())
-        if not message:
-            return self._invalid(turn, "the message was empty")
-        turn.notes = []
-        return {"function": "send_message", "parameters": {"message": message}}
+            return str(exc)
 
     @staticmethod
     def _invalid(turn: TurnState, error: str) -> None:
@@ -247,13 +269,6 @@ class ChatAgent:
             )
         ]
 
-    @staticmethod
-    def _user_index(messages: list[Message]) -> int:
-        for i in range(len(messages) - 1, 0, -1):
-            if messages[i].role == "user":
-                return i
-        return len(messages)
-
     def _act(self, turn: TurnState, call: dict[str, Any]) -> bool:
         """Run the call, record it in the transcript; False when the turn is over."""
         name, arguments = call["function"], call["parameters"]
@@ -264,10 +279,14 @@ class ChatAgent:
             turn.sent.append(message)
             self._append(turn, "assistant", message)
             return False  # a message ends the turn
-        self._append(turn, "assistant", call_json(name, arguments))
-        self._append(turn, "tool", self._result_text(record))
+        ids = [
+            self._append(turn, "assistant", call_json(name, arguments)),
+            self._append(turn, "tool", self._result_text(record)),
+        ]
         if record.error is not None:
             turn.errors += 1
+            if name != "read_document":  # the user asked for that one: they hear why not
+                turn.failed += ids
             return True  # a failed call always gets another step (bounded by the limits)
         return heartbeat or not turn.sent
 
@@ -305,82 +324,11 @@ class ChatAgent:
             return f"{record.name} failed: {record.error}"
         return f"{record.name} returned: {record.result}"
 
-    def _append(self, turn: TurnState, role: str, content: str) -> None:
+    def _append(self, turn: TurnState, role: str, content: str) -> str:
         report = self.pager.append(role, content)
         turn.warning = turn.warning or report.warning
         turn.evicted.extend(report.evicted)
-
-    # -- what the agent does by itself -----------------------------------------------------
-
-    def _prefetch(self, text: str, turn: TurnState) -> Message | None:
-        """Search recall (outside the context) and archival for the user's message."""
-        if not self.auto_search:
-            return None
-        lines: list[str] = []
-        if self.pager.state.evicted:
-            in_context = [m.id for m in self.pager.messages]
-            found = self.functions.search_messages(text, exclude=in_context, limit=4)
-            snippets = self.functions.focus(text, [m.content for m in found], limit=160)
-            found_lines = [
-                f"- past message, {m.role}: {snippet}"
-                for m, snippet in zip(found, snippets, strict=True)
-            ]
-            lines += found_lines
-            turn.calls.append(
-                FunctionCall(
-                    name="conversation_search",
-                    arguments={"query": text},
-                    result="\n".join(found_lines),
-                    auto=True,
-                )
-            )
-        if self.store.archival.count():
-            hits = self.store.archival.search(text, limit=2)
-            hit_lines = [f"- archival: {' '.join(h.record.text.split())}" for h in hits]
-            lines += hit_lines
-            turn.calls.append(
-                FunctionCall(
-                    name="archival_memory_search",
-                    arguments={"query": text},
-                    result="\n".join(hit_lines),
-                    auto=True,
-                )
-            )
-        while lines:
-            note = prompt("chat_recall").format(results="\n".join(lines)).strip()
-            if self.model.count_tokens(note) <= self.recall_tokens or len(lines) == 1:
-                note = _truncate(note, self.recall_tokens, self.model.count_tokens)
-                return Message(role="system", content=note)
-            lines.pop()
-        return None
-
-    def _attach(self, turn: TurnState, path: str, question: str) -> None:
-        record = self._run(turn, "read_document", {"path": path, "question": question}, auto=True)
-        self._append(turn, "tool", self._result_text(record))
-
-    def _read_document(self, path: str, question: str) -> DocumentReading:
-        file = Path(path).expanduser()
-        if not file.is_file():
-            raise FunctionError(f"there is no file at {path}")
-        if self._reader is None:
-            from longagent.agents.leader import LongAgent
-
-            self._reader = LongAgent(self.model)
-        from longagent.chunking import load
-
-        document = load(file)
-        answer = self._reader.ask(document, question)
-        short = self.model.count_tokens(document.text) <= self.excerpt_tokens
-        return DocumentReading(
-            path=path,
-            question=question,
-            answer=answer.text,
-            found=answer.found,
-            quotes=[c.quote for c in answer.citations],
-            document_id=answer.document_id,
-            chunk_ids=tuple(c.chunk_id for c in answer.citations),
-            excerpt=document.text if short else "",
-        )
+        return self.pager.messages[-1].id  # the newest message always stays in context
 
     # -- memory management for people (the CLI's commands) ---------------------------------
 
@@ -390,17 +338,20 @@ class ChatAgent:
         entry_id = entry_id.strip()
         if not re.fullmatch(r"[0-9a-f]{6,32}", entry_id):
             return None
-        for tier in (self.store.archival, self.store.thoughts):
-            ids = [r.id for r in tier.scan(limit=2, where=f"id LIKE {quote(entry_id + '%')}")]
-            if len(ids) == 1 and tier.delete(ids):
-                return tier.name
+        with self.locked():
+            for tier in (self.store.archival, self.store.thoughts):
+                where = f"id LIKE {quote(entry_id + '%')}"
+                ids = [r.id for r in tier.scan(limit=2, where=where)]
+                if len(ids) == 1 and tier.delete(ids):
+                    return tier.name
         return None
 
     def export(self, path: str | Path) -> Path:
         """Write the whole agent (core, summary, recall, archival, thoughts) to one file."""
         from longagent.agents.chat_transfer import export_agent
 
-        return export_agent(self, path)
+        with self.locked():
+            return export_agent(self, path)
 
     @classmethod
     def import_file(
@@ -427,21 +378,3 @@ class ChatAgent:
 
     def __repr__(self) -> str:
         return f"ChatAgent(name={self.name!r}, dir={str(self.dir)!r})"
-
-
-def _clip_message(text: str, limit: int = MESSAGE_CHARS) -> str:
-    """A free-text message cut to `limit` characters, at a sentence end where there is one
-    (a small model can ramble past any length)."""
-    if len(text) <= limit:
-        return text
-    cut = text[:limit]
-    end = max(cut.rfind(". "), cut.rfind("! "), cut.rfind("? "), cut.rfind("\n"))
-    return cut[: end + 1].strip() if end > limit // 3 else cut[: limit - 1].rstrip() + "…"
-
-
-def _truncate(text: str, tokens: int, count: Any) -> str:
-    """Cut `text` to about `tokens` tokens (by characters, proportionally)."""
-    used = count(text)
-    if used <= tokens:
-        return text
-    return text[: max(1, len(text) * tokens // used - 1)] + "…"

@@ -58,6 +58,7 @@ class Reply(BaseModel):
 
 @dataclass
 class TurnState:
+    question: str = ""  # the user's message this turn answers
     sent: list[str] = field(default_factory=list)
     calls: list[FunctionCall] = field(default_factory=list)
     steps: int = 0
@@ -67,6 +68,7 @@ class TurnState:
     warning: bool = False
     evicted: list[str] = field(default_factory=list)
     notes: list[Message] = field(default_factory=list)  # transient: never persisted
+    failed: list[str] = field(default_factory=list)  # recall ids of failed calls and results
 
 
 def agent_dir(home: str | Path | None, name: str, settings: Settings | None = None) -> Path:

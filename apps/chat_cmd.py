@@ -112,13 +112,14 @@ def command(agent: ChatAgent, line: str, console: Console) -> bool:
     if name == "/help":
         console.print(HELP, markup=False)
     elif name == "/core":
-        agent.core.reload()
-        for block in agent.core:
+        with agent.locked():  # loads what another process may have saved
+            blocks, summary = list(agent.core), agent.pager.summary
+        for block in blocks:
             console.print(f"[bold]{escape(block.label)}[/] ({len(block.value)}/{block.limit})")
             console.print(escape(block.value) or "[dim](empty)[/]")
-        if agent.pager.summary:
+        if summary:
             console.print("[bold]summary[/]")
-            console.print(escape(agent.pager.summary))
+            console.print(escape(summary))
     elif name in ("/archival", "/thoughts", "/recall"):
         if not rest:
             console.print(f"usage: {name} QUERY")

@@ -11,7 +11,7 @@ Which messages are in context and the summary are persisted, so a restart resume
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +25,7 @@ from longagent.memory.core import CoreMemory
 from longagent.memory.errors import StoreError
 from longagent.memory.records import Hit, RecallMessage
 from longagent.memory.store import MemoryStore
+from longagent.memory.summaries import guard
 
 _PROMPTS = Path(__file__).parent / "prompts"
 _ROLES = set(get_args(Role))
@@ -121,6 +122,13 @@ class PagingController:
             raise StoreError(f"{self.state_path} holds the paging state of agent {state.agent!r}")
         return state
 
+    def reload(self) -> None:
+        """Pick up the state another process saved. Call it under a lock that the other
+        process also holds for its turns (ChatAgent's), or it may change again at once."""
+        self.state = self._load_state()
+        self._messages = self.store.recall.get(self.state.in_context)
+        self._recover_unsaved()
+
     def _save_state(self) -> None:
         self.state.in_context = [m.id for m in self._messages]
         write_json_atomic(self.state_path, self.state.model_dump(mode="json"))
@@ -180,16 +188,21 @@ class PagingController:
             tokens, self.budget, tokens >= self.warn_at * self.budget, tuple(evicted)
         )
 
-    def context(self) -> list[Message]:
-        """The messages to send to the model: one system message, then recent messages.
-        Under memory pressure the system message ends with the pressure warning."""
+    def context(self, skip: Collection[str] = ()) -> list[Message]:
+        """The messages to send to the model: one system message, then recent messages
+        (less the ids in `skip`). Under memory pressure the system message ends with the
+        pressure warning."""
         system = self._system_text(self.state.summary)
         pressure = self.pressure
         if pressure >= self.warn_at:
             warning = _prompt("memory_pressure.txt").format(percent=round(100 * pressure))
             system = f"{system}\n\n{warning.strip()}" if system else warning.strip()
         out = [Message(role="system", content=system)] if system else []
-        out.extend(Message(role=m.role, content=m.content) for m in self._messages)  # type: ignore[arg-type]
+        out.extend(
+            Message(role=m.role, content=m.content)  # type: ignore[arg-type]
+            for m in self._messages
+            if m.id not in skip
+        )
         return out
 
     # -- writing -------------------------------------------------------------------------
@@ -239,25 +252,30 @@ class PagingController:
             return template.format(summary=summary, messages="\n".join(lines), max_words=max_words)
 
         room = self.model.context_window - self.summary_tokens - 8
-        batch: list[str] = []
+        batch: list[tuple[str, str]] = []  # (role, content), cut to fit one call
         for m in messages:
             line = f"{m.role}: {m.content}"
-            if batch and self.count_tokens(prompt(summary, [*batch, line])) > room:
-                summary = self._summarize(prompt(summary, batch), summary)
+            lines = [f"{r}: {c}" for r, c in batch]
+            if batch and self.count_tokens(prompt(summary, [*lines, line])) > room:
+                summary = self._summarize(prompt(summary, lines), summary, batch)
                 batch = []
             budget_left = room - self.count_tokens(prompt(summary, []))
             line_tokens = self.count_tokens(line)
+            content = m.content
             if line_tokens > budget_left > 0:
                 # One message longer than the model's window: keep its start (the whole
                 # message is still in recall).
-                line = line[: max(1, len(line) * budget_left // line_tokens)]
-            batch.append(line)
-        return self._summarize(prompt(summary, batch), summary)
+                content = content[: max(1, len(content) * budget_left // line_tokens)]
+            batch.append((m.role, content))
+        return self._summarize(prompt(summary, [f"{r}: {c}" for r, c in batch]), summary, batch)
 
-    def _summarize(self, prompt: str, previous: str) -> str:
+    def _summarize(self, prompt: str, previous: str, batch: list[tuple[str, str]]) -> str:
+        """One fold, checked: output that loops or is not about the conversation gives way
+        to an extractive summary (see memory/summaries.py)."""
         request = GenerationRequest.chat(prompt, max_new_tokens=self.summary_tokens)
-        text = self.model.generate([request])[0].text.strip()
-        return text or previous  # an empty answer must not erase what we knew
+        text = self.model.generate([request])[0].text
+        instructions = _prompt("summarize.txt")
+        return guard(text, previous, batch, self.summary_tokens, self.count_tokens, instructions)
 
     # -- recall --------------------------------------------------------------------------
 

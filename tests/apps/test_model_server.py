@@ -105,7 +105,9 @@ def test_official_client_plain_and_streaming(server_url: str) -> None:
 
 def test_server_down_is_a_clear_error() -> None:
     port = free_port()  # nothing listens here
-    model = OpenAIModel("m", base_url=f"http://127.0.0.1:{port}/v1", max_retries=1, context_window=512)
+    model = OpenAIModel(
+        "m", base_url=f"http://127.0.0.1:{port}/v1", max_retries=1, context_window=512
+    )
     with pytest.raises(ModelUnavailableError, match=f"127.0.0.1:{port}"):
         model.generate(REQUESTS[:1])
 
@@ -169,13 +171,20 @@ def test_concurrent_requests_run_as_one_batch() -> None:
     async def fire() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            return await asyncio.gather(*(
-                client.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": f"q{i}"}]})
-                for i in range(6)
-            ))
+            return await asyncio.gather(
+                *(
+                    client.post(
+                        "/v1/chat/completions",
+                        json={"messages": [{"role": "user", "content": f"q{i}"}]},
+                    )
+                    for i in range(6)
+                )
+            )
 
     responses = asyncio.run(fire())
-    assert [r.json()["choices"][0]["message"]["content"] for r in responses] == [f"Q{i}" for i in range(6)]
+    assert [r.json()["choices"][0]["message"]["content"] for r in responses] == [
+        f"Q{i}" for i in range(6)
+    ]
     assert model.calls < 6  # gathered into batches, not one call per request
 
 
@@ -186,6 +195,7 @@ def test_bad_requests_get_openai_style_errors() -> None:
     empty = client.post("/v1/chat/completions", json={"messages": []})
     assert empty.status_code == 400 and "messages" in empty.json()["error"]["message"]
     wrong = client.post(
-        "/v1/chat/completions", json={"model": "other", "messages": [{"role": "user", "content": "hi"}]}
+        "/v1/chat/completions",
+        json={"model": "other", "messages": [{"role": "user", "content": "hi"}]},
     )
     assert wrong.status_code == 404 and "scripted" in wrong.json()["error"]["message"]

@@ -43,7 +43,7 @@ def test_store_from_an_offset_keeps_only_the_new_blocks() -> None:
     prompt = list(range(16))
     cache.store(prompt[:8], kv_for(prompt[:8]))
     cache.store(prompt, kv_for(prompt)[:, :, :, 8:], start=8)
-    n, kv = cache.lookup(prompt + [7])
+    n, kv = cache.lookup([*prompt, 7])
     assert n == 16 and torch.equal(kv, kv_for(prompt))
 
 
@@ -51,12 +51,12 @@ def test_eviction_takes_continuations_before_their_prefix() -> None:
     block_bytes = LAYERS * 2 * HEADS * 4 * DIM * 4
     cache = PrefixCache(block_tokens=4, max_bytes=2 * block_bytes)
     shared = [1, 2, 3, 4]
-    cache.store(shared + [5, 6, 7, 8], kv_for(shared + [5, 6, 7, 8]))
-    cache.store(shared + [9, 9, 9, 9], kv_for(shared + [9, 9, 9, 9]))
+    cache.store([*shared, 5, 6, 7, 8], kv_for([*shared, 5, 6, 7, 8]))
+    cache.store([*shared, 9, 9, 9, 9], kv_for([*shared, 9, 9, 9, 9]))
     assert cache.bytes <= cache.max_bytes and len(cache) == 2
     # The older continuation went; the shared prefix stays for the newer one.
-    assert cache.match(shared + [9, 9, 9, 9, 0]) == 8
-    assert cache.match(shared + [5, 6, 7, 8, 0]) == 4
+    assert cache.match([*shared, 9, 9, 9, 9, 0]) == 8
+    assert cache.match([*shared, 5, 6, 7, 8, 0]) == 4
 
 
 def test_evicted_blocks_spill_to_disk_and_come_back(tmp_path) -> None:
@@ -65,7 +65,7 @@ def test_evicted_blocks_spill_to_disk_and_come_back(tmp_path) -> None:
     prompt = list(range(12))
     cache.store(prompt, kv_for(prompt))
     assert cache.bytes <= block_bytes and len(list(tmp_path.glob("*.pt"))) == 2
-    n, kv = cache.lookup(prompt + [0])
+    n, kv = cache.lookup([*prompt, 0])
     assert n == 12 and torch.equal(kv, kv_for(prompt))
     assert cache.bytes <= block_bytes  # read back, then evicted again
 

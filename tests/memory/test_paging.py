@@ -3,12 +3,23 @@ real store: pressure warning, eviction into a recursive summary, recall, restart
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
+from longagent.llm import GenerationRequest
 from longagent.llm.fake import ScriptedModel
 from longagent.memory import CoreMemory, MemoryStore, PagingController, RecallMessage
+from longagent.memory.summaries import (
+    cut_echo,
+    cut_markup,
+    cut_repetition,
+    degenerate,
+    extractive_summary,
+)
+
+PROMPTS = Path(__file__).parents[2] / "memory" / "prompts"
 
 SYSTEM = "You are a careful test agent."  # 6 words
 
@@ -16,6 +27,12 @@ SYSTEM = "You are a careful test agent."  # 6 words
 def words(i: int, n: int = 10) -> str:
     """A message of exactly `n` words, unique by `i`."""
     return " ".join([f"topic{i}"] + [f"w{i}x{k}" for k in range(n - 1)])
+
+
+def recap(request: GenerationRequest) -> str:
+    """A grounded summary: the topics of the old summary and the messages it folds."""
+    topics = dict.fromkeys(re.findall(r"topic\d+", request.messages[0].content))
+    return "Covered " + " ".join(topics) + "."
 
 
 def pager(store: MemoryStore, model: ScriptedModel, **kwargs) -> PagingController:
@@ -31,7 +48,7 @@ def pager(store: MemoryStore, model: ScriptedModel, **kwargs) -> PagingControlle
 
 
 def test_warning_at_70_percent_and_eviction_at_100(store: MemoryStore) -> None:
-    model = ScriptedModel(["Alice talked about topics zero to seven."])
+    model = ScriptedModel(recap)
     p = pager(store, model)
     reports = [p.append("user" if i % 2 == 0 else "assistant", words(i)) for i in range(9)]
     assert [m.role for m in p.messages[:2]] == ["user", "assistant"]
@@ -46,7 +63,7 @@ def test_warning_at_70_percent_and_eviction_at_100(store: MemoryStore) -> None:
     assert len(full.evicted) == 8
     assert full.pressure <= 0.5 and not full.warning
     assert [m.content for m in p.messages] == [words(8), words(9)]
-    assert p.summary == "Alice talked about topics zero to seven."
+    assert p.summary == "Covered " + " ".join(f"topic{i}" for i in range(8)) + "."
 
     prompt = model.requests[0].messages[0].content
     for i in range(8):
@@ -65,26 +82,26 @@ def test_warning_at_70_percent_and_eviction_at_100(store: MemoryStore) -> None:
 
 
 def test_summary_is_recursive(store: MemoryStore) -> None:
-    model = ScriptedModel(["first summary of topics.", "second summary folding everything."])
+    model = ScriptedModel(recap)
     p = pager(store, model)
     for i in range(20):
         p.append("user", words(i))
     assert model.calls == 2
-    second_prompt = model.requests[1].messages[0].content
-    assert "first summary of topics." in second_prompt  # the old summary is folded in
-    assert p.summary == "second summary folding everything."
+    first = "Covered " + " ".join(f"topic{i}" for i in range(8)) + "."
+    assert first in model.requests[1].messages[0].content  # the old summary is folded in
+    assert p.summary.startswith(first[:-1]) and "topic8" in p.summary
     assert p.state.evicted == sum(1 for _ in range(20)) - len(p.messages)
 
 
 def test_state_survives_restart(store: MemoryStore, tmp_path: Path) -> None:
     core = CoreMemory(tmp_path / "core.json", defaults={"human": "Name: Maria."})
-    model = ScriptedModel(["what happened before."])
+    model = ScriptedModel(recap)
     p = pager(store, model, core=core)
     for i in range(9):
         p.append("user", words(i, 12))
     assert p.state.evicted > 0
     again = pager(store, ScriptedModel([]), core=core)
-    assert again.summary == "what happened before."
+    assert again.summary == p.summary and again.summary.startswith("Covered topic0")
     assert [m.id for m in again.messages] == [m.id for m in p.messages]
     assert again.tokens() == p.tokens()
     assert "Name: Maria." in again.context()[0].content
@@ -106,7 +123,7 @@ def test_folds_in_several_calls_when_the_model_window_is_small(store: MemoryStor
     def summarise(request):
         nonlocal n
         n += 1
-        return f"summary number {n}."
+        return f"Summary number {n}: " + recap(request)
 
     # Room per call: 300 - 100 (summary) - 8 = 192 words; the template is ~90 words,
     # so each call can take at most two 50-word messages.
@@ -119,17 +136,81 @@ def test_folds_in_several_calls_when_the_model_window_is_small(store: MemoryStor
         prompt = request.messages[0].content
         assert model.count_tokens(prompt) <= 192
         if k:
-            assert f"summary number {k}." in prompt  # each call folds the previous one
-    assert p.summary == f"summary number {model.calls}."
+            assert f"Summary number {k}:" in prompt  # each call folds the previous one
+    assert p.summary.startswith(f"Summary number {model.calls}:")
 
 
-def test_empty_summary_keeps_the_old_one(store: MemoryStore) -> None:
-    model = ScriptedModel(["kept summary.", "   "])
-    p = pager(store, model)
-    for i in range(20):
+FACTS = [
+    "My sister is called Ines and she lives in Lisbon.",
+    "I work as a pilot for Azores Airlines.",
+    "My lucky number is 73.",
+]
+
+
+def test_a_looping_summary_is_cut_where_it_repeats(store: MemoryStore) -> None:
+    line = "The user covered topic0 and topic1 and topic2."
+    p = pager(store, ScriptedModel(lambda r: f"{line}\n{line}\n{line} {line}"))
+    for i in range(11):
         p.append("user", words(i))
-    assert model.calls == 2
-    assert p.summary == "kept summary."
+    assert p.summary == line
+
+
+@pytest.mark.parametrize(
+    "output",
+    [
+        "<remarks>\n\n<remarks>\n\n<remarks>\n\n<remarks>\n\n<remarks>",  # measured
+        "The most recent message left memory now, oldest first:\nuser: Hello.",  # measured
+        "I'm ready to assist you with your request. What can I assist you with today?",
+        "   ",
+    ],
+)
+def test_a_degenerate_summary_gives_way_to_the_evicted_facts(
+    store: MemoryStore, output: str
+) -> None:
+    model = ScriptedModel(lambda r: output)
+    p = pager(store, model, budget=160, summary_share=0.3)
+    p.state.summary = "user: I grew up in Porto."  # an earlier (extractive) summary
+    chat = ["That sounds lovely.", "Tell me more if you like.", "How nice!"]
+    for fact, reply in zip(FACTS, chat, strict=True):
+        p.append("user", f"Yesterday it rained all day long. {fact}")
+        p.append("assistant", reply)
+    while model.calls < 2:  # the facts are folded, then folded again with small talk
+        p.append("user", "We walked along the canal and counted the herons on the far bank. " * 3)
+    for fact in ["I grew up in Porto.", *FACTS]:
+        assert f"user: {fact}" in p.summary.splitlines()
+    assert "<remarks>" not in p.summary and "assist" not in p.summary
+    assert model.count_tokens(p.summary) <= p.summary_tokens
+
+
+def test_the_extract_keeps_the_most_specific_sentences_within_its_budget() -> None:
+    messages = [
+        ("user", "The weather was grey and windy all day. My car is a red Fiat."),
+        ("assistant", "That sounds like a long and tiring day for you."),
+        ("user", "We walked along the canal for hours. My lucky number is 73."),
+    ]
+    count = lambda text: len(text.split())  # noqa: E731
+    summary = extractive_summary("user: I grew up in Porto.", messages, 20, count)
+    assert summary.splitlines() == [
+        "user: I grew up in Porto.",
+        "user: My car is a red Fiat.",
+        "user: My lucky number is 73.",
+    ]
+
+
+def test_the_guard_cuts_markup_prompt_echoes_and_loops() -> None:
+    assert cut_repetition("a b c d e f g a b c d e f g") == "a b c d e f g"
+    assert cut_repetition("Ines lives in Porto.\n\n  ines lives in porto") == "Ines lives in Porto."
+    source = "user: Hi! My name is Ines and I live in Porto, where I teach chemistry."
+    assert not degenerate("Ines, a chemistry teacher, lives in Porto.", source)
+    assert degenerate("<remarks>", source)
+    assert degenerate("I am ready to assist you with your request today.", source)
+    assert degenerate("This chat is about a new summary.", source + " This is chat 1.")
+    echoed = "Ines teaches chemistry.\n</summary>\n\nMessages leaving memory now:\n<messages>"
+    assert cut_markup(echoed) == "Ines teaches chemistry."
+    assert cut_markup("<summary>Ines teaches chemistry.</summary>") == "Ines teaches chemistry."
+    instructions = (PROMPTS / "summarize.txt").read_text()
+    echo = "Ines teaches chemistry.\nThe most recent message left memory now, oldest first:"
+    assert cut_echo(echo, instructions, source) == "Ines teaches chemistry."
 
 
 def test_rejects_bad_input(store: MemoryStore) -> None:

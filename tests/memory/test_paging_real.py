@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from longagent.memory import MemoryStore, PagingController
+from longagent.memory.summaries import cut_markup, cut_repetition, degenerate
 
 pytestmark = pytest.mark.slow
 
@@ -28,6 +29,11 @@ def test_real_model_folds_evicted_turns_into_a_summary(store: MemoryStore, bundl
     assert any(r.warning for r in reports)  # pressure was reported before the flush
     evicted = [i for r in reports for i in r.evicted]
     assert evicted and pager.summary.strip()  # the model wrote a summary of what left
+    # Not junk: no markup, no loop, about the conversation, and it keeps a fact.
+    summary = pager.summary
+    assert cut_repetition(cut_markup(summary)) == summary.strip()
+    assert not degenerate(summary, " ".join(text for _, text in TURNS))
+    assert any(fact in summary for fact in ("Ines", "Porto", "chemistry", "Marta", "pilot"))
     assert pager.tokens() <= 150
     assert pager.summary in pager.context()[0].content
     hits = pager.search("sister Marta pilot")  # evicted turns stay searchable in recall
