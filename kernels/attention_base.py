@@ -12,15 +12,20 @@ angles are computed in float64, so the extra rotation adds no error beyond the m
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import torch
+from pydantic import BaseModel
 
 from longagent.kernels.rope import inv_freq_from_config, scaling_from_config
 
 # Elements of one (batch, heads, block, keys) score matrix: 2**26 fp32 = 256 MiB, so a few
 # temporaries per block keep a 32K-token prefill within ~1.5 GB whatever the length.
 SCORE_BUDGET = 2**26
+
+Part = tuple[torch.Tensor, torch.Tensor]  # an attention output and its log-sum-exp
+P = TypeVar("P", bound=BaseModel)
 
 
 def register(name: str, fn: Callable[..., Any]) -> None:
@@ -122,7 +127,7 @@ def _flash_cpu() -> Callable[..., Any] | None:
 
 def attend(
     q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, allowed: torch.Tensor, scale: float
-) -> tuple[torch.Tensor, torch.Tensor]:
+) -> Part:
     """softmax(scale * q k^T where allowed) v and its log-sum-exp, (b, h, n, d) and (b, h, n).
 
     A row with no allowed key gets output 0 and log-sum-exp -inf, so `merge` ignores it.
@@ -147,10 +152,91 @@ def attend(
     return out.masked_fill(empty[..., None], 0), lse
 
 
-def merge(parts: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
+def merge(parts: list[Part]) -> torch.Tensor:
     """One softmax over the union of the parts' keys, from each part's output and
     log-sum-exp: the exact equivalent of merging the score matrices before the softmax."""
     total = torch.logsumexp(torch.stack([lse for _, lse in parts]), dim=0)
     total = total.masked_fill(torch.isinf(total), 0)  # rows no part attends: all weights 0
     out = sum(o.float() * (lse - total).exp()[..., None] for o, lse in parts)
     return out.to(parts[0][0].dtype)  # type: ignore[union-attr]
+
+
+def method_params(module: torch.nn.Module, name: str, schema: type[P]) -> P:
+    """The method's parameters, stored on the model config as a dict under `name`."""
+    return schema.model_validate(getattr(module.config, name, None) or {})
+
+
+@dataclass
+class AttentionCall:
+    """One call of an attention function that moves some query-key pairs: its inputs, where
+    every query and key sits, and the caller's mask. Queries and keys (cache included) come
+    rotated to their true positions; the queries are the last q_len cache entries."""
+
+    query: torch.Tensor  # (b, heads, q, d)
+    key: torch.Tensor  # (b, heads, kv, d): the key/value heads already repeated (GQA)
+    value: torch.Tensor  # (b, heads, kv, d)
+    scaling: float
+    q_pos: torch.Tensor  # RoPE positions, (b or 1, q)
+    k_pos: torch.Tensor  # (b or 1, kv)
+    mask: torch.Tensor | None  # (b, 1, q, kv) booleans, True = may attend
+
+    @classmethod
+    def of(
+        cls,
+        query: torch.Tensor,
+        key: torch.Tensor,
+        value: torch.Tensor,
+        attention_mask: torch.Tensor | None,
+        scaling: float | None,
+        position_ids: torch.Tensor | None,
+    ) -> AttentionCall:
+        q_len, kv_len = query.shape[-2], key.shape[-2]
+        q_pos, k_pos = token_positions(q_len, kv_len, position_ids, query.device)
+        n_rep = query.shape[1] // key.shape[1]
+        return cls(
+            query=query,
+            key=expand_kv(key, n_rep),
+            value=expand_kv(value, n_rep),
+            scaling=query.shape[-1] ** -0.5 if scaling is None else scaling,
+            q_pos=q_pos,
+            k_pos=k_pos,
+            mask=allowed_mask(attention_mask, kv_len),
+        )
+
+    @property
+    def first(self) -> int:
+        """The cache index of the first query."""
+        return self.key.shape[-2] - self.query.shape[-2]
+
+    def expand(self, kv: torch.Tensor) -> torch.Tensor:
+        """Repeat key/value heads for their query heads; rotate before, it is cheaper."""
+        return expand_kv(kv, self.query.shape[1] // kv.shape[1])
+
+    def masked(self, allowed: torch.Tensor, s: int, e: int, k0: int, k1: int) -> torch.Tensor:
+        """`allowed` (.., queries s:e, keys k0:k1) and the caller's mask over the same cells."""
+        return with_mask(allowed, self.mask, s, e, k0, k1)
+
+    def blockwise(
+        self,
+        window: int,
+        per_query: int,
+        block_size: int | None,
+        far: Callable[[int, int, torch.Tensor], Part | None],
+    ) -> torch.Tensor:
+        """Attention for blocks of queries: each query's keys less than `window` before it,
+        at their true distance, in one softmax with the part `far(s, e, q_idx)` adds for
+        queries s:e (cache indices q_idx, a column), if any. Returns (b, q, heads, d)."""
+        b, heads, q_len, d = self.query.shape
+        first, device = self.first, self.query.device
+        out = self.query.new_empty(b, heads, q_len, d)
+        for s, e in query_blocks(q_len, per_query, block_size):
+            q_idx = torch.arange(first + s, first + e, device=device)[:, None]
+            k0, k1 = max(0, first + s - window + 1), first + e
+            dist = q_idx - torch.arange(k0, k1, device=device)[None]
+            near = self.masked(((dist >= 0) & (dist < window))[None, None], s, e, k0, k1)
+            keys, values = self.key[:, :, k0:k1], self.value[:, :, k0:k1]
+            parts = [attend(self.query[:, :, s:e], keys, values, near, self.scaling)]
+            if (part := far(s, e, q_idx)) is not None:
+                parts.append(part)
+            out[:, :, s:e] = merge(parts)
+        return out.transpose(1, 2).contiguous()

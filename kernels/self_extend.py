@@ -22,15 +22,12 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 
 from longagent.kernels.attention_base import (
-    allowed_mask,
+    AttentionCall,
+    Part,
     attend,
-    expand_kv,
-    merge,
-    query_blocks,
+    method_params,
     rotary_inv_freq,
     rotate,
-    token_positions,
-    with_mask,
 )
 
 ATTN_NAME = "self_extend"
@@ -66,45 +63,33 @@ def self_extend_attention(
     """query (b, heads, q, d) and key/value (b, kv_heads, kv, d), all rotated to their true
     positions (keys from the cache included); returns (b, q, heads, d) like transformers.
     Inference only: `dropout` is accepted for the interface and ignored."""
-    params = SelfExtendConfig.model_validate(getattr(module.config, "self_extend", None) or {})
+    params = method_params(module, ATTN_NAME, SelfExtendConfig)
     g, w = params.group_size, params.window
-    b, heads, q_len, d = query.shape
-    kv_len = key.shape[-2]
-    scaling = d**-0.5 if scaling is None else scaling
-    device = query.device
-
-    inv_freq = rotary_inv_freq(module.config, device)
-    q_pos, k_pos = token_positions(q_len, kv_len, kwargs.get("position_ids"), device)
-    mask = allowed_mask(attention_mask, kv_len)
+    call = AttentionCall.of(query, key, value, attention_mask, scaling, kwargs.get("position_ids"))
+    inv_freq = rotary_inv_freq(module.config, query.device)
 
     def grouped(pos: torch.Tensor) -> torch.Tensor:  # floor(p / g)
         return pos.div(g, rounding_mode="floor")
 
     # Only keys w or more before the last query are ever grouped; they move to floor(p / g).
-    far_keys = max(0, kv_len - w)
-    far_pos = k_pos[:, :far_keys]
-    key_grouped = rotate(key[:, :, :far_keys], grouped(far_pos) - far_pos, inv_freq)
-    n_rep = heads // key.shape[1]  # grouped-query attention: repeat after rotating
-    key, value, key_grouped = (expand_kv(x, n_rep) for x in (key, value, key_grouped))
+    far_keys = max(0, key.shape[-2] - w)
+    far_pos = call.k_pos[:, :far_keys]
+    key_grouped = call.expand(rotate(key[:, :, :far_keys], grouped(far_pos) - far_pos, inv_freq))
     shift = w - w // g  # grouped queries sit at floor(p / g) + w - floor(w / g)
 
-    out = query.new_empty(b, heads, q_len, d)
-    first = kv_len - q_len  # cache index of the first query
-    for s, e in query_blocks(q_len, b * heads * kv_len, params.block_size):
-        q_idx = torch.arange(first + s, first + e, device=device)[:, None]
-        qb, qp = query[:, :, s:e], q_pos[:, s:e]
-        # Neighbour part: keys less than w before the query, at their true distance.
-        n0, n1 = max(0, first + s - w + 1), first + e
-        dist = q_idx - torch.arange(n0, n1, device=device)[None]
-        near_ok = with_mask(((dist >= 0) & (dist < w))[None, None], mask, s, e, n0, n1)
-        parts = [attend(qb, key[:, :, n0:n1], value[:, :, n0:n1], near_ok, scaling)]
-        # Grouped part: keys w or more before the query, both sides at grouped positions.
-        g1 = max(0, first + e - w)
-        if g1 > 0:
-            q_grouped = rotate(qb, grouped(qp) + shift - qp, inv_freq)
-            far_ok = (q_idx - torch.arange(g1, device=device)[None] >= w)[None, None]
-            far_ok = with_mask(far_ok, mask, s, e, 0, g1)
-            k_far, v_far = key_grouped[:, :, :g1], value[:, :, :g1]
-            parts.append(attend(q_grouped, k_far, v_far, far_ok, scaling))
-        out[:, :, s:e] = merge(parts)
-    return out.transpose(1, 2).contiguous(), None
+    def grouped_part(s: int, e: int, q_idx: torch.Tensor) -> Part | None:
+        """Keys w or more before the query, both sides at grouped positions."""
+        g1 = max(0, call.first + e - w)
+        if g1 == 0:
+            return None
+        qp = call.q_pos[:, s:e]
+        q_grouped = rotate(call.query[:, :, s:e], grouped(qp) + shift - qp, inv_freq)
+        far_ok = (q_idx - torch.arange(g1, device=query.device)[None] >= w)[None, None]
+        far_ok = call.masked(far_ok, s, e, 0, g1)
+        return attend(
+            q_grouped, key_grouped[:, :, :g1], call.value[:, :, :g1], far_ok, call.scaling
+        )
+
+    b, heads, _, _ = query.shape
+    per_query = b * heads * key.shape[-2]
+    return call.blockwise(w, per_query, params.block_size, grouped_part), None

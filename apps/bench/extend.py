@@ -5,76 +5,171 @@ method)` and measured on:
 
 - passkey retrieval (Mohtashami & Jaggi, 2023; the prompt used by the Self-Extend and
   LM-Infinite papers): a five-digit key hidden at evenly spaced depths in repeated filler;
-  a sample passes when greedy decoding writes the key.
+  a sample passes when greedy decoding would write the key (checked by teacher forcing).
 - perplexity over the last `ppl_tokens` tokens of a `length`-token slice of a long book
   (Newton's *Opticks*, the Project Gutenberg text that ships inside apache-tvm-ffi, a
   dependency of xgrammar; Python's own sources when it is missing), so it measures the far
   positions only.
 
-Writes bench-results/extend.json (after every cell, so `--resume` can continue a long run)
-and bench-results/extend.png. The defaults are a short run; `--samples 10 --ppl-samples 3`
-is closer to the papers' protocol, and 32K takes minutes per forward pass on a laptop CPU.
+Cost on a CPU is the prefill, and at 16K+ attention is two thirds of it (profiled). So a
+cell runs one full pass (its deepest sample) and every other sample continues that pass's
+KV cache from its needle on; only the key positions reach the lm head; and a length inside
+the native window, where every plan is the unchanged model, is measured once.
+
+Writes bench-results/extend.json (after every cell, so `--resume` continues a long run),
+extend.md (the table) and extend.png. A 32K pass takes ~10 CPU-minutes with one thread.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import random
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import torch
 
 BOOK = ("tvm_ffi", "3rdparty/libbacktrace/Isaac.Newton-Opticks.txt")
+# The prompt of Mohtashami & Jaggi (2023), as the Self-Extend and LM-Infinite papers run it:
+# lines joined by newlines, the filler repeated with spaces.
 TASK = (
     "There is an important info hidden inside a lot of irrelevant text. Find it and "
-    "memorize it. I will quiz you about the important information there.\n\n"
+    "memorize it. I will quiz you about the important information there."
 )
-FILLER = (
-    "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again. "
-)
-NEEDLE = " The pass key is {key}. Remember it. {key} is the pass key. "
-QUESTION = "\n\nWhat is the pass key? The pass key is"
+FILLER = "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again."
+NEEDLE = "The pass key is {key}. Remember it. {key} is the pass key."
+QUESTION = "What is the pass key? The pass key is"
+# Tokens per forward call after the first: with a KV cache the causal mask is materialised
+# (queries x keys), so this keeps it at 64 MiB even at 32K.
+CHUNK_TOKENS = 2048
 
 
-def passkey_prompt(tokenizer: Any, length: int, key: int, depth: float) -> list[int]:
-    """Token ids of a passkey prompt of about `length` tokens, the key at `depth` (0..1)."""
-    needle = NEEDLE.format(key=key)
-    filler_tokens = len(tokenizer.encode(FILLER, add_special_tokens=False))
-    fixed = len(tokenizer.encode(TASK + needle + QUESTION, add_special_tokens=False))
-    repeats = max(0, (length - fixed) // filler_tokens)
+@dataclass(frozen=True)
+class Passkey:
+    """A passkey prompt followed by the key (teacher forcing), as token ids."""
+
+    key: int
+    ids: list[int]  # the prompt and the key's tokens but the last
+    prefix: int  # tokens before the needle: shared with every deeper sample of this length
+    key_tokens: list[int]  # the key as the prompt should continue
+
+
+def passkey_sample(tokenizer: Any, length: int, key: int, depth: float) -> Passkey:
+    """About `length` tokens with the key at `depth` (0..1) of the filler. Each piece is
+    tokenized on its own, so a sample's prefix is exactly a deeper sample's; with this
+    newline-separated layout that is also how the whole text tokenizes."""
+
+    def enc(text: str) -> list[int]:
+        return tokenizer.encode(text, add_special_tokens=False)
+
+    def filler(n: int) -> list[int]:
+        return enc(FILLER) + enc(" " + FILLER) * (n - 1) if n else []
+
+    newline = enc("\n")
+    head, needle = enc(TASK) + newline, newline + enc(NEEDLE.format(key=key)) + newline
+    tail, answer = newline + enc(QUESTION), enc(f" {key}")
+    fixed = len(head) + len(needle) + len(tail) + len(answer) - 1
+    repeats = max(2, (length - fixed) // len(enc(" " + FILLER)))
     before = round(repeats * depth)
-    text = TASK + FILLER * before + needle + FILLER * (repeats - before) + QUESTION
-    return tokenizer.encode(text, add_special_tokens=False)
+    prefix = head + filler(before)
+    ids = prefix + needle + filler(repeats - before) + tail + answer[:-1]
+    return Passkey(key=key, ids=ids, prefix=len(prefix), key_tokens=answer)
 
 
-def greedy(model: Any, ids: list[int], new_tokens: int) -> list[int]:
-    """Greedy decoding with a KV cache, keeping only the last position's logits."""
+def forward(model: Any, ids: list[int], keep: int, cache: Any = None) -> torch.Tensor:
+    """Logits (keep, vocab) of the last `keep` positions of `ids`, continuing `cache` (a
+    DynamicCache, filled in place). Without a cache the ids pass in one piece: causal
+    attention then needs no mask at all. After a cache, pieces are CHUNK_TOKENS long."""
     import torch
     from transformers import DynamicCache
 
-    cache = DynamicCache(config=model.config)
-    step = torch.tensor([ids])
-    out: list[int] = []
+    cache = DynamicCache(config=model.config) if cache is None else cache
+    done = 0
     with torch.inference_mode():
-        for _ in range(new_tokens):
-            logits = model(step, past_key_values=cache, use_cache=True, logits_to_keep=1).logits
-            out.append(int(logits[0, -1].argmax()))
-            step = torch.tensor([[out[-1]]])
-    return out
+        while True:
+            rest = len(ids) - done
+            step = (
+                rest if cache.get_seq_length() == 0 or rest <= CHUNK_TOKENS + keep else CHUNK_TOKENS
+            )
+            piece = torch.tensor([ids[done : done + step]])
+            done += step
+            last = keep if done == len(ids) else 1  # the lm head only where it is read
+            logits = model(piece, past_key_values=cache, use_cache=True, logits_to_keep=last)
+            if done == len(ids):
+                return logits.logits[0].float()
+
+
+def prefix_cache(model: Any, cache: Any, tokens: int) -> Any:
+    """A new DynamicCache holding the first `tokens` entries of `cache` (which stays as is)."""
+    from transformers import DynamicCache
+
+    copy = DynamicCache(config=model.config)
+    for i, layer in enumerate(cache.layers):
+        copy.update(layer.keys[:, :, :tokens], layer.values[:, :, :tokens], i)
+    return copy
+
+
+def passkey_samples(tokenizer: Any, length: int, samples: int, seed: int) -> list[Passkey]:
+    """`samples` random keys at evenly spaced depths, the shallowest first."""
+    rng = random.Random(f"{seed}-{length}")
+    return [
+        passkey_sample(tokenizer, length, rng.randint(10000, 99999), (i + 0.5) / samples)
+        for i in range(samples)
+    ]
 
 
 def passkey_accuracy(
-    model: Any, tokenizer: Any, length: int, samples: int, seed: int
+    model: Any,
+    tokenizer: Any,
+    length: int,
+    samples: int,
+    seed: int,
+    log: Callable[[str], Any] = lambda line: None,
 ) -> tuple[float, list[dict[str, Any]]]:
-    rng = random.Random(f"{seed}-{length}")
-    results = []
-    for i in range(samples):
-        key, depth = rng.randint(10000, 99999), (i + 0.5) / samples
-        ids = passkey_prompt(tokenizer, length, key, depth)
-        answer = tokenizer.decode(greedy(model, ids, 8))
+    """Share of samples whose key greedy decoding would write right after the prompt.
+
+    Teacher forcing: one forward pass over prompt + key gives every key token's logits;
+    a sample passes when each is the argmax, i.e. exactly when greedy decoding writes the
+    key. The deepest sample runs first and its KV cache serves every shallower sample up
+    to its needle; all samples have the same length, so even dynamic NTK (which scales
+    with the length of the pass) sees the cached prefix exactly as in a pass of its own.
+    """
+    import torch
+    from transformers import DynamicCache
+
+    todo = passkey_samples(tokenizer, length, samples, seed)[::-1]
+    shared = len({len(s.ids) for s in todo}) == 1
+    base, results = None, []
+    for sample in todo:
+        keep = len(sample.key_tokens)
+        if base is None or not shared:
+            base = DynamicCache(config=model.config)
+            logits = forward(model, sample.ids, keep, base)
+        else:
+            cache = prefix_cache(model, base, sample.prefix)
+            logits = forward(model, sample.ids[sample.prefix :], keep, cache)
+        targets = logits.new_tensor(sample.key_tokens, dtype=torch.long)
+        logprobs = logits.log_softmax(-1).gather(1, targets[:, None])[:, 0]
+        answer = tokenizer.decode(logits.argmax(-1).tolist())
         results.append(
-            {"key": key, "depth": round(depth, 3), "answer": answer, "ok": str(key) in answer}
+            {
+                "key": sample.key,
+                "depth": round(sample.prefix / len(sample.ids), 3),
+                "tokens": len(sample.ids) + 1,
+                "answer": answer,
+                "key_logprob": round(float(logprobs.sum()), 3),
+                "ok": bool((logits.argmax(-1) == targets).all()),
+            }
         )
+        row = results[-1]
+        verdict = "ok" if row["ok"] else f"miss ({row['answer']!r})"
+        log(f"  {length} tokens, key {sample.key} at depth {row['depth']:.2f}: {verdict}")
+    results.reverse()
     return sum(r["ok"] for r in results) / max(samples, 1), results
 
 
@@ -102,15 +197,13 @@ def perplexity(model: Any, tokens: list[int], length: int, scored: int, samples:
     if len(tokens) < length:
         raise ValueError(f"the text has {len(tokens)} tokens, fewer than {length}")
     starts = [round(i * (len(tokens) - length) / max(samples - 1, 1)) for i in range(samples)]
-    nll, count = 0.0, 0
-    with torch.inference_mode():
-        for start in starts:
-            ids = torch.tensor([tokens[start : start + length]])
-            logits = model(ids, logits_to_keep=scored + 1).logits[0, :-1].float()
-            targets = ids[0, -scored:]
-            nll += float(torch.nn.functional.cross_entropy(logits, targets, reduction="sum"))
-            count += scored
-    return float(torch.tensor(nll / count).exp())
+    nll = 0.0
+    for start in starts:
+        ids = tokens[start : start + length]
+        logits = forward(model, ids, scored + 1)[:-1]
+        targets = torch.tensor(ids[-scored:])
+        nll += float(torch.nn.functional.cross_entropy(logits, targets, reduction="sum"))
+    return math.exp(nll / (scored * len(starts)))
 
 
 def load(model_spec: str) -> tuple[Any, Any]:
@@ -174,62 +267,125 @@ def main(
             if (method, length) in done:
                 continue
             plan = plan_extension(hf.config, length, method)  # type: ignore[arg-type]
-            plan.apply(hf)
-            started = time.perf_counter()
-            accuracy, details = passkey_accuracy(hf, tokenizer, length, samples, seed)
-            ppl = perplexity(hf, book, length, ppl_tokens, ppl_samples) if ppl_samples else None
-            row = {
-                "method": method,
-                "length": length,
-                "passkey": accuracy,
-                "perplexity": ppl,
-                "seconds": round(time.perf_counter() - started, 1),
-                "plan": plan.describe(),
-                "samples": details,
-            }
+            same = [r for r in report["results"] if r["length"] == length and r.get("identity")]
+            if plan.is_identity and same:  # the unchanged model again: reuse its numbers
+                row = same[0] | {
+                    "method": method,
+                    "plan": plan.describe(),
+                    "same_as": same[0]["method"],
+                }
+            else:
+                cell = (samples, ppl_tokens, ppl_samples, seed)
+                row = measure(hf, tokenizer, book, plan, *cell, log=console.print)
             report["results"].append(row)
             path.write_text(json.dumps(report, indent=2))
-            ppl_text = "-" if ppl is None else f"{ppl:.2f}"
+            ppl = "-" if row["perplexity"] is None else f"{row['perplexity']:.2f}"
             console.print(
-                f"{length:>6} {method:<12} passkey {accuracy:4.0%}  ppl {ppl_text:>8}  "
-                f"{row['seconds']:.0f}s"
+                f"{length:>6} {method:<12} passkey {row['passkey']:4.0%} ({len(row['samples'])})"
+                f"  ppl {ppl:>8}  {row['seconds']:.0f}s"
             )
     plan_extension(hf.config, native, "none").apply(hf)  # leave the model as it was
 
-    console.print(results_table(report, wanted, sizes))
-    plot(report, wanted, sizes, folder / "extend.png")
-    console.print(f"wrote {path} and {folder / 'extend.png'}")
+    console.print(results_table(report))
+    (folder / "extend.md").write_text(markdown_table(report))
+    plot(report, folder / "extend.png")
+    console.print(f"wrote {path}, {folder / 'extend.md'} and {folder / 'extend.png'}")
 
 
-def results_table(report: dict[str, Any], methods: list[str], sizes: list[int]) -> Any:
+def measure(
+    hf: Any,
+    tokenizer: Any,
+    book: list[int],
+    plan: Any,
+    samples: int,
+    ppl_tokens: int,
+    ppl_samples: int,
+    seed: int,
+    log: Callable[[str], Any],
+) -> dict[str, Any]:
+    """One cell: `plan` applied, then passkey accuracy and (if asked) perplexity."""
+    plan.apply(hf)
+    started, cpu = time.perf_counter(), time.process_time()
+    length = plan.target_length
+    accuracy, details = passkey_accuracy(hf, tokenizer, length, samples, seed, log)
+    ppl = perplexity(hf, book, length, ppl_tokens, ppl_samples) if ppl_samples else None
+    return {
+        "method": plan.method,
+        "length": length,
+        "passkey": accuracy,
+        "perplexity": ppl,
+        "ppl_tokens": ppl_tokens * ppl_samples,
+        "seconds": round(time.perf_counter() - started, 1),
+        "cpu_seconds": round(time.process_time() - cpu, 1),
+        "identity": plan.is_identity,
+        "plan": plan.describe(),
+        "samples": details,
+    }
+
+
+def cell_text(row: dict[str, Any]) -> str:
+    """'2/5 (4) · ppl 12.3 · 840 s': passed/samples, in brackets how many got the key's
+    digits right when a wrong lead-in token (' the', ' a') cost the strict pass, and the
+    cell's CPU seconds (wall time on a shared machine says little)."""
+    samples = row["samples"]
+    ok = sum(r["ok"] for r in samples)
+    digits = sum(r["answer"].endswith(str(r["key"])) for r in samples)
+    text = f"{ok}/{len(samples)}" + (f" ({digits})" if digits > ok else "")
+    text += "" if row["perplexity"] is None else f" · ppl {row['perplexity']:.1f}"
+    if "same_as" in row:
+        return f"{text} (= {row['same_as']})"
+    return f"{text} · {row.get('cpu_seconds', row['seconds']):.0f} s"
+
+
+def grid(report: dict[str, Any]) -> tuple[list[str], list[int], dict[tuple[str, int], Any]]:
+    """(methods, lengths, cells) over every result in the report, methods in METHODS order."""
+    from longagent.kernels import METHODS
+
+    cells = {(r["method"], r["length"]): r for r in report["results"]}
+    methods = [m for m in METHODS if any(m == c[0] for c in cells)]
+    return methods, sorted({c[1] for c in cells}), cells
+
+
+def size_name(size: int) -> str:
+    return f"{size // 1024}K" if size % 1024 == 0 else str(size)
+
+
+def results_table(report: dict[str, Any]) -> Any:
     from rich.table import Table
 
-    table = Table(title=f"passkey accuracy / perplexity (native window {report['native_length']})")
+    native = report["native_length"]
+    table = Table(title=f"passkey passed/samples · perplexity · time (native window {native})")
+    methods, sizes, cells = grid(report)
     table.add_column("method")
     for size in sizes:
-        table.add_column(f"{size // 1024}K" if size % 1024 == 0 else str(size), justify="right")
-    cells = {(r["method"], r["length"]): r for r in report["results"]}
+        table.add_column(size_name(size), justify="right")
     for method in methods:
-        row = [method]
-        for size in sizes:
-            r = cells.get((method, size))
-            if r is None:
-                row.append("")
-                continue
-            ppl = "-" if r["perplexity"] is None else f"{r['perplexity']:.1f}"
-            row.append(f"{r['passkey']:.0%} / {ppl}")
-        table.add_row(*row)
+        row = [cells.get((method, s)) for s in sizes]
+        table.add_row(method, *("" if r is None else cell_text(r) for r in row))
     return table
 
 
-def plot(report: dict[str, Any], methods: list[str], sizes: list[int], path: Path) -> None:
+def markdown_table(report: dict[str, Any]) -> str:
+    methods, sizes, cells = grid(report)
+    lines = [
+        "| method | " + " | ".join(size_name(s) for s in sizes) + " |",
+        "|---" * (len(sizes) + 1) + "|",
+    ]
+    for method in methods:
+        row = [cells.get((method, s)) for s in sizes]
+        texts = ("" if r is None else cell_text(r) for r in row)
+        lines.append(f"| {method} | " + " | ".join(texts) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def plot(report: dict[str, Any], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
-    cells = {(r["method"], r["length"]): r for r in report["results"]}
+    methods, sizes, cells = grid(report)
     for method in methods:
         xs = [s for s in sizes if (method, s) in cells]
         if not xs:
@@ -242,10 +398,9 @@ def plot(report: dict[str, Any], methods: list[str], sizes: list[int], path: Pat
     for ax, title in ((left, "passkey accuracy (%)"), (right, "perplexity (far tokens)")):
         ax.axvline(report["native_length"], color="grey", linestyle="--", linewidth=1)
         ax.set_xscale("log", base=2)
-        ax.set_xticks(sizes, [f"{s // 1024}K" for s in sizes])
+        ax.set_xticks(sizes, [size_name(s) for s in sizes])
         ax.set_xlabel("context length (tokens)")
         ax.set_title(title)
-    right.set_yscale("log")
     left.set_ylim(-5, 105)
     left.legend(fontsize=8)
     fig.tight_layout()

@@ -16,6 +16,7 @@ from longagent.apps.bench import extend as bench
 from longagent.apps.extend_cmd import main as extend_main
 from longagent.apps.extend_cmd import render
 from longagent.errors import ConfigError
+from longagent.kernels import plan_extension
 
 from .conftest import tiny_llama_config
 
@@ -43,14 +44,38 @@ def model_dir(tmp_path):
     return tmp_path / "tiny"
 
 
-def test_passkey_prompt_places_the_key_at_the_depth():
+def test_passkey_sample_places_the_key_at_the_depth():
     tokenizer = word_tokenizer()
-    ids = bench.passkey_prompt(tokenizer, 300, 12345, 0.25)
-    assert 250 < len(ids) <= 300
-    text = tokenizer.decode(ids)
-    first = text.index("1 2 3 4 5")
-    assert 0.15 < first / len(text) < 0.35
-    assert text.rstrip().endswith("is")
+    sample = bench.passkey_sample(tokenizer, 300, 12345, 0.25)
+    assert 250 < len(sample.ids) <= 300
+    assert sample.key_tokens == tokenizer.encode(" 12345")
+    text = tokenizer.decode(sample.ids)
+    assert 0.15 < text.index("1 2 3 4 5") / len(text) < 0.35
+    assert text.endswith("is 1 2 3 4")  # the prompt, then the key but its last token
+    deeper = bench.passkey_sample(tokenizer, 300, 54321, 0.75)
+    assert deeper.ids[: sample.prefix] == sample.ids[: sample.prefix]
+    assert len(deeper.ids) == len(sample.ids)
+
+
+@pytest.mark.parametrize(
+    ("method", "params"),
+    [("none", {}), ("dynamic", {}), ("self_extend", {"group_size": 3, "window": 8})],
+)
+def test_passkey_samples_share_a_prefix_exactly(model_dir, method, params, monkeypatch):
+    """Samples that continue the deepest sample's cache (in chunks) score as a pass of
+    their own would; dynamic NTK too, since every sample has the same length."""
+    model, tokenizer = bench.load(str(model_dir))
+    plan_extension(model.config, 160, method).apply(model)
+    if params:
+        model.config.self_extend = params
+    monkeypatch.setattr(bench, "CHUNK_TOKENS", 7)
+    _, shared = bench.passkey_accuracy(model, tokenizer, 160, 3, seed=1)
+    for row, sample in zip(shared, bench.passkey_samples(tokenizer, 160, 3, 1), strict=True):
+        assert row["key"] == sample.key and row["tokens"] == len(sample.ids) + 1
+        logits = bench.forward(model, sample.ids, len(sample.key_tokens))
+        targets = torch.tensor(sample.key_tokens)
+        alone = float(logits.log_softmax(-1).gather(1, targets[:, None]).sum())
+        assert row["key_logprob"] == pytest.approx(alone, abs=2e-3)
 
 
 def test_bench_end_to_end(model_dir, tmp_path, monkeypatch):
@@ -105,3 +130,14 @@ def test_extend_command_for_attention_methods_and_bad_models(model_dir):
     assert "transformers only" in text and "vllm serve" not in text
     with pytest.raises(ConfigError, match="Could not read"):
         extend_main(str(model_dir / "missing"), to="1k", method="")
+
+
+def test_cells_count_strict_passes_and_recalled_digits():
+    samples = [
+        {"ok": True, "answer": " 12345", "key": 12345},
+        {"ok": False, "answer": " the54321", "key": 54321},  # right digits, wrong lead-in
+        {"ok": False, "answer": " no", "key": 11111},
+    ]
+    row = {"samples": samples, "perplexity": 12.34, "seconds": 300.0, "cpu_seconds": 99.6}
+    assert bench.cell_text(row) == "1/3 (2) · ppl 12.3 · 100 s"
+    assert bench.cell_text(row | {"same_as": "none"}) == "1/3 (2) · ppl 12.3 (= none)"

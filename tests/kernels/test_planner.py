@@ -183,3 +183,16 @@ def test_apply_switches_methods_and_back(tiny_llama):
     assert tiny_llama.config.max_position_embeddings == 32
     with torch.no_grad():
         torch.testing.assert_close(tiny_llama(ids).logits, native)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_target_inside_the_window_leaves_the_model_as_it_is(tiny_llama, method):
+    """What `is_identity` promises (bench extend measures such cells once)."""
+    ids = torch.randint(0, 97, (1, 30))
+    with torch.no_grad():
+        native = tiny_llama(ids).logits
+        plan = plan_extension(tiny_llama.config, 32, method)
+        assert plan.is_identity
+        plan.apply(tiny_llama)
+        torch.testing.assert_close(tiny_llama(ids).logits, native, atol=1e-5, rtol=1e-5)
+    assert not plan_extension(tiny_llama.config, 33, method).is_identity or method == "none"
