@@ -83,26 +83,12 @@ def recall(
         ranked = best_sentences(functions, text, [m.content for m in found])[:SHOWN]
         found_lines = [f'- {SAID[found[i].role]}: "{s}"' for i, s in ranked]
         lines += found_lines
-        result.calls.append(
-            FunctionCall(
-                name="conversation_search",
-                arguments={"query": text},
-                result="\n".join(found_lines),
-                auto=True,
-            )
-        )
+        result.calls.append(_automatic("conversation_search", text, found_lines))
     if store.archival.count():
         hits = store.archival.search(text, limit=2)
         hit_lines = [f'- archival memory: "{" ".join(h.record.text.split())}"' for h in hits]
         lines += hit_lines
-        result.calls.append(
-            FunctionCall(
-                name="archival_memory_search",
-                arguments={"query": text},
-                result="\n".join(hit_lines),
-                auto=True,
-            )
-        )
+        result.calls.append(_automatic("archival_memory_search", text, hit_lines))
     while lines:
         note = prompt("chat_recall").format(results="\n".join(lines)).strip()
         if count_tokens(note) <= budget or len(lines) == 1:
@@ -174,3 +160,8 @@ def truncate(text: str, tokens: int, count: Callable[[str], int]) -> str:
     if used <= tokens:
         return text
     return text[: max(1, len(text) * tokens // used - 1)] + "…"
+
+
+def _automatic(name: str, query: str, lines: list[str]) -> FunctionCall:
+    """A search the agent ran for the model, recorded like the model's own calls."""
+    return FunctionCall(name=name, arguments={"query": query}, result="\n".join(lines), auto=True)

@@ -241,17 +241,7 @@ def test_a_member_that_misses_the_fact_in_its_chunk_finds_it_in_the_focused_pass
 
 
 def test_relevance_reading_still_resolves_conflicts_in_the_wave() -> None:
-    def respond(request: GenerationRequest) -> dict:
-        if is_pair(request):
-            return reply(BORN_RENDA, "Renda")
-        chunk = chunk_of(request)
-        if BORN_RENDA in chunk:
-            return reply(BORN_RENDA, "Renda")
-        if BORN_TOSA in chunk:
-            return reply(BORN_TOSA, "Tosa")
-        return reply()
-
-    model = ScriptedModel(respond)
+    model = ScriptedModel(conflicting(reply(BORN_RENDA, "Renda")))
     answer = relevance_agent(model, wave=2).ask(
         document(*VISITS, BORN_RENDA, BORN_TOSA), "In which town was Kalomi born?"
     )

@@ -18,7 +18,7 @@ from longagent.llm import ScriptedModel
 
 h = sys.modules["longagent_web_test_helpers"]  # _helpers.py, loaded by conftest.py
 BORN_RENDA, BORN_TOSA, SISTER, XSS_FACT = h.BORN_RENDA, h.BORN_TOSA, h.SISTER, h.XSS_FACT
-document_text, build_pdf = h.document_text, h.build_pdf
+document_text = h.document_text
 
 HX = {"HX-Request": "true"}
 QUESTION = "In which town was Kalomi born?"
@@ -160,11 +160,11 @@ def test_empty_and_long_questions_are_refused(client: TestClient) -> None:
 # -- uploads --------------------------------------------------------------------------------
 
 
-def test_markdown_html_and_pdf_files_are_read(client: TestClient) -> None:
+def test_markdown_html_and_pdf_files_are_read(client: TestClient, make_pdf) -> None:
     files = {
         "notes.md": b"# Family\n\nKalomi was born in the town of Renda.\n",
         "page.html": b"<html><body><h1>Bio</h1><p>Kalomi was born in Tosa.</p></body></html>",
-        "report.pdf": build_pdf([["Kalomi was born in the town of Renda."]]),
+        "report.pdf": make_pdf([["Kalomi was born in the town of Renda."]]),
     }
     for name, data in files.items():
         response = client.post("/documents", files={"file": (name, data)}, follow_redirects=False)
