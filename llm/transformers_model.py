@@ -165,19 +165,24 @@ class TransformersModel:
         return params.get("rope_type") == "dynamic"
 
     def _plan_batches(self, prompts: list[list[int]]) -> list[list[int]]:
-        """Group requests of similar length to read so little padding is computed."""
+        """Group requests of similar length to read (after their cached prefix) so little
+        padding is computed; memory is bounded by the whole rows, cache included."""
         cached = [self.prefix_cache.match(p) if self.prefix_cache else 0 for p in prompts]
         order = sorted(range(len(prompts)), key=lambda i: (len(prompts[i]) - cached[i], -cached[i]))
         batches: list[list[int]] = []
+        widest = 0  # longest whole prompt in the last batch
         for i in order:
-            current = batches[-1] if batches else None
-            fits = current is not None and len(current) < self.max_batch_size
-            # Memory is bounded by the padded length of the whole rows, cache included.
-            longest = max((len(prompts[j]) for j in current), default=0) if current else 0
-            if fits and (len(current) + 1) * max(longest, len(prompts[i])) <= self.max_batch_tokens:
-                current.append(i)
+            width = max(widest, len(prompts[i]))
+            if (
+                batches
+                and len(batches[-1]) < self.max_batch_size
+                and (len(batches[-1]) + 1) * width <= self.max_batch_tokens
+            ):
+                batches[-1].append(i)
+                widest = width
             else:
                 batches.append([i])
+                widest = len(prompts[i])
         return batches
 
     def _new_row(self, request: GenerationRequest, prompt: list[int]) -> _Row:

@@ -127,3 +127,16 @@ def test_real_model_output_is_the_same_with_and_without_the_cache(bundled_model)
     # Both member-like prompts of the second call read the chunk from the cache.
     chunk_blocks = bundled_model.count_tokens(CHUNK) // 32
     assert served >= 2 * chunk_blocks
+
+
+def test_the_cache_is_off_when_positions_depend_on_the_length(bundled_model) -> None:
+    # Dynamic NTK rescales every position by the current length, so a prefix's KV states
+    # change with what follows it.
+    config = bundled_model.hf_model.config
+    saved = dict(config.rope_parameters)
+    try:
+        assert not bundled_model._rope_depends_on_length()
+        config.rope_parameters = {**saved, "rope_type": "dynamic", "factor": 2.0}
+        assert bundled_model._rope_depends_on_length()
+    finally:
+        config.rope_parameters = saved
