@@ -13,6 +13,7 @@ from tokenizers import Tokenizer, models, pre_tokenizers
 from transformers import LlamaForCausalLM, PreTrainedTokenizerFast
 
 from longagent.apps.bench import extend as bench
+from longagent.apps.bench import extend_report
 from longagent.apps.extend_cmd import main as extend_main
 from longagent.apps.extend_cmd import render
 from longagent.errors import ConfigError
@@ -139,5 +140,5 @@ def test_cells_count_strict_passes_and_recalled_digits():
         {"ok": False, "answer": " no", "key": 11111},
     ]
     row = {"samples": samples, "perplexity": 12.34, "seconds": 300.0, "cpu_seconds": 99.6}
-    assert bench.cell_text(row) == "1/3 (2) · ppl 12.3 · 100 s"
-    assert bench.cell_text(row | {"same_as": "none"}) == "1/3 (2) · ppl 12.3 (= none)"
+    assert extend_report.cell_text(row) == "1/3 (2) · ppl 12.3 · 100 s"
+    assert extend_report.cell_text(row | {"same_as": "none"}) == "1/3 (2) · ppl 12.3 (= none)"
