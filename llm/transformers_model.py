@@ -1,14 +1,16 @@
 """The embedded backend: a Hugging Face causal LM run in-process with torch.
 
-Requests run as batches (left padding, one forward pass per step for the whole batch);
-the prefill keeps logits only for the last position; finished rows leave the batch so
-short answers do not pay for long ones. JSON-schema requests are constrained token by
-token with xgrammar.
+Requests decode in one running batch (left padding, one forward pass per step for every
+row); the prefill keeps logits only for the last position; a finished row leaves the batch
+and a waiting request is prefilled into its place (continuous batching), so short answers
+do not pay for long ones and decode steps stay full. JSON-schema requests are constrained
+token by token with xgrammar.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,11 +52,70 @@ class _Row:
         )
 
 
+def _pad_left(x: torch.Tensor, width: int, dim: int) -> torch.Tensor:
+    missing = width - x.shape[dim]
+    if missing == 0:
+        return x
+    shape = list(x.shape)
+    shape[dim] = missing
+    return torch.cat([x.new_zeros(shape), x], dim=dim)
+
+
+@dataclass
+class _Batch:
+    """The rows decoding together: their KV cache, left-padded to one length, the mask over
+    it, each row's next position and next input token, and which request each row is."""
+
+    cache: DynamicCache
+    attention: torch.Tensor  # (rows, past): 1 where a row has a real token
+    positions: torch.Tensor  # (rows, 1): the position of each row's next input token
+    tokens: list[int]
+    live: list[int]  # batch index -> request index
+
+    def merge(self, other: _Batch, config: Any) -> _Batch:
+        """Rows that were just prefilled join the running ones (pads go on the left)."""
+        width = max(self.attention.shape[1], other.attention.shape[1])
+        layers = [
+            tuple(
+                torch.cat([_pad_left(a, width, 2), _pad_left(b, width, 2)])
+                for a, b in ((mine.keys, theirs.keys), (mine.values, theirs.values))
+            )
+            for mine, theirs in zip(self.cache.layers, other.cache.layers, strict=True)
+        ]
+        return _Batch(
+            DynamicCache(ddp_cache_data=layers, config=config),
+            torch.cat([_pad_left(self.attention, width, 1), _pad_left(other.attention, width, 1)]),
+            torch.cat([self.positions, other.positions]),
+            self.tokens + other.tokens,
+            self.live + other.live,
+        )
+
+    def without_finished(self, rows: list[_Row]) -> _Batch | None:
+        """Drop finished rows, and the pad columns no remaining row needs; None when empty."""
+        keep = [b for b, i in enumerate(self.live) if not rows[i].done]
+        if not keep:
+            return None
+        if len(keep) < len(self.live):
+            index = torch.tensor(keep)
+            self.cache.batch_select_indices(index)
+            self.attention = self.attention[index]
+            self.positions = self.positions[index]
+            self.tokens = [self.tokens[b] for b in keep]
+            self.live = [self.live[b] for b in keep]
+            first = int(self.attention.any(dim=0).int().argmax())  # leftmost column in use
+            if first > 0:  # the rows that needed the widest padding have left
+                self.attention = self.attention[:, first:]
+                for layer in self.cache.layers:
+                    layer.keys, layer.values = layer.keys[:, :, first:], layer.values[:, :, first:]
+        return self
+
+
 class TransformersModel:
     """A `ChatModel` over a Hugging Face directory or a GGUF file (converted once, cached).
 
-    `max_batch_size` and `max_batch_tokens` (padded prompt tokens per batch) bound memory;
-    larger request lists are split into several batches of similar prompt length.
+    Requests decode with continuous batching: up to `max_batch_size` rows step together,
+    and a finished row's place goes to the next waiting request, so steps stay full.
+    `max_batch_tokens` bounds the padded prompt tokens prefilled at once.
     With `prefix_cache` on (settings `prefix_cache_mb`), the KV states of every prompt are
     kept in blocks and a later prompt with the same beginning reads only what follows it.
     """
@@ -98,7 +159,7 @@ class TransformersModel:
         self._json = JsonConstrainer(self.tokenizer, self.hf_model.config.vocab_size, self.eos_ids)
         self._lock = threading.Lock()  # one decode at a time: the model is not re-entrant
         self.prefix_cache: PrefixCache | None = None
-        if settings.prefix_cache_mb > 0 and not self._rope_depends_on_length():
+        if settings.prefix_cache_mb > 0 and not self._kv_depends_on_what_follows():
             self.prefix_cache = PrefixCache(
                 max_bytes=settings.prefix_cache_mb << 20, spill_dir=settings.prefix_cache_dir
             )
@@ -110,14 +171,10 @@ class TransformersModel:
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
         prompts = [self.encode_chat(r) for r in requests]
-        results: list[Generation | None] = [None] * len(requests)
         with self._lock:
-            for batch in self._plan_batches(prompts):
-                # The decoder yields the same rows after every step; the last yield is final.
-                *_, rows = self._decode([requests[i] for i in batch], [prompts[i] for i in batch])
-                for i, row in zip(batch, rows, strict=True):
-                    results[i] = row.result()
-        return [r for r in results if r is not None]
+            # The decoder yields the same rows after every step; the last yield is final.
+            *_, rows = self._decode(list(requests), prompts)
+        return [row.result() for row in rows]
 
     # -- extras used by the server and the benchmarks ---------------------------------
 
@@ -158,32 +215,35 @@ class TransformersModel:
         ids.update(configured if isinstance(configured, list) else [configured])
         return {i for i in ids if i is not None}
 
-    def _rope_depends_on_length(self) -> bool:
-        # Dynamic NTK rescales every position by the current length: a prefix's KV states
-        # change with what follows, so they cannot be reused.
-        params = getattr(self.hf_model.config, "rope_parameters", None) or {}
-        return params.get("rope_type") == "dynamic"
+    def _kv_depends_on_what_follows(self) -> bool:
+        """Whether a prompt's KV states cannot be reused under a longer prompt.
+        Dynamic NTK rescales every position by the current length. Self-Extend and
+        LM-Infinite re-position cached keys assuming each row's tokens are contiguous in the
+        cache, which a reused prefix followed by padding is not."""
+        from longagent.kernels.planner import LM_INFINITE, SELF_EXTEND
 
-    def _plan_batches(self, prompts: list[list[int]]) -> list[list[int]]:
-        """Group requests of similar length to read (after their cached prefix) so little
-        padding is computed; memory is bounded by the whole rows, cache included."""
+        params = getattr(self.hf_model.config, "rope_parameters", None) or {}
+        attention = getattr(self.hf_model.config, "_attn_implementation", None)
+        return params.get("rope_type") == "dynamic" or attention in (SELF_EXTEND, LM_INFINITE)
+
+    def _admission_order(self, prompts: list[list[int]]) -> list[int]:
+        """Requests by how much is left to read after their cached prefix, so the rows that
+        are prefilled together need little padding."""
         cached = [self.prefix_cache.match(p) if self.prefix_cache else 0 for p in prompts]
-        order = sorted(range(len(prompts)), key=lambda i: (len(prompts[i]) - cached[i], -cached[i]))
-        batches: list[list[int]] = []
-        widest = 0  # longest whole prompt in the last batch
-        for i in order:
-            width = max(widest, len(prompts[i]))
-            if (
-                batches
-                and len(batches[-1]) < self.max_batch_size
-                and (len(batches[-1]) + 1) * width <= self.max_batch_tokens
-            ):
-                batches[-1].append(i)
-                widest = width
-            else:
-                batches.append([i])
-                widest = len(prompts[i])
-        return batches
+        return sorted(range(len(prompts)), key=lambda i: (len(prompts[i]) - cached[i], -cached[i]))
+
+    def _next_group(self, waiting: deque[int], prompts: list[list[int]], free: int) -> list[int]:
+        """The next requests to prefill together: at most `free` of them, and at most
+        `max_batch_tokens` padded tokens (whole prompts, cache included) between them."""
+        group = [waiting.popleft()]
+        widest = len(prompts[group[0]])
+        while waiting and len(group) < free:
+            width = max(widest, len(prompts[waiting[0]]))
+            if (len(group) + 1) * width > self.max_batch_tokens:
+                break
+            group.append(waiting.popleft())
+            widest = width
+        return group
 
     def _new_row(self, request: GenerationRequest, prompt: list[int]) -> _Row:
         generator = None
@@ -192,65 +252,79 @@ class TransformersModel:
                 request.seed if request.seed is not None else 0
             )
         matcher = self._json.matcher(request.json_schema) if request.json_schema else None
+        # Never generate past the window.
+        room = min(request.max_new_tokens, self.context_window - len(prompt))
+        request = request.model_copy(update={"max_new_tokens": room})
         return _Row(request, len(prompt), matcher, generator)
 
     @torch.inference_mode()
     def _decode(
         self, requests: list[GenerationRequest], prompts: list[list[int]]
     ) -> Iterator[list[_Row]]:
-        """Run one batch to completion, yielding the rows after every step."""
+        """Run all requests to completion with continuous batching, yielding the rows after
+        every step. Up to `max_batch_size` rows decode together; when rows finish, waiting
+        requests are prefilled and join the running batch, so decode steps stay full."""
         rows = [self._new_row(r, p) for r, p in zip(requests, prompts, strict=True)]
-        cache, cached, attention = self._cached_prefixes(prompts)
-        suffixes = [p[n:] for p, n in zip(prompts, cached, strict=True)]
+        waiting = deque(self._admission_order(prompts))
+        batch: _Batch | None = None
+        while batch is not None or waiting:
+            free = self.max_batch_size - (len(batch.live) if batch else 0)
+            if waiting and free > 0:
+                joined = self._prefill(self._next_group(waiting, prompts, free), rows, prompts)
+                batch = joined if batch is None else batch.merge(joined, self.hf_model.config)
+            else:
+                assert batch is not None
+                self._step(batch, rows)
+            yield rows
+            batch = batch.without_finished(rows)
+
+    def _prefill(self, group: list[int], rows: list[_Row], prompts: list[list[int]]) -> _Batch:
+        """Read the group's prompts (after their cached prefixes) and pick their first token."""
+        group_prompts = [prompts[i] for i in group]
+        cache, cached, attention = self._cached_prefixes(group_prompts)
+        suffixes = [p[n:] for p, n in zip(group_prompts, cached, strict=True)]
         longest = max(len(s) for s in suffixes)
-        input_ids = torch.full((len(rows), longest), self.pad_id, dtype=torch.long)
-        new = torch.zeros((len(rows), longest), dtype=torch.long)
-        for i, suffix in enumerate(suffixes):
-            input_ids[i, longest - len(suffix) :] = torch.tensor(suffix)
-            new[i, longest - len(suffix) :] = 1
+        input_ids = torch.full((len(group), longest), self.pad_id, dtype=torch.long)
+        new = torch.zeros((len(group), longest), dtype=torch.long)
+        for b, suffix in enumerate(suffixes):
+            input_ids[b, longest - len(suffix) :] = torch.tensor(suffix)
+            new[b, longest - len(suffix) :] = 1
         # Rows are [pad, cached prefix, pad, new tokens]; the mask hides both pads and the
         # positions count only real tokens, so a row reads as if it were alone.
         attention = torch.cat([attention, new], dim=-1)
         positions = (attention.cumsum(-1) - 1).clamp(min=0)[:, -longest:]
-        live = list(range(len(rows)))  # batch index -> row index, for rows still decoding
-        for row in rows:  # never generate past the window
-            row.request = row.request.model_copy(
-                update={
-                    "max_new_tokens": min(
-                        row.request.max_new_tokens, self.context_window - row.prompt_len
-                    )
-                }
-            )
-        prefill = True
-        while True:
-            out = self.hf_model(
-                input_ids=input_ids,
-                attention_mask=attention,
-                position_ids=positions,
-                past_key_values=cache,
-                use_cache=True,
-                logits_to_keep=1,
-            )
-            if prefill and self.prefix_cache is not None:
-                self._keep_prefixes(cache, prompts, cached)
-            prefill = False
-            tokens = self._pick(out.logits[:, -1, :].float(), [rows[i] for i in live])
-            for i, token in zip(live, tokens, strict=True):
-                self._accept(rows[i], token)
-            yield rows
-            keep = [b for b, i in enumerate(live) if not rows[i].done]
-            if not keep:
-                return
-            if len(keep) < len(live):  # drop finished rows from the batch and its cache
-                index = torch.tensor(keep)
-                cache.batch_select_indices(index)
-                attention = attention[index]
-                positions = positions[index]
-                tokens = [tokens[b] for b in keep]
-                live = [live[b] for b in keep]
-            input_ids = torch.tensor(tokens).unsqueeze(-1)
-            attention = torch.cat([attention, torch.ones((len(live), 1), dtype=torch.long)], dim=-1)
-            positions = positions[:, -1:] + 1
+        out = self.hf_model(
+            input_ids=input_ids,
+            attention_mask=attention,
+            position_ids=positions,
+            past_key_values=cache,
+            use_cache=True,
+            logits_to_keep=1,
+        )
+        if self.prefix_cache is not None:
+            self._keep_prefixes(cache, group_prompts, cached)
+        tokens = self._pick(out.logits[:, -1, :].float(), [rows[i] for i in group])
+        for i, token in zip(group, tokens, strict=True):
+            self._accept(rows[i], token)
+        return _Batch(cache, attention, positions[:, -1:] + 1, tokens, list(group))
+
+    def _step(self, batch: _Batch, rows: list[_Row]) -> None:
+        """One decode step for every running row."""
+        batch.attention = torch.cat(
+            [batch.attention, torch.ones((len(batch.live), 1), dtype=torch.long)], dim=-1
+        )
+        out = self.hf_model(
+            input_ids=torch.tensor(batch.tokens).unsqueeze(-1),
+            attention_mask=batch.attention,
+            position_ids=batch.positions,
+            past_key_values=batch.cache,
+            use_cache=True,
+            logits_to_keep=1,
+        )
+        batch.positions = batch.positions + 1
+        batch.tokens = self._pick(out.logits[:, -1, :].float(), [rows[i] for i in batch.live])
+        for i, token in zip(batch.live, batch.tokens, strict=True):
+            self._accept(rows[i], token)
 
     def _cached_prefixes(
         self, prompts: list[list[int]]

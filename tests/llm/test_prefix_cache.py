@@ -135,8 +135,24 @@ def test_the_cache_is_off_when_positions_depend_on_the_length(bundled_model) -> 
     config = bundled_model.hf_model.config
     saved = dict(config.rope_parameters)
     try:
-        assert not bundled_model._rope_depends_on_length()
+        assert not bundled_model._kv_depends_on_what_follows()
         config.rope_parameters = {**saved, "rope_type": "dynamic", "factor": 2.0}
-        assert bundled_model._rope_depends_on_length()
+        assert bundled_model._kv_depends_on_what_follows()
     finally:
         config.rope_parameters = saved
+
+
+def test_the_cache_is_off_for_attention_that_moves_cached_keys(bundled_model) -> None:
+    # Self-Extend and LM-Infinite re-position keys assuming a row's tokens are contiguous in
+    # the cache; a reused prefix is followed by padding.
+    from longagent.kernels.planner import LM_INFINITE, SELF_EXTEND
+
+    config = bundled_model.hf_model.config
+    saved = config._attn_implementation
+    try:
+        for name in (SELF_EXTEND, LM_INFINITE):
+            config._attn_implementation = name
+            assert bundled_model._kv_depends_on_what_follows()
+    finally:
+        config._attn_implementation = saved
+    assert not bundled_model._kv_depends_on_what_follows()

@@ -52,6 +52,34 @@ def test_batched_equals_sequential_greedy(bundled_model) -> None:
     assert any(b.completion_tokens > 5 for b in batched)
 
 
+def test_continuous_batching_equals_sequential_greedy(bundled_model) -> None:
+    # Three slots for eight requests of different lengths: finished rows are replaced by
+    # waiting ones, whose caches join the running batch with other padding.
+    questions = [
+        "What is the capital of France?",
+        "Name three colours of the rainbow, please, in a list.",
+        "Count: one, two,",
+        "Write a haiku about rain.",
+        "Opposite of hot?",
+        "What is 2+2?",
+        "Tell me a fact about cats.",
+        "Translate 'hello' to French.",
+    ]
+    requests = [
+        GenerationRequest.chat(q, max_new_tokens=6 + 5 * i) for i, q in enumerate(questions)
+    ]
+    sequential = [bundled_model.generate([r])[0] for r in requests]
+    saved = bundled_model.max_batch_size
+    try:
+        bundled_model.max_batch_size = 3
+        batched = bundled_model.generate(requests)
+    finally:
+        bundled_model.max_batch_size = saved
+    assert [b.text for b in batched] == [s.text for s in sequential]
+    lengths = {s.completion_tokens for s in sequential}
+    assert len(lengths) > 3  # rows really finish at different steps
+
+
 class Person(BaseModel):
     name: str
     age: int
