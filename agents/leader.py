@@ -8,7 +8,7 @@ question's rounds (ask, focus, resolve, follow up, answer).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -29,11 +29,14 @@ Reading = Literal["sweep", "relevance", "all"]
 
 @dataclass
 class PreparedDocument:
-    """A document split once for the members; reused by `ask_many`."""
+    """A document split once for the members; reused by `ask_many`. It remembers what
+    members grounded in each question asked over it (`thoughts`, newest last), which
+    relevance-first reading recalls to rank chunks for later questions."""
 
     document: Document
     chunks: list[Chunk]
     vectors: list[np.ndarray] | None = None  # chunk window embeddings, on first need
+    thoughts: list[relevance.Thought] = field(default_factory=list)
 
 
 class LongAgent:
@@ -45,8 +48,10 @@ class LongAgent:
     - "sweep" (default): at once, every member whose chunk could ground an answer. A chunk
       that lacks the question's names and numbers can never pass the evidence check, so
       skipping it changes no answer, only the cost.
-    - "relevance": those members ranked by the question (rare words and `embedder`
-      similarity), `wave` at a time, stopping after the first wave with grounded evidence.
+    - "relevance": those members ranked by the question (rare words, `embedder` similarity,
+      and the thoughts members grounded in earlier questions over the same
+      `PreparedDocument`), `wave` at a time, stopping after the first wave with grounded
+      evidence.
     - "all": every member, as in the paper."""
 
     def __init__(
@@ -97,14 +102,20 @@ class LongAgent:
             on_event or self.on_event,
             self.max_rounds,
         )
+        answer = run.execute(*self.readers(prepared, question))
+        prepared.thoughts = relevance.add_thoughts(prepared.thoughts, answer)
+        return answer
+
+    def readers(self, prepared: PreparedDocument, question: str) -> tuple[list[int], int]:
+        """The members to ask, in order, and how many at a time (0: all at once)."""
         everyone = range(len(prepared.chunks))
         if self.reading == "all":
-            return run.execute(list(everyone))
+            return list(everyone), 0
         readers = [i for i in everyone if evidence.could_ground(prepared.chunks[i].text, question)]
         if self.reading == "sweep" or len(readers) <= self.wave:
-            return run.execute(readers)
-        ranked = self.reading_order(prepared, question)
-        return run.execute([i for i in ranked if i in set(readers)], wave=self.wave)
+            return readers, 0
+        candidates = set(readers)
+        return [i for i in self.reading_order(prepared, question) if i in candidates], self.wave
 
     def reading_order(self, prepared: PreparedDocument, question: str) -> list[int]:
         """Chunk indices, likeliest to answer `question` first."""
@@ -115,6 +126,9 @@ class LongAgent:
         return relevance.rank(
             relevance.lexical_scores(question, prepared.chunks),
             relevance.embedding_scores(question, prepared.vectors, self.embedder),
+            relevance.thought_scores(
+                question, prepared.thoughts, len(prepared.chunks), self.embedder
+            ),
         )
 
     def ask_many(self, doc: str | Path | Document, questions: Iterable[str]) -> list[Answer]:

@@ -257,3 +257,63 @@ def test_unknown_reading_is_a_clear_error() -> None:
 
     with pytest.raises(LongAgentError, match="sweep"):
         LongAgent(ScriptedModel([]), reading="fast")  # type: ignore[arg-type]
+
+
+BORN_FENNI = "Kalomi was born in the town of Fenni."
+# They share more of the second question's words than the birth chunk does.
+BIRTHPLACE_DECOYS = [
+    f"Kalomi did not know the birthplace of her friend {name}." for name in ("Ulo", "Pem", "Asta")
+]
+WHERE_BORN = "In which town was Kalomi born?"
+BIRTHPLACE = "What do you know about the birthplace of Kalomi?"
+
+
+def born_in_fenni(request: GenerationRequest) -> dict:
+    if BORN_FENNI in chunk_of(request):
+        return reply(BORN_FENNI, "Fenni")
+    return reply("Kalomi was born in the city of Paris.", "Paris")  # invented: not grounded
+
+
+def test_a_question_leaves_its_grounded_reports_as_thoughts_on_the_prepared_document() -> None:
+    from longagent.agents.relevance import Thought
+
+    lead = relevance_agent(ScriptedModel(born_in_fenni))
+    prepared = lead.prepare(document(*BIRTHPLACE_DECOYS[:2], BORN_FENNI, BIRTHPLACE_DECOYS[2]))
+    answer = lead.ask(prepared, WHERE_BORN)
+    (fenni,) = [c.index for c in prepared.chunks if BORN_FENNI in c.text]
+    assert answer.text == "Fenni" and any(
+        r.verdict == "hallucinated" for r in answer.trace[0].reports
+    )
+    # Only the grounded report, once (the follow-up round grounds it again).
+    assert prepared.thoughts == [Thought(fenni, WHERE_BORN, "Fenni", BORN_FENNI)]
+
+
+def test_relevance_reading_asks_the_chunk_a_recalled_thought_names_in_the_first_wave() -> None:
+    doc = document(*BIRTHPLACE_DECOYS[:2], BORN_FENNI, BIRTHPLACE_DECOYS[2])
+
+    def first_wave(model: ScriptedModel, prepared_with: list[str]) -> list[str]:
+        lead = relevance_agent(model)
+        prepared = lead.prepare(doc)
+        for question in prepared_with:
+            lead.ask(prepared, question)
+        before = len(model.batches)
+        answer = lead.ask(prepared, BIRTHPLACE)
+        assert answer.text == "Fenni"
+        return [chunk_of(r) for r in model.batches[before]]
+
+    # Rare words and embeddings alone put the decoys first: the birth chunk waits.
+    fresh = first_wave(ScriptedModel(born_in_fenni), [])
+    assert len(fresh) == 2 and not any(BORN_FENNI in c for c in fresh)
+    # Once a question has grounded the birth in that chunk, it is read first.
+    recalled = first_wave(ScriptedModel(born_in_fenni), [WHERE_BORN])
+    assert len(recalled) == 2 and BORN_FENNI in recalled[0]
+
+
+def test_sweep_reading_is_unaffected_by_thoughts() -> None:
+    model = ScriptedModel(born_in_fenni)
+    lead = agent(model)
+    prepared = lead.prepare(document(*BIRTHPLACE_DECOYS, BORN_FENNI))
+    lead.ask(prepared, WHERE_BORN)
+    before = len(model.batches)
+    lead.ask(prepared, BIRTHPLACE)
+    assert prepared.thoughts and len(model.batches[before]) == 4  # every candidate at once

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from longagent.agents import relevance
+from longagent.agents.types import Answer, Citation, MemberReport, Round
 from longagent.chunking import Document, split
 from longagent.memory.embedder import HashEmbedder, MiniLMEmbedder
 
@@ -56,3 +57,117 @@ def test_hash_embedder_vectors_have_one_row_per_window() -> None:
     chunks = chunks_with("A fact.", "Another fact.")
     vectors = relevance.chunk_vectors(chunks, HashEmbedder())
     assert [len(v) for v in vectors] == [len(relevance.windows(c.text)) for c in chunks]
+
+
+# -- recalled thoughts -------------------------------------------------------------------
+
+BORN = "Kalomi was born in the town of Fenni."
+
+
+def thought(chunk: int, question: str, answer: str, quote: str) -> relevance.Thought:
+    return relevance.Thought(chunk, question, answer, quote)
+
+
+def test_a_chunk_with_a_matching_thought_outranks_chunks_without() -> None:
+    thoughts = [thought(1, "Where was Kalomi born?", "Fenni", BORN)]
+    scores = relevance.thought_scores(
+        "What do you know about the birthplace of Kalomi?", thoughts, 3, HashEmbedder()
+    )
+    assert scores[1] > 0 and scores[0] == scores[2] == 0
+    assert thoughts[0].vector is not None  # embedded once, kept for the next question
+
+
+def test_without_thoughts_every_chunk_scores_zero() -> None:
+    assert relevance.thought_scores("Where was Kalomi born?", [], 3, HashEmbedder()) == [0.0] * 3
+
+
+def test_thoughts_vote_for_only_the_best_matching_chunks() -> None:
+    thoughts = [
+        thought(0, "What was Kalomi's job?", "a baker", "Kalomi worked as a baker."),
+        thought(1, "Where was Kalomi born?", "Fenni", BORN),
+        thought(2, "Who did Kalomi marry?", "Ines", "Kalomi married Ines."),
+        thought(3, "Where was Kalomi born?", "Fenni", BORN),  # a second chunk saying so
+    ]
+    scores = relevance.thought_scores("Where was Kalomi born?", thoughts, 5, HashEmbedder())
+    assert (
+        [i for i, s in enumerate(scores) if s > 0]
+        == [1, 3]
+        == sorted(range(5), key=lambda i: -scores[i])[: relevance.RECALLED_CHUNKS]
+    )
+
+
+def test_fusion_ignores_zero_scores_instead_of_ranking_them_by_position() -> None:
+    # The zeros are no vote: chunk 0 must not gain on chunk 2 by coming first.
+    assert relevance.rank([0.0, 0.0, 0.0], [0.1, 0.9, 0.5]) == [1, 2, 0]
+
+
+def test_a_recalled_thought_moves_its_chunk_up_the_fused_rank() -> None:
+    lexical, embedding = [3.0, 2.0, 1.0, 0.5], [0.9, 0.8, 0.7, 0.6]
+    thoughts = [0.0, 0.0, 0.7, 0.0]
+    assert relevance.rank(lexical, embedding)[0] == 0
+    assert relevance.rank(lexical, embedding, thoughts)[0] == 2
+
+
+def answered(question: str, *reports: tuple[int, str, str, str]) -> Answer:
+    """An answer whose ask round holds (member, answer, quote, verdict) reports."""
+    made = [
+        MemberReport(
+            member=i,
+            chunk_id=f"c{i}",
+            answer=text,
+            quote=quote,
+            verdict=verdict,  # type: ignore[arg-type]
+            evidence=Citation(chunk_id=f"c{i}", chunk_index=i, start=0, end=1, quote=quote)
+            if verdict == "grounded"
+            else None,
+        )
+        for i, text, quote, verdict in reports
+    ]
+    ask = Round(index=0, kind="ask", instruction=question, members=[], reports=made)
+    return Answer(question=question, text="", found=True, trace=[ask, ask.model_copy()])
+
+
+def test_only_grounded_reports_are_remembered_each_once_and_bounded(monkeypatch) -> None:
+    first = answered(
+        "Where was Kalomi born?",
+        (1, "Fenni", BORN, "grounded"),
+        (2, "Paris", "Kalomi was born in Paris.", "hallucinated"),
+        (3, "", "", "refused"),
+    )
+    thoughts = relevance.add_thoughts([], first)  # the round is in the trace twice
+    assert thoughts == [thought(1, "Where was Kalomi born?", "Fenni", BORN)]
+    thoughts[0].vector = HashEmbedder().embed([thoughts[0].text])[0]
+    monkeypatch.setattr(relevance, "MAX_THOUGHTS", 2)
+    second = answered("Who did Kalomi marry?", (4, "Ines", "Kalomi married Ines.", "grounded"))
+    thoughts = relevance.add_thoughts(thoughts, second)
+    thoughts = relevance.add_thoughts(thoughts, first)  # recalled again: moves to the end
+    assert [t.chunk for t in thoughts] == [4, 1] and thoughts[1].vector is not None
+    third = answered("What was Kalomi's job?", (5, "a baker", "Kalomi baked.", "grounded"))
+    assert [t.chunk for t in relevance.add_thoughts(thoughts, third)] == [1, 5]  # oldest out
+
+
+def test_a_thought_ranks_its_chunk_first_for_a_paraphrase_with_the_real_embedder() -> None:
+    birth = "Kalomi first saw daylight in Fenni, a fishing town on the coast."
+    ferry = "The ferry to the island leaves the pier every hour in summer."
+    chunks = chunks_with(
+        "Kalomi visited the birthplace of her grandmother in Ulo every spring.",
+        birth,
+        "Kalomi knew the birthplace of every famous painter by heart.",
+        ferry,
+    )
+    (born,) = [i for i, c in enumerate(chunks) if "daylight" in c.text]
+    (sails,) = [i for i, c in enumerate(chunks) if "ferry" in c.text]
+    embedder = MiniLMEmbedder()
+    question = "What do you know about the birthplace of Kalomi?"
+    lexical = relevance.lexical_scores(question, chunks)
+    embedding = relevance.embedding_scores(
+        question, relevance.chunk_vectors(chunks, embedder), embedder
+    )
+    assert relevance.rank(lexical, embedding)[0] != born  # its words say "daylight"
+    thoughts = [
+        thought(born, "Where was Kalomi born?", "Fenni", birth),
+        thought(sails, "How often does the ferry leave?", "every hour", ferry),
+    ]
+    recalled = relevance.thought_scores(question, thoughts, len(chunks), embedder)
+    assert recalled[born] > 0 and recalled[sails] == 0  # an unrelated thought has no vote
+    assert relevance.rank(lexical, embedding, recalled)[0] == born
