@@ -3,11 +3,14 @@
 - ask: every reader reads its chunk and answers the question, in one batched call (or in
   waves, most relevant first, when reading by relevance);
 - focus: when no reply was grounded, the members re-read only the sentences of their
-  chunk that mention the question's names (a small model misses facts in long input);
+  chunk that mention the question's names (a small model misses facts in long input),
+  each several ways (two prompts, greedy and sampled) with the evidence check as verifier;
 - resolve: members whose grounded answers conflict re-read each other's chunks (pairs,
   one batched call) until one answer stands or the evidence is split;
-- follow up: a finding names something new (a town, a number); the members whose chunks
-  mention it are asked again with the finding fed forward, for multi-hop questions;
+- follow up: a finding names something new (a town, a number) and its evidence does not
+  yet cover every word of the question; the members whose chunks mention it are asked
+  again with the finding fed forward (and focus on it if none grounds), for multi-hop
+  questions;
 - answer: compose the result from the last grounded finding, or say it is not found.
 """
 
@@ -78,6 +81,9 @@ class QuestionRun:
         finding = self.settle(reports)
         findings = [finding] if finding else []
         while finding and finding.bridge and len(self.rounds) < self.max_rounds:
+            if _covers(findings, self.question):
+                self.rounds[-1].decision += "; its evidence covers every word of the question"
+                break
             # The finding's own chunk is asked too: both hops may sit in one chunk.
             followers = [c.index for c in self.chunks if _mentions_any(c.text, finding.bridge)]
             if not followers:
@@ -86,12 +92,11 @@ class QuestionRun:
                 )
                 break
             known = " ".join(c.quote for c in finding.citations[-1:])
-            reports = self.ask_members(
-                followers, kind="follow_up", known=known, bridge=" ".join(sorted(finding.bridge))
-            )
-            finding = self.settle(
-                reports, bridge=" ".join(sorted(finding.bridge)), previous=finding
-            )
+            bridge = " ".join(sorted(finding.bridge))
+            reports = self.ask_members(followers, kind="follow_up", known=known, bridge=bridge)
+            if not any(r.verdict == "grounded" for r in reports):
+                reports = self.ask_focused(followers, known=known, bridge=bridge) or reports
+            finding = self.settle(reports, bridge=bridge, previous=finding)
             if finding:
                 findings.append(finding)
         return self.answer(findings[-1] if findings else None)
@@ -132,13 +137,16 @@ class QuestionRun:
         current.skipped = [i for i in range(len(self.chunks)) if i not in set(current.members)]
         return current.reports
 
-    def ask_focused(self, members: list[int]) -> list[MemberReport]:
+    def ask_focused(
+        self, members: list[int], known: str = "", bridge: str = ""
+    ) -> list[MemberReport]:
         """Members re-read only the passages of their chunk that name the question's
-        entities, several ways in one batched call: both prompt styles, greedy and
+        entities (in a follow-up hop, the `bridge` it follows), several ways in one batched call: both prompt styles, greedy and
         sampled. The evidence check is the verifier; each member reports the answer most
         of its grounded readings agree on. Replies are still judged against the whole
         chunk, so citations keep their document offsets."""
-        excerpts = {i: evidence.focus(self.chunks[i].text, self.question) for i in members}
+        subject = bridge or self.question
+        excerpts = {i: evidence.focus(self.chunks[i].text, subject) for i in members}
         excerpts = {i: t for i, t in excerpts.items() if t}
         if not excerpts or len(self.rounds) >= self.max_rounds:
             return []
@@ -166,6 +174,7 @@ class QuestionRun:
             member.member_request(
                 excerpts[i],
                 self.question,
+                known,
                 style=style,
                 temperature=FOCUS_TEMPERATURE if sample else 0.0,
                 seed=sample or None,
@@ -174,7 +183,7 @@ class QuestionRun:
         ]
         judged: dict[int, list[MemberReport]] = {i: [] for i in excerpts}
         for (i, _, _), reply in zip(readings, member.run_batch(self.model, requests), strict=True):
-            judged[i].append(self.judge(i, reply, ""))
+            judged[i].append(self.judge(i, reply, bridge))
         return self.record([_agreed_reading(r) for r in judged.values()])
 
     def read(
@@ -390,6 +399,16 @@ def _bridge_terms(answer: str, evidence_text: str, question: str, bridge: str) -
         if any(ch.isdigit() for ch in word) or (word[0].isupper() and not starts_sentence):
             terms.add(key)
     return terms
+
+
+def _covers(findings: list[Finding], question: str) -> bool:
+    """Whether the findings' evidence names everything the question asks about (its
+    content words and entities): then no further hop is needed."""
+    held = {w for f in findings for c in f.citations for w in evidence.words(c.quote)}
+    asked = evidence.content_words(question) | {
+        w for e in evidence.entities(question) for w in e.split()
+    }
+    return asked <= held
 
 
 def _mentions_any(text: str, terms: set[str]) -> bool:

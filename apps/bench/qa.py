@@ -132,7 +132,12 @@ def main(
     ),
     samples: int = typer.Option(1, help="Samples per kind, length and depth."),
     chunk_tokens: int = typer.Option(None, help="LongAgent member chunk size (default: its own)."),
-    reading: str = typer.Option("sweep", help="LongAgent reading: 'sweep' or 'relevance'."),
+    reading: str = typer.Option("sweep", help="LongAgent reading: 'sweep', 'relevance' or 'all'."),
+    extend_to: str = typer.Option(
+        None,
+        help="Extend the model's window to this many tokens (e.g. 16k; the planner picks "
+        "the method), so --chunk-tokens may exceed the native window.",
+    ),
     out_dir: Path = typer.Option("bench-results", help="Where qa.json and the heatmaps go."),
 ) -> None:
     from rich.console import Console
@@ -149,7 +154,8 @@ def main(
     if unknown:
         raise ConfigError(f"Unknown system(s) {unknown}; choose from {sorted(SYSTEMS)}.")
     console = Console()
-    metered = MeteredModel(load_model(model))
+    extension = {"extend_to": parse_length(extend_to)} if extend_to else {}
+    metered = MeteredModel(load_model(model, **extension))
     suite = make_suite(
         [k.strip() for k in kinds.split(",")],  # type: ignore[misc]
         [parse_length(n) for n in lengths.split(",")],
@@ -184,6 +190,8 @@ def main(
                 "depths": depths,
                 "samples": samples,
                 "reading": reading,
+                "chunk_tokens": chunk_tokens,
+                "extend_to": extend_to,
                 "results": results,
             },
             indent=1,

@@ -135,7 +135,9 @@ def test_conflicting_clusters_are_resolved_through_the_graph() -> None:
     assert answer.text == "Renda" and answer.found
     graph = answer.trace[0].conflict_graph
     assert graph is not None and len(graph.nodes) == 2 and len(graph.edges) == 1
-    assert [r.kind for r in answer.trace] == ["ask", "resolve", "follow_up"]
+    # "Renda" is new, but the evidence names every word of the question: no second hop.
+    assert [r.kind for r in answer.trace] == ["ask", "resolve"]
+    assert "covers every word of the question" in answer.trace[-1].decision
     assert any(e.kind == "conflict_resolved" for e in events)
 
 
@@ -246,7 +248,7 @@ def test_relevance_reading_still_resolves_conflicts_in_the_wave() -> None:
         document(*VISITS, BORN_RENDA, BORN_TOSA), "In which town was Kalomi born?"
     )
     assert answer.text == "Renda"
-    assert [r.kind for r in answer.trace] == ["ask", "resolve", "follow_up"]
+    assert [r.kind for r in answer.trace] == ["ask", "resolve"]
     ask = answer.trace[0]
     assert ask.conflict_graph is not None and len(ask.conflict_graph.edges) == 1
     assert len(model.batches[0]) == 2 and len(ask.skipped) == answer.chunks - 2
@@ -339,3 +341,24 @@ def test_a_focus_round_reads_each_passage_several_ways_and_keeps_the_agreed_answ
     assert sorted(r.temperature for r in focus_batch) == [0, 0] + [0.8] * 6
     (report,) = answer.trace[1].reports
     assert report.reason == "2 of 8 readings gave this answer"
+
+
+def test_a_follow_up_that_misses_rereads_the_passages_naming_the_bridge() -> None:
+    # The second hop's member finds the fact only in a short passage about Renda.
+    def respond(request: GenerationRequest) -> dict:
+        text = chunk_of(request)
+        if BORN_RENDA in text:
+            return reply(BORN_RENDA, "Renda")
+        if FAMOUS in text and len(text.split()) < 40:
+            return reply(FAMOUS, "glass bells")
+        return reply("Modules provide functions", "ordinary tasks")
+
+    model = ScriptedModel(respond)
+    answer = agent(model).ask(
+        document(BORN_RENDA, FAMOUS), "What is the town where Kalomi was born famous for?"
+    )
+    assert answer.text == "glass bells"
+    assert [r.kind for r in answer.trace] == ["ask", "follow_up", "focus"]
+    focused = {chunk_of(r) for r in model.batches[2]}
+    assert all("Renda" in text and len(text.split()) < 40 for text in focused)
+    assert [c.quote for c in answer.citations] == [BORN_RENDA, FAMOUS]

@@ -117,3 +117,21 @@ def test_tiny_end_to_end_run_of_each_system(tmp_path: Path) -> None:
         assert record["model_calls"] >= 1 and record["prompt_tokens"] > 0 and record["seconds"] > 0
     assert (tmp_path / "qa-heatmap-longagent.png").stat().st_size > 1000
     assert "accuracy by kind and length" in result.output
+
+
+@pytest.mark.slow
+def test_longagent_runs_on_an_extended_model_with_chunks_beyond_the_native_window(
+    tmp_path: Path,
+) -> None:
+    from typer.testing import CliRunner
+
+    from longagent.apps.cli import app
+
+    args = ["bench", "qa", "--kinds", "passkey", "--lengths", "9k", "--depths", "0.5"]
+    args += ["--systems", "longagent", "--extend-to", "10k", "--chunk-tokens", "9000"]
+    result = CliRunner().invoke(app, [*args, "--out-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "qa.json").read_text())
+    assert report["extend_to"] == "10k" and report["chunk_tokens"] == 9000
+    (record,) = report["results"]["longagent"]
+    assert record["prompt_tokens"] > 8192  # one member read more than the native window
