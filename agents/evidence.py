@@ -6,8 +6,9 @@ the fact is absent it invents one. So a reply counts only when
 1. evidence is found in the chunk: the chunk sentence sharing the longest verbatim run
    of words with the quote (at least four, or the whole quote), else the sentence that
    holds the answer's words; matching ignores case and whitespace, never wording;
-2. every word the answer adds to the question stands in that evidence (an answer with
-   one invented word is a hallucination);
+2. every word the answer adds to the question stands in that evidence, or in its
+   neighbouring sentences unless the question quotes a key (an answer with one invented
+   word is a hallucination);
 3. the evidence is about this question: it names the question's entities (names,
    numbers, quoted keys) or, for a question without any, shares half its content
    words; in a follow-up hop it must mention the finding it follows from instead.
@@ -119,7 +120,9 @@ def check(answer: str, quote: str, chunk: str, question: str, bridge: str = "") 
             "hallucinated", "neither the quote nor the answer is in the chunk", novel=novel
         )
     evidence = set(words(chunk[span[0] : span[1]]))
-    if not _supported(answer, novel, evidence):  # an answer may run over into the next sentence
+    # An answer may run over into the next sentence, but not for a quoted key: it names one
+    # record (a line of key-value data), and the next line's value belongs to another key.
+    if not _supported(answer, novel, evidence) and not _QUOTED.search(question):
         span = _with_neighbours(span, chunk)
         evidence = set(words(chunk[span[0] : span[1]]))
     if not _supported(answer, novel, evidence):

@@ -112,3 +112,18 @@ def test_focus_keeps_the_sentences_naming_the_subject_with_their_neighbours() ->
         "Kalomi left at dawn. Filler five."
     )
     assert evidence.focus(chunk, "Where was Zorbu born?") == ""
+
+
+def test_a_quoted_key_s_value_must_stand_on_the_key_s_own_line() -> None:
+    chunk = '  "k-111": "v-aaa",\n  "k-222": "v-bbb",\n  "k-333": "v-ccc"'
+    question = 'What is the value associated with the key "k-222"?'
+    assert check("v-bbb", '"k-222": "v-bbb"', chunk, question).verdict == "grounded"
+    # The neighbouring line's value names another record.
+    wrong = check("v-ccc", '"k-222"', chunk, question)
+    assert wrong.verdict == "hallucinated"
+    # In prose an answer may still run over into the next sentence.
+    prose = "Kalomi left the coast young. She was born in the town of Renda, far inland."
+    assert (
+        check("Renda", "Kalomi left the coast young.", prose, "Where was Kalomi born?").verdict
+        == "grounded"
+    )
