@@ -120,10 +120,13 @@ def check(answer: str, quote: str, chunk: str, question: str, bridge: str = "") 
             "hallucinated", "neither the quote nor the answer is in the chunk", novel=novel
         )
     evidence = set(words(chunk[span[0] : span[1]]))
-    # An answer may run over into the next sentence, but not for a quoted key: it names one
-    # record (a line of key-value data), and the next line's value belongs to another key.
-    if not _supported(answer, novel, evidence) and not _QUOTED.search(question):
-        span = _with_neighbours(span, chunk)
+    if not _supported(answer, novel, evidence):
+        if _QUOTED.search(question):
+            # A quoted key names one record (a line of key-value data): its value must stand
+            # on a line of its own that names the key, never on a neighbouring record's.
+            span = _answer_sentence(answer, novel, chunk, question + " " + bridge) or span
+        else:  # an answer may run over into the next sentence
+            span = _with_neighbours(span, chunk)
         evidence = set(words(chunk[span[0] : span[1]]))
     if not _supported(answer, novel, evidence):
         missing = [w for w in novel if w not in evidence]
