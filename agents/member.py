@@ -8,7 +8,6 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from longagent.chunking import Chunk
 from longagent.errors import ModelResponseError
 from longagent.llm import ChatModel, GenerationRequest, Message
 from longagent.llm.constrained import generate_structured
@@ -60,12 +59,13 @@ def member_request(
 
 
 def pair_request(
-    first: Chunk, second: Chunk, question: str, answer_a: str, answer_b: str
+    first: str, second: str, question: str, answer_a: str, answer_b: str
 ) -> GenerationRequest:
-    """Two conflicting members re-read both chunks together (the paper's Eq. 4)."""
+    """Two conflicting members re-read both chunks (or passages) together (the paper's
+    Eq. 4)."""
     user = prompt("pair").format(
-        first=first.text,
-        second=second.text,
+        first=first,
+        second=second,
         question=question,
         answer_a=answer_a,
         answer_b=answer_b,

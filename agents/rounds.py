@@ -306,8 +306,7 @@ class QuestionRun:
         )
         requests = [
             member.pair_request(
-                self.chunks[a.representative.member],
-                self.chunks[b.representative.member],
+                *self.pair_texts(a.representative.member, b.representative.member),
                 self.question,
                 a.answer,
                 b.answer,
@@ -343,6 +342,17 @@ class QuestionRun:
             "resolved" if not split_pairs else "a conflict could not be settled"
         )
         return survivors + leftover, split_pairs
+
+    def pair_texts(self, a: int, b: int) -> tuple[str, str]:
+        """The two chunks a conflicting pair re-reads, or, when both would not fit the
+        window together (chunks beyond half the window), the passages of each that name
+        the question's subject."""
+        first, second = self.chunks[a].text, self.chunks[b].text
+        room = member.REPLY_TOKENS + 200  # instructions, question and the two answers
+        if self.model.count_tokens(first + second) + room <= self.model.context_window:
+            return first, second
+        focused = evidence.focus(first, self.question), evidence.focus(second, self.question)
+        return focused[0] or first, focused[1] or second
 
     def answer(self, finding: Finding | None) -> Answer:
         if finding is None:

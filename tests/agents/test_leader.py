@@ -362,3 +362,15 @@ def test_a_follow_up_that_misses_rereads_the_passages_naming_the_bridge() -> Non
     focused = {chunk_of(r) for r in model.batches[2]}
     assert all("Renda" in text and len(text.split()) < 40 for text in focused)
     assert [c.quote for c in answer.citations] == [BORN_RENDA, FAMOUS]
+
+
+def test_a_conflicting_pair_too_big_for_the_window_rereads_only_the_passages() -> None:
+    filler = "Modules provide functions and classes for many ordinary tasks in programs. " * 80
+    doc = Document.create(f"{filler}{BORN_RENDA}\n\n{filler}{BORN_TOSA}")
+    model = ScriptedModel(conflicting(reply(BORN_RENDA, "Renda")), context_window=2048)
+    answer = LongAgent(model, chunk_tokens=1000).ask(doc, "In which town was Kalomi born?")
+    assert answer.chunks == 2 and answer.text == "Renda"
+    (pair,) = [r for r in model.requests if is_pair(r)]
+    content = pair.messages[-1].content
+    assert BORN_RENDA in content and BORN_TOSA in content
+    assert model.count_tokens(content) < 500  # the two chunks alone are 2,000 words
