@@ -69,3 +69,16 @@ def conflict_graph(clusters: list[Cluster]) -> ConflictGraph:
         nodes=[{"member": n, **graph.nodes[n]} for n in graph.nodes],
         edges=[(int(a), int(b)) for a, b in graph.edges],
     )
+
+
+def agreed_reading(readings: list[MemberReport]) -> MemberReport:
+    """One member's report from its readings: among the grounded ones, the shortest wording
+    of the answer most of them agree on (ties: the earlier reading); with none grounded, the
+    first reading."""
+    grounded = [r for r in readings if r.verdict == "grounded"]
+    if not grounded:
+        return readings[0]
+    agreed = cluster(grounded)[0]
+    chosen = min(agreed.reports, key=lambda r: len(r.answer))
+    chosen.reason = f"{len(agreed.reports)} of {len(readings)} readings gave this answer"
+    return chosen

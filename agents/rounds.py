@@ -29,13 +29,6 @@ if TYPE_CHECKING:
     from longagent.agents.leader import PreparedDocument
 
 NOT_FOUND_TEXT = "The document does not say."
-# A focus round reads each passage in both prompt styles, greedy and FOCUS_SAMPLES more
-# times sampled. Measured on the 8 single-fact questions whose first reading failed: the
-# plain style alone rescued 5-6, sampling the instructed style 5; wrong answers rarely
-# pass the evidence check, so more readings mostly add recall.
-FOCUS_STYLES: tuple[member.Style, ...] = ("plain", "instructed")
-FOCUS_SAMPLES = 3
-FOCUS_TEMPERATURE = 0.8
 EventHandler = Callable[[Event], None]
 
 
@@ -141,8 +134,8 @@ class QuestionRun:
         self, members: list[int], known: str = "", bridge: str = ""
     ) -> list[MemberReport]:
         """Members re-read only the passages of their chunk that name the question's
-        entities (in a follow-up hop, the `bridge` it follows), several ways in one batched call: both prompt styles, greedy and
-        sampled. The evidence check is the verifier; each member reports the answer most
+        entities (in a follow-up hop, the `bridge` it follows), several ways each in one
+        batched call (`member.focus_readings`). The evidence check is the verifier; each member reports the answer most
         of its grounded readings agree on. Replies are still judged against the whole
         chunk, so citations keep their document offsets."""
         subject = bridge or self.question
@@ -164,27 +157,13 @@ class QuestionRun:
             "name the question's subject",
             members=list(excerpts),
         )
-        readings = [
-            (i, style, sample)
-            for i in excerpts
-            for style in FOCUS_STYLES
-            for sample in range(1 + FOCUS_SAMPLES)
+        requests = [member.focus_readings(excerpts[i], self.question, known) for i in excerpts]
+        replies = iter(member.run_batch(self.model, [r for rs in requests for r in rs]))
+        judged = [
+            [self.judge(i, next(replies), bridge) for _ in rs]
+            for i, rs in zip(excerpts, requests, strict=True)
         ]
-        requests = [
-            member.member_request(
-                excerpts[i],
-                self.question,
-                known,
-                style=style,
-                temperature=FOCUS_TEMPERATURE if sample else 0.0,
-                seed=sample or None,
-            )
-            for i, style, sample in readings
-        ]
-        judged: dict[int, list[MemberReport]] = {i: [] for i in excerpts}
-        for (i, _, _), reply in zip(readings, member.run_batch(self.model, requests), strict=True):
-            judged[i].append(self.judge(i, reply, bridge))
-        return self.record([_agreed_reading(r) for r in judged.values()])
+        return self.record([conflict.agreed_reading(r) for r in judged])
 
     def read(
         self,
@@ -371,19 +350,6 @@ class QuestionRun:
         )
         self.emit("answered", text, found=found)
         return result
-
-
-def _agreed_reading(readings: list[MemberReport]) -> MemberReport:
-    """One member's report from its readings: among the grounded ones, the shortest wording
-    of the answer most of them agree on (ties: the earlier reading); with none grounded, the
-    first reading."""
-    grounded = [r for r in readings if r.verdict == "grounded"]
-    if not grounded:
-        return readings[0]
-    agreed = conflict.cluster(grounded)[0]
-    chosen = min(agreed.reports, key=lambda r: len(r.answer))
-    chosen.reason = f"{len(agreed.reports)} of {len(readings)} readings gave this answer"
-    return chosen
 
 
 def _split_finding(clusters: list[conflict.Cluster], previous: Finding | None) -> Finding:
