@@ -269,7 +269,10 @@ class TransformersModel:
         batch: _Batch | None = None
         while batch is not None or waiting:
             free = self.max_batch_size - (len(batch.live) if batch else 0)
-            if waiting and free > 0:
+            # Admit in groups of a quarter batch: each admission copies the running cache
+            # to merge, and a group prefills better than single rows.
+            group = min(len(waiting), max(1, self.max_batch_size // 4))
+            if waiting and (batch is None or free >= group):
                 joined = self._prefill(self._next_group(waiting, prompts, free), rows, prompts)
                 batch = joined if batch is None else batch.merge(joined, self.hf_model.config)
             else:
