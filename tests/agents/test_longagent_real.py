@@ -34,3 +34,15 @@ def test_absent_fact_is_not_found(bundled_model) -> None:
     assert answer.found is False and len(answer.trace[0].reports) == answer.chunks
     # The model did invent answers; the checks are what made them harmless.
     assert any(r.verdict in {"hallucinated", "unsupported"} for r in answer.trace[0].reports)
+
+
+def test_the_focus_round_finds_a_fact_the_whole_chunk_reading_missed(bundled_model) -> None:
+    # On this sample the 135M model copies the instruction when it reads the whole chunk;
+    # the focus round's readings of the short passage find the town.
+    sample = make_sample("single", 4096, 0.5, 0, bundled_model.count_tokens)
+    answer = LongAgent(bundled_model).ask(sample.document, sample.question)
+    assert [r.kind for r in answer.trace][:2] == ["ask", "focus"]
+    assert not any(r.verdict == "grounded" for r in answer.trace[0].reports)
+    assert answer.found and sample.answers[0].lower() in answer.text.lower()
+    (report,) = [r for r in answer.trace[1].reports if r.verdict == "grounded"]
+    assert report.reason.endswith("readings gave this answer")
