@@ -5,7 +5,9 @@ method)` and measured on:
 
 - passkey retrieval (Mohtashami & Jaggi, 2023; the prompt used by the Self-Extend and
   LM-Infinite papers): a five-digit key hidden at evenly spaced depths in repeated filler;
-  a sample passes when greedy decoding would write the key (checked by teacher forcing).
+  greedy decoding writes ten tokens, and a sample passes when the first number in them is
+  the key, as in their `run_test.py`. A strict pass (the key's tokens right after the
+  prompt, no lead-in like " a") is recorded too.
 - perplexity over the last `ppl_tokens` tokens of a `length`-token slice of a long book
   (Newton's *Opticks*, the Project Gutenberg text that ships inside apache-tvm-ffi, a
   dependency of xgrammar; Python's own sources when it is missing), so it measures the far
@@ -25,6 +27,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,14 +50,16 @@ QUESTION = "What is the pass key? The pass key is"
 # Tokens per forward call after the first: with a KV cache the causal mask is materialised
 # (queries x keys), so this keeps it at 64 MiB even at 32K.
 CHUNK_TOKENS = 2048
+# Greedy tokens written after the question (max_new_tokens in Mohtashami & Jaggi's test).
+ANSWER_TOKENS = 10
 
 
 @dataclass(frozen=True)
 class Passkey:
-    """A passkey prompt followed by the key (teacher forcing), as token ids."""
+    """A passkey prompt, as token ids, and the key as the prompt should continue."""
 
     key: int
-    ids: list[int]  # the prompt and the key's tokens but the last
+    ids: list[int]  # the prompt, ending with QUESTION
     prefix: int  # tokens before the needle: shared with every deeper sample of this length
     key_tokens: list[int]  # the key as the prompt should continue
 
@@ -73,11 +78,11 @@ def passkey_sample(tokenizer: Any, length: int, key: int, depth: float) -> Passk
     newline = enc("\n")
     head, needle = enc(TASK) + newline, newline + enc(NEEDLE.format(key=key)) + newline
     tail, answer = newline + enc(QUESTION), enc(f" {key}")
-    fixed = len(head) + len(needle) + len(tail) + len(answer) - 1
+    fixed = len(head) + len(needle) + len(tail) + len(answer)
     repeats = max(2, (length - fixed) // len(enc(" " + FILLER)))
     before = round(repeats * depth)
     prefix = head + filler(before)
-    ids = prefix + needle + filler(repeats - before) + tail + answer[:-1]
+    ids = prefix + needle + filler(repeats - before) + tail
     return Passkey(key=key, ids=ids, prefix=len(prefix), key_tokens=answer)
 
 
@@ -131,46 +136,62 @@ def passkey_accuracy(
     seed: int,
     log: Callable[[str], Any] = lambda line: None,
 ) -> tuple[float, list[dict[str, Any]]]:
-    """Share of samples whose key greedy decoding would write right after the prompt.
+    """Share of samples where the first number in ANSWER_TOKENS greedy tokens is the key.
 
-    Teacher forcing: one forward pass over prompt + key gives every key token's logits;
-    a sample passes when each is the argmax, i.e. exactly when greedy decoding writes the
-    key. The deepest sample runs first and its KV cache serves every shallower sample up
-    to its needle; all samples have the same length, so even dynamic NTK (which scales
-    with the length of the pass) sees the cached prefix exactly as in a pass of its own.
+    Each row also says whether the answer was strict (the key's tokens first, no lead-in)
+    and the log-probability of the key's first token. The deepest sample runs first and
+    its KV cache serves every shallower sample up to its needle; all samples have the
+    same length, so even dynamic NTK (which scales with the length of the pass) sees the
+    cached prefix exactly as in a pass of its own.
     """
-    import torch
     from transformers import DynamicCache
 
     todo = passkey_samples(tokenizer, length, samples, seed)[::-1]
     shared = len({len(s.ids) for s in todo}) == 1
     base, results = None, []
     for sample in todo:
-        keep = len(sample.key_tokens)
         if base is None or not shared:
             base = DynamicCache(config=model.config)
-            logits = forward(model, sample.ids, keep, base)
+            cache, logits = base, forward(model, sample.ids, 1, base)
         else:
             cache = prefix_cache(model, base, sample.prefix)
-            logits = forward(model, sample.ids[sample.prefix :], keep, cache)
-        targets = logits.new_tensor(sample.key_tokens, dtype=torch.long)
-        logprobs = logits.log_softmax(-1).gather(1, targets[:, None])[:, 0]
-        answer = tokenizer.decode(logits.argmax(-1).tolist())
+            logits = forward(model, sample.ids[sample.prefix :], 1, cache)
+        first_logprob = float(logits[-1].log_softmax(-1)[sample.key_tokens[0]])
+        written = greedy(model, logits, cache, ANSWER_TOKENS)
+        answer = tokenizer.decode(written)
         results.append(
             {
                 "key": sample.key,
                 "depth": round(sample.prefix / len(sample.ids), 3),
-                "tokens": len(sample.ids) + 1,
+                "tokens": len(sample.ids),
                 "answer": answer,
-                "key_logprob": round(float(logprobs.sum()), 3),
-                "ok": bool((logits.argmax(-1) == targets).all()),
+                "first_logprob": round(first_logprob, 3),
+                "ok": first_number_is(answer, sample.key),
+                "strict": written[: len(sample.key_tokens)] == sample.key_tokens,
             }
         )
         row = results[-1]
-        verdict = "ok" if row["ok"] else f"miss ({row['answer']!r})"
-        log(f"  {length} tokens, key {sample.key} at depth {row['depth']:.2f}: {verdict}")
+        verdict = "ok" if row["ok"] else "miss"
+        log(
+            f"  {length} tokens, key {sample.key} at depth {row['depth']:.2f}: {verdict} {answer!r}"
+        )
     results.reverse()
     return sum(r["ok"] for r in results) / max(samples, 1), results
+
+
+def first_number_is(answer: str, key: int) -> bool:
+    """The reference's check: the first run of digits in the answer is the key."""
+    number = re.search(r"\d+", answer)
+    return number is not None and int(number.group()) == key
+
+
+def greedy(model: Any, logits: torch.Tensor, cache: Any, count: int) -> list[int]:
+    """`count` tokens of greedy decoding after `logits` (the prompt's last), continuing
+    `cache`. Appending leaves the entries that shallower samples copy as they were."""
+    written = [int(logits[-1].argmax())]
+    while len(written) < count:
+        written.append(int(forward(model, written[-1:], 1, cache)[-1].argmax()))
+    return written
 
 
 def book_tokens(tokenizer: Any) -> list[int]:

@@ -8,13 +8,13 @@ from typing import Any
 
 
 def cell_text(row: dict[str, Any]) -> str:
-    """'2/5 (4) · ppl 12.3 · 840 s': passed/samples, in brackets how many got the key's
-    digits right when a wrong lead-in token (' the', ' a') cost the strict pass, and the
-    cell's CPU seconds (wall time on a shared machine says little)."""
+    """'4/5 (strict 2) · ppl 12.3 · 840 s': passed/samples, in brackets how many of them
+    wrote the key with no lead-in token (' the', ' a') when that is fewer, and the cell's
+    CPU seconds (wall time on a shared machine says little)."""
     samples = row["samples"]
     ok = sum(r["ok"] for r in samples)
-    digits = sum(r["answer"].endswith(str(r["key"])) for r in samples)
-    text = f"{ok}/{len(samples)}" + (f" ({digits})" if digits > ok else "")
+    strict = sum(r["strict"] for r in samples)
+    text = f"{ok}/{len(samples)}" + (f" (strict {strict})" if strict < ok else "")
     text += "" if row["perplexity"] is None else f" · ppl {row['perplexity']:.1f}"
     if "same_as" in row:
         return f"{text} (= {row['same_as']})"

@@ -10,7 +10,7 @@ import re
 import pytest
 import torch
 from tokenizers import Tokenizer, models, pre_tokenizers
-from transformers import LlamaForCausalLM, PreTrainedTokenizerFast
+from transformers import DynamicCache, LlamaForCausalLM, PreTrainedTokenizerFast
 
 from longagent.apps.bench import extend as bench
 from longagent.apps.bench import extend_report
@@ -52,7 +52,7 @@ def test_passkey_sample_places_the_key_at_the_depth():
     assert sample.key_tokens == tokenizer.encode(" 12345")
     text = tokenizer.decode(sample.ids)
     assert 0.15 < text.index("1 2 3 4 5") / len(text) < 0.35
-    assert text.endswith("is 1 2 3 4")  # the prompt, then the key but its last token
+    assert text.endswith("The pass key is")  # the prompt ends with the question
     deeper = bench.passkey_sample(tokenizer, 300, 54321, 0.75)
     assert deeper.ids[: sample.prefix] == sample.ids[: sample.prefix]
     assert len(deeper.ids) == len(sample.ids)
@@ -72,11 +72,13 @@ def test_passkey_samples_share_a_prefix_exactly(model_dir, method, params, monke
     monkeypatch.setattr(bench, "CHUNK_TOKENS", 7)
     _, shared = bench.passkey_accuracy(model, tokenizer, 160, 3, seed=1)
     for row, sample in zip(shared, bench.passkey_samples(tokenizer, 160, 3, 1), strict=True):
-        assert row["key"] == sample.key and row["tokens"] == len(sample.ids) + 1
-        logits = bench.forward(model, sample.ids, len(sample.key_tokens))
-        targets = torch.tensor(sample.key_tokens)
-        alone = float(logits.log_softmax(-1).gather(1, targets[:, None]).sum())
-        assert row["key_logprob"] == pytest.approx(alone, abs=2e-3)
+        assert row["key"] == sample.key and row["tokens"] == len(sample.ids)
+        cache = DynamicCache(config=model.config)
+        logits = bench.forward(model, sample.ids, 1, cache)
+        alone = float(logits[-1].log_softmax(-1)[sample.key_tokens[0]])
+        assert row["first_logprob"] == pytest.approx(alone, abs=2e-3)
+        written = bench.greedy(model, logits, cache, bench.ANSWER_TOKENS)
+        assert row["answer"] == tokenizer.decode(written)
 
 
 def test_bench_end_to_end(model_dir, tmp_path, monkeypatch):
@@ -133,12 +135,24 @@ def test_extend_command_for_attention_methods_and_bad_models(model_dir):
         extend_main(str(model_dir / "missing"), to="1k", method="")
 
 
-def test_cells_count_strict_passes_and_recalled_digits():
+def test_a_pass_is_the_first_number_written():
+    assert bench.first_number_is(" 54321. Remember", 54321)
+    assert bench.first_number_is(" the 54321", 54321)  # a lead-in token, then the key
+    assert not bench.first_number_is(" 5432 1", 54321)
+    assert not bench.first_number_is(" 1. 54321", 54321)
+    assert not bench.first_number_is(" the grass", 54321)
+
+
+def test_cells_count_passes_and_strict_ones():
     samples = [
-        {"ok": True, "answer": " 12345", "key": 12345},
-        {"ok": False, "answer": " the54321", "key": 54321},  # right digits, wrong lead-in
-        {"ok": False, "answer": " no", "key": 11111},
+        {"ok": True, "strict": True},
+        {"ok": True, "strict": False},  # " the 54321": the key after a lead-in token
+        {"ok": False, "strict": False},
     ]
     row = {"samples": samples, "perplexity": 12.34, "seconds": 300.0, "cpu_seconds": 99.6}
-    assert extend_report.cell_text(row) == "1/3 (2) · ppl 12.3 · 100 s"
-    assert extend_report.cell_text(row | {"same_as": "none"}) == "1/3 (2) · ppl 12.3 (= none)"
+    assert extend_report.cell_text(row) == "2/3 (strict 1) · ppl 12.3 · 100 s"
+    assert (
+        extend_report.cell_text(row | {"same_as": "none"}) == "2/3 (strict 1) · ppl 12.3 (= none)"
+    )
+    every = {"samples": samples[:1], "perplexity": None, "seconds": 5.0}
+    assert extend_report.cell_text(every) == "1/1 · 5 s"
