@@ -156,3 +156,16 @@ def test_cells_count_passes_and_strict_ones():
     )
     every = {"samples": samples[:1], "perplexity": None, "seconds": 5.0}
     assert extend_report.cell_text(every) == "1/1 · 5 s"
+
+
+@pytest.mark.slow
+def test_self_extend_finds_a_passkey_beyond_the_native_window():
+    """The bundled model, extended past its 8K window by the planner's default method,
+    writes a key hidden mid-way in 10K tokens of filler."""
+    from longagent.llm import load_model
+
+    loaded = load_model(extend_to=10240)
+    assert loaded.hf_model.config._attn_implementation == "self_extend"
+    accuracy, (row,) = bench.passkey_accuracy(loaded.hf_model, loaded.tokenizer, 10240, 1, 0)
+    assert accuracy == 1.0 and row["ok"], row
+    assert row["tokens"] > 9000
