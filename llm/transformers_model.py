@@ -130,6 +130,7 @@ class TransformersModel:
         max_batch_size: int = 16,  # decode re-reads every weight per step: fewer, fuller steps
         max_batch_tokens: int = 16384,
         extend_to: int | None = None,
+        extend_method: str | None = None,  # None: the planner's default
     ) -> None:
         settings = settings or Settings()
         path = Path(path).expanduser()
@@ -144,12 +145,8 @@ class TransformersModel:
             raise ModelLoadError(f"Could not load a model from {path}: {exc}") from exc
         self.name = name or path.stem
         self.source = source
-        self.context_window: int = self.hf_model.config.max_position_embeddings
-        if extend_to is not None:
-            from longagent.kernels import plan_extension
-
-            plan_extension(self.hf_model.config, extend_to).apply(self.hf_model)
-            self.context_window = extend_to
+        self.context_window: int = extend_to or self.hf_model.config.max_position_embeddings
+        self.extension = None if extend_to is None else self._extend(extend_to, extend_method)
         self.max_batch_size = max_batch_size
         self.max_batch_tokens = max_batch_tokens
         self.pad_id = self.tokenizer.pad_token_id
@@ -208,6 +205,13 @@ class TransformersModel:
         return ids
 
     # -- internals ----------------------------------------------------------------------
+
+    def _extend(self, target: int, method: str | None) -> Any:
+        from longagent.kernels import plan_extension
+
+        plan = plan_extension(self.hf_model.config, target, method)  # type: ignore[arg-type]
+        plan.apply(self.hf_model)
+        return plan
 
     def _eos_ids(self) -> set[int]:
         ids = {self.tokenizer.eos_token_id}

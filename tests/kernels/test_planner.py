@@ -56,7 +56,7 @@ def test_no_extension_when_the_target_fits(smol_config):
 
 
 def test_default_methods_per_backend(smol_config):
-    assert plan_extension(smol_config, "32k").method == "self_extend"
+    assert plan_extension(smol_config, "32k").method == "ntk"
     assert plan_extension(smol_config, "32k", backend="vllm").method == "yarn"
 
 
