@@ -79,13 +79,17 @@ def plot(report: dict[str, Any], path: Path) -> None:
         ppl = [(s, p) for s, p in ppl if p is not None]
         if ppl:
             right.plot(*zip(*ppl, strict=True), "o-", label=method)
-    for ax, title in ((left, "passkey accuracy (%)"), (right, "perplexity (far tokens)")):
+    for ax, title in (
+        (left, "passkey accuracy (%)"),
+        (right, "perplexity (far tokens, log scale)"),
+    ):
         ax.axvline(report["native_length"], color="grey", linestyle="--", linewidth=1)
         ax.set_xscale("log", base=2)
         ax.set_xticks(sizes, [size_name(s) for s in sizes])
         ax.set_xlabel("context length (tokens)")
         ax.set_title(title)
     left.set_ylim(-5, 105)
+    right.set_yscale("log")  # no extension past the window reaches the thousands
     left.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
