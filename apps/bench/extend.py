@@ -15,7 +15,7 @@ method)` and measured on:
 
 Cost on a CPU is the prefill, and at 16K+ attention is two thirds of it (profiled). So a
 cell runs one full pass (its deepest sample) and every other sample continues that pass's
-KV cache from its needle on; only the key positions reach the lm head; and a length inside
+KV cache from its needle on; only the last position reaches the lm head; a length inside
 the native window, where every plan is the unchanged model, is measured once.
 
 Writes bench-results/extend.json (after every cell, so `--resume` continues a long run),
