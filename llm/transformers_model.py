@@ -21,6 +21,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, DynamicCache
 
 from longagent.config import Settings
 from longagent.errors import ContextOverflowError, ModelLoadError
+from longagent.kernels import Method, plan_extension
 from longagent.llm.base import FinishReason, Generation, GenerationRequest
 from longagent.llm.constrained import JsonConstrainer
 from longagent.llm.gguf_cache import converted_dir
@@ -113,11 +114,11 @@ class _Batch:
 class TransformersModel:
     """A `ChatModel` over a Hugging Face directory or a GGUF file (converted once, cached).
 
-    Requests decode with continuous batching: up to `max_batch_size` rows step together,
-    and a finished row's place goes to the next waiting request, so steps stay full.
-    `max_batch_tokens` bounds the padded prompt tokens prefilled at once.
-    With `prefix_cache` on (settings `prefix_cache_mb`), the KV states of every prompt are
-    kept in blocks and a later prompt with the same beginning reads only what follows it.
+    Continuous batching: up to `max_batch_size` rows decode together and a finished row's
+    place goes to the next request; `max_batch_tokens` bounds the padded prompt tokens
+    prefilled at once. The prefix cache (settings `prefix_cache_mb`) keeps every prompt's
+    KV states in blocks, so a later prompt with the same beginning reads only what follows.
+    `extend_to` widens the window by a `longagent.kernels` plan (`extend_method`).
     """
 
     def __init__(
@@ -130,7 +131,7 @@ class TransformersModel:
         max_batch_size: int = 16,  # decode re-reads every weight per step: fewer, fuller steps
         max_batch_tokens: int = 16384,
         extend_to: int | None = None,
-        extend_method: str | None = None,  # None: the planner's default
+        extend_method: Method | None = None,  # None: the planner's default
     ) -> None:
         settings = settings or Settings()
         path = Path(path).expanduser()
@@ -146,7 +147,10 @@ class TransformersModel:
         self.name = name or path.stem
         self.source = source
         self.context_window: int = extend_to or self.hf_model.config.max_position_embeddings
-        self.extension = None if extend_to is None else self._extend(extend_to, extend_method)
+        self.extension = None
+        if extend_to is not None:
+            self.extension = plan_extension(self.hf_model.config, extend_to, extend_method)
+            self.extension.apply(self.hf_model)
         self.max_batch_size = max_batch_size
         self.max_batch_tokens = max_batch_tokens
         self.pad_id = self.tokenizer.pad_token_id
@@ -205,13 +209,6 @@ class TransformersModel:
         return ids
 
     # -- internals ----------------------------------------------------------------------
-
-    def _extend(self, target: int, method: str | None) -> Any:
-        from longagent.kernels import plan_extension
-
-        plan = plan_extension(self.hf_model.config, target, method)  # type: ignore[arg-type]
-        plan.apply(self.hf_model)
-        return plan
 
     def _eos_ids(self) -> set[int]:
         ids = {self.tokenizer.eos_token_id}
