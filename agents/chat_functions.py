@@ -20,9 +20,9 @@ from typing import Any, Literal, Union
 
 from pydantic import BaseModel, Field, RootModel, create_model
 
-from longagent.agents.evidence import content_words, normalize
 from longagent.errors import LongAgentError
 from longagent.memory import CoreMemory, MemoryStore, PagingController, ThoughtMemory
+from longagent.text import content_words, normalize
 
 PAGE_SIZE = 3  # search results per page: a small window holds few
 GROUNDING = 0.5  # share of a memory write's content words the conversation must contain

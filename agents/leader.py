@@ -1,137 +1,204 @@
-"""LongAgent: a leader splits a document among members, checks their evidence, resolves
-conflicts through a communication graph, and follows findings hop by hop.
+"""The `Leader` seam: given the state of a question, decide the next action.
 
-This module decides who reads (`reading`) and prepares documents; `rounds` runs one
-question's rounds (ask, focus, resolve, follow up, answer).
+- `RuleLeader` (the small-model profile's default): read the likeliest members; when none
+  grounds an answer, focus them on the passages about the question's subject; resolve
+  conflicts through the communication graph; follow a finding's new names hop by hop until
+  the evidence covers the question; then answer.
+- `ModelLeader` (the paper's leader, for capable served models): the model writes the next
+  action as schema-constrained JSON. Whatever it writes, the answer stays grounded: it can
+  only choose among verified findings, and an unusable decision falls back to the rules.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Literal
+import re
+from typing import Literal, Protocol, runtime_checkable
 
-import numpy as np
+from pydantic import BaseModel, Field
 
-from longagent.agents import evidence, member, relevance
-from longagent.agents.rounds import EventHandler, QuestionRun
-from longagent.agents.types import Answer
-from longagent.chunking import Chunk, Document, chunk_budget, load, split
-from longagent.errors import LongAgentError
-from longagent.llm import ChatModel
-from longagent.llm.usage import MeteredModel
-from longagent.memory.embedder import Embedder, MiniLMEmbedder
-
-DEFAULT_CHUNK_TOKENS = 512  # measured: the 135M model finds facts better in small chunks
-Reading = Literal["sweep", "relevance", "all"]
-
-
-@dataclass
-class PreparedDocument:
-    """A document split once for the members; reused by `ask_many`. It remembers what
-    members grounded in each question asked over it (`thoughts`, newest last), which
-    relevance-first reading recalls to rank chunks for later questions."""
-
-    document: Document
-    chunks: list[Chunk]
-    vectors: list[np.ndarray] | None = None  # chunk window embeddings, on first need
-    thoughts: list[relevance.Thought] = field(default_factory=list)
+from longagent import text
+from longagent.agents.actions import (
+    Action,
+    Conclude,
+    Finding,
+    Focus,
+    FollowUp,
+    Read,
+    Resolve,
+    State,
+)
+from longagent.agents.prompt_loader import prompt
+from longagent.agents.question import Question
+from longagent.agents.verifier import Verifier
+from longagent.errors import ConfigError, ModelResponseError
+from longagent.llm import ChatModel, GenerationRequest, Message
+from longagent.llm.constrained import generate_structured
 
 
-class LongAgent:
-    """`LongAgent(model).ask(doc, question)`. `doc` is a string of text, a path, or a
-    `Document`. `chunk_tokens` overrides the member chunk size (it may exceed the native
-    window when the model was extended); `max_rounds` bounds the rounds of one question.
+@runtime_checkable
+class Leader(Protocol):
+    def next_action(self, state: State) -> Action: ...
 
-    Which members read (`reading`):
-    - "sweep" (default): at once, every member whose chunk could ground an answer. A chunk
-      that lacks the question's names and numbers can never pass the evidence check, so
-      skipping it changes no answer, only the cost.
-    - "relevance": those members ranked by the question (rare words, `embedder` similarity,
-      and the thoughts members grounded in earlier questions over the same
-      `PreparedDocument`), `wave` at a time, stopping after the first wave with grounded
-      evidence.
-    - "all": every member, as in the paper."""
 
-    def __init__(
-        self,
-        model: ChatModel,
-        *,
-        chunk_tokens: int | None = None,
-        max_rounds: int = 4,
-        reading: Reading = "sweep",
-        wave: int = 8,
-        embedder: Embedder | None = None,
-        on_event: EventHandler | None = None,
-    ) -> None:
-        if reading not in ("sweep", "relevance", "all"):
-            raise LongAgentError(f"Unknown reading {reading!r}; use 'sweep', 'relevance' or 'all'.")
-        if wave < 1:
-            raise LongAgentError("wave must be at least 1 member.")
-        self.reading: Reading = reading
-        self.wave = wave
-        self.embedder = embedder
+class RuleLeader:
+    """Today's policy as rules; deterministic, and safe for a 135M model."""
+
+    def next_action(self, state: State) -> Action:
+        hop = state.hop
+        if hop is None:
+            plan = state.plan
+            how = f", {plan.wave} at a time, most relevant first" if plan.wave else ""
+            return Read(plan.readers, plan.wave, f"ask {len(plan.readers)} members{how}")
+        if not hop.grounded and not hop.focused:
+            return Focus(hop.members, "no reply was grounded: re-read the passages on the subject")
+        if len(hop.clusters) > 1 and not hop.split:
+            pairs = [(i, i + 1) for i in range(0, len(hop.clusters) - 1, 2)]
+            return Resolve(pairs, f"{len(hop.clusters)} grounded answers conflict")
+        findings = state.findings()
+        if not hop.grounded:
+            first = len(state.hops) == 1
+            return Conclude("no grounded evidence" if first else "the follow-up found nothing new")
+        finding = findings[-1]
+        if finding.split:
+            return Conclude("the evidence is split")
+        reason = f"finding: {finding.answer!r}"
+        own = [r.evidence for r in hop.clusters[0].reports if r.evidence][:3]
+        bridge = bridge_terms(finding.answer, " ".join(c.quote for c in own), hop.question)
+        if not bridge:
+            return Conclude(reason)
+        if covers(findings, state.question):
+            return Conclude(reason + "; its evidence covers every word of the question")
+        # The finding's own chunk is asked too: both hops may sit in one chunk.
+        followers = [c.index for c in state.chunks if text.mentions_any(c.text, bridge)]
+        if not followers:
+            return Conclude(reason + "; no other chunk mentions " + ", ".join(sorted(bridge)))
+        known = " ".join(c.quote for c in finding.citations[-1:])
+        return FollowUp(followers, " ".join(sorted(bridge)), known, reason=reason + ": follow it")
+
+
+def bridge_terms(answer: str, evidence: str, question: Question) -> set[str]:
+    """Names and numbers the finding adds: words of the answer that are capitalised
+    mid-sentence or hold a digit in the evidence, and that the question (and its bridge)
+    did not already name. Sentence-initial words are not names just for their capital."""
+    asked = question.words
+    answered = set(text.words(answer))
+    terms = set()
+    for match in text.WORD.finditer(evidence):
+        word = match.group()
+        key = word.lower()
+        if key in asked or key in text.STOPWORDS or key not in answered:
+            continue
+        starts_sentence = re.search(r"(^|[.!?]\s+)$", evidence[: match.start()]) is not None
+        if any(ch.isdigit() for ch in word) or (word[0].isupper() and not starts_sentence):
+            terms.add(key)
+    return terms
+
+
+def covers(findings: list[Finding], question: Question) -> bool:
+    """Whether the findings' evidence names everything the question asks about (its
+    content words and entities): then no further hop is needed."""
+    held = {w for f in findings for c in f.citations for w in text.words(c.quote)}
+    asked = question.content_words | {w for e in question.entities for w in e.split()}
+    return asked <= held
+
+
+class LeaderDecision(BaseModel):
+    """The JSON a model leader writes (constrained by this schema)."""
+
+    action: Literal["read", "focus", "resolve", "follow_up", "answer"]
+    members: list[int] = Field(default_factory=list, max_length=64)
+    instruction: str = Field(default="", max_length=200)
+    answer: str = Field(default="", max_length=200)
+
+
+class ModelLeader:
+    """The paper's leader: the model reads a summary of the state (the question, how many
+    members, their grounded answers and conflicts, the findings) and writes the next
+    action. Guard rails keep it honest: members outside the document are dropped, an
+    action that cannot run now (focus on a grounded hop, resolve without a conflict) and
+    unusable JSON fall back to `RuleLeader`, and a final answer must name a verified
+    finding, else the standing finding is answered."""
+
+    def __init__(self, model: ChatModel, verifier: Verifier, fallback: Leader | None = None):
         self.model = model
-        room = member.REPLY_TOKENS + 200  # instructions and question around the chunk
-        self.chunk_tokens = chunk_tokens or min(
-            DEFAULT_CHUNK_TOKENS, chunk_budget(model, answer_tokens=room)
+        self.verifier = verifier
+        self.fallback = fallback or RuleLeader()
+        self.decisions: list[LeaderDecision | ModelResponseError] = []
+
+    def next_action(self, state: State) -> Action:
+        rule = self.fallback.next_action(state)
+        if state.hop is None:  # nothing to lead yet: the reading decides the first members
+            return rule
+        request = GenerationRequest(
+            messages=[
+                Message(role="system", content=prompt("leader_system").strip()),
+                Message(role="user", content=prompt("leader").format(state=describe(state))),
+            ],
+            max_new_tokens=160,
+            task={"kind": "leader", "hop": len(state.hops), "rounds": len(state.rounds)},
         )
-        self.max_rounds = max_rounds
-        self.on_event = on_event
+        decision = generate_structured(self.model, [request], LeaderDecision)[0]
+        self.decisions.append(decision)
+        if isinstance(decision, ModelResponseError):
+            return rule
+        return self._action(decision, state, rule)
 
-    def prepare(self, doc: str | Path | Document) -> PreparedDocument:
-        document = doc if isinstance(doc, Document) else load(doc)
-        return PreparedDocument(
-            document, split(document, self.model.count_tokens, self.chunk_tokens)
-        )
+    def _action(self, decision: LeaderDecision, state: State, rule: Action) -> Action:
+        hop = state.hop
+        assert hop is not None
+        members = [m for m in decision.members if 0 <= m < len(state.chunks)]
+        why = "the model leader decided"
+        if decision.action == "answer":
+            if not decision.answer.strip():
+                return Conclude(why)
+            standing = [c.answer for c in hop.clusters]
+            if any(self.verifier.same_answer(decision.answer, a) for a in standing):
+                return Conclude(why, answer=decision.answer)
+            return rule if not isinstance(rule, Conclude) else Conclude(why)
+        if decision.action == "focus" and not hop.grounded and not hop.focused:
+            return Focus(members or hop.members, why)
+        if decision.action == "resolve" and len(hop.clusters) > 1 and not hop.split:
+            pairs = [(i, i + 1) for i in range(0, len(hop.clusters) - 1, 2)]
+            return Resolve(pairs, why)
+        if decision.action in ("read", "follow_up") and members and state.finding is not None:
+            finding = state.finding
+            known = " ".join(c.quote for c in finding.citations[-1:])
+            return FollowUp(members, finding.answer, known, decision.instruction.strip(), why)
+        return rule
 
-    def ask(
-        self,
-        doc: str | Path | Document | PreparedDocument,
-        question: str,
-        on_event: EventHandler | None = None,
-    ) -> Answer:
-        if not question.strip():
-            raise LongAgentError("The question is empty.")
-        prepared = doc if isinstance(doc, PreparedDocument) else self.prepare(doc)
-        run = QuestionRun(
-            MeteredModel(self.model),
-            prepared,
-            question.strip(),
-            on_event or self.on_event,
-            self.max_rounds,
-        )
-        answer = run.execute(*self.readers(prepared, question))
-        prepared.thoughts = relevance.add_thoughts(prepared.thoughts, answer)
-        return answer
 
-    def readers(self, prepared: PreparedDocument, question: str) -> tuple[list[int], int]:
-        """The members to ask, in order, and how many at a time (0: all at once)."""
-        everyone = range(len(prepared.chunks))
-        if self.reading == "all":
-            return list(everyone), 0
-        readers = [i for i in everyone if evidence.could_ground(prepared.chunks[i].text, question)]
-        if self.reading == "sweep" or len(readers) <= self.wave:
-            return readers, 0
-        candidates = set(readers)
-        return [i for i in self.reading_order(prepared, question) if i in candidates], self.wave
+def describe(state: State) -> str:
+    """The state as the model leader reads it: short, one line per fact."""
+    lines = [
+        f"Question: {state.question.text}",
+        f"Members: {len(state.chunks)} (0 to {len(state.chunks) - 1})",
+    ]
+    for number, hop in enumerate(state.hops, 1):
+        asked = hop.question.bridge or "the question"
+        lines.append(f"Step {number}: asked {len(hop.members)} members about {asked}.")
+        for index, group in enumerate(hop.clusters):
+            members = ", ".join(str(r.member) for r in group.reports)
+            quote = group.representative.evidence.quote if group.representative.evidence else ""
+            lines.append(f"  answer {index}: {group.answer!r} from members {members}: {quote!r}")
+        if not hop.clusters:
+            lines.append(
+                "  no member found grounded evidence" + (" after focusing" if hop.focused else "")
+            )
+    if (finding := state.finding) is not None:
+        lines.append(f"Standing answer: {finding.answer!r}")
+    lines.append(f"Rounds left: {state.rounds_left}")
+    return "\n".join(lines)
 
-    def reading_order(self, prepared: PreparedDocument, question: str) -> list[int]:
-        """Chunk indices, likeliest to answer `question` first."""
-        if self.embedder is None:
-            self.embedder = MiniLMEmbedder()
-        if prepared.vectors is None:
-            prepared.vectors = relevance.chunk_vectors(prepared.chunks, self.embedder)
-        return relevance.rank(
-            relevance.lexical_scores(question, prepared.chunks),
-            relevance.embedding_scores(question, prepared.vectors, self.embedder),
-            relevance.thought_scores(
-                question, prepared.thoughts, len(prepared.chunks), self.embedder
-            ),
-        )
 
-    def ask_many(self, doc: str | Path | Document, questions: Iterable[str]) -> list[Answer]:
-        """Several questions over one document, split and prepared once."""
-        prepared = self.prepare(doc)
-        return [self.ask(prepared, q) for q in questions]
+LEADERS = {"rule", "model", "auto"}
+
+
+def make_leader(leader: str | Leader, model: ChatModel, verifier: Verifier, auto: str) -> Leader:
+    """A leader from its name: "rule", "model", or "auto" (the profile's choice, `auto`)."""
+    if not isinstance(leader, str):
+        return leader
+    if leader not in LEADERS:
+        raise ConfigError(f"Unknown leader {leader!r}; choose from {sorted(LEADERS)}.")
+    if leader == "auto":
+        leader = auto
+    return ModelLeader(model, verifier) if leader == "model" else RuleLeader()

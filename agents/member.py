@@ -1,26 +1,17 @@
-"""Members: each reads one chunk and answers with a verbatim quote, all in one batch."""
+"""Members: each reads one chunk (or passage) and answers with a verbatim quote, all in one
+batch. Each request carries its `task` (what is read, how), which traces and scripted test
+models use; the prompt wording lives in `prompts/` alone."""
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import resources
-from typing import Literal
-
 from pydantic import BaseModel, Field
 
+from longagent.agents.profiles import Profile, Style
+from longagent.agents.prompt_loader import prompt
+from longagent.agents.question import Question
 from longagent.errors import ModelResponseError
 from longagent.llm import ChatModel, GenerationRequest, Message
 from longagent.llm.constrained import generate_structured
-
-Style = Literal["instructed", "plain"]
-# A focus round reads each passage in both prompt styles, greedy and FOCUS_SAMPLES more
-# times sampled. Measured on the 8 single-fact questions whose first reading failed: the
-# plain style alone rescued 5-6, sampling the instructed style 5; wrong answers rarely
-# pass the evidence check, so more readings mostly add recall.
-FOCUS_STYLES: tuple[Style, ...] = ("plain", "instructed")
-FOCUS_SAMPLES = 3
-FOCUS_TEMPERATURE = 0.8
-REPLY_TOKENS = 110  # quote (<= 200 chars) + answer (<= 80 chars) as compact JSON
 
 
 class MemberReply(BaseModel):
@@ -30,70 +21,71 @@ class MemberReply(BaseModel):
     answer: str = Field(max_length=80)
 
 
-@cache
-def prompt(name: str) -> str:
-    return resources.files("longagent.agents").joinpath("prompts", f"{name}.txt").read_text()
-
-
-def _request(user: str) -> GenerationRequest:
+def _request(user: str, profile: Profile, task: dict[str, object]) -> GenerationRequest:
     return GenerationRequest(
         messages=[
             Message(role="system", content=prompt("member_system").strip()),
             Message(role="user", content=user),
         ],
-        max_new_tokens=REPLY_TOKENS,
+        max_new_tokens=profile.reply_tokens,
+        task=task,
     )
 
 
 def member_request(
-    chunk: str,
-    question: str,
-    known: str = "",
+    chunk: int,
+    passage: str,
+    question: Question,
+    profile: Profile,
     *,
     style: Style = "instructed",
-    temperature: float = 0.0,
-    seed: int | None = None,
+    sample: int = 0,
 ) -> GenerationRequest:
-    """Chunk first and instruction last, so a prefix cache can reuse the chunk's KV.
-    `style` "instructed" spells out the reply (quote, then answer); "plain" only asks the
-    question: the 135M model often copies the instructions instead of answering, and the
-    two styles fail on different inputs (measured: 8/20 each on whole chunks, 12/20
-    together), so a focus round asks both."""
-    known_line = f"Known from other parts of the document: {known}\n" if known else ""
+    """Member `chunk` reads `passage` (its chunk, or the focused part of it). Chunk first and
+    instruction last, so a prefix cache can reuse the chunk's KV. `style` "instructed"
+    spells out the reply (quote, then answer); "plain" only asks the question: the 135M
+    model often copies the instructions instead of answering, and the two styles fail on
+    different inputs (measured: 8/20 each on whole chunks, 12/20 together). `sample` 0 is
+    the greedy reading; others sample with that seed."""
+    known = f"Known from other parts of the document: {question.known}\n" if question.known else ""
     name = "member" if style == "instructed" else "member_plain"
-    user = prompt(name).format(chunk=chunk, question=question, known=known_line)
-    return _request(user).model_copy(update={"temperature": temperature, "seed": seed})
+    user = prompt(name).format(chunk=passage, question=question.text, known=known)
+    task = {"kind": "member", "chunk": chunk, "passage": passage, "style": style, "sample": sample}
+    request = _request(user, profile, task)
+    if sample:
+        request.temperature, request.seed = profile.focus_temperature, sample
+    return request
 
 
-def focus_readings(text: str, question: str, known: str = "") -> list[GenerationRequest]:
+def focus_readings(
+    chunk: int, passage: str, question: Question, profile: Profile
+) -> list[GenerationRequest]:
     """The several readings of one focused passage: each style, greedy then sampled."""
     return [
-        member_request(
-            text,
-            question,
-            known,
-            style=style,
-            temperature=FOCUS_TEMPERATURE if sample else 0.0,
-            seed=sample or None,
-        )
-        for style in FOCUS_STYLES
-        for sample in range(1 + FOCUS_SAMPLES)
+        member_request(chunk, passage, question, profile, style=style, sample=sample)
+        for style in profile.focus_styles
+        for sample in range(1 + profile.focus_samples)
     ]
 
 
 def pair_request(
-    first: str, second: str, question: str, answer_a: str, answer_b: str
+    chunks: tuple[int, int],
+    passages: tuple[str, str],
+    question: Question,
+    answers: tuple[str, str],
+    profile: Profile,
 ) -> GenerationRequest:
     """Two conflicting members re-read both chunks (or passages) together (the paper's
     Eq. 4)."""
     user = prompt("pair").format(
-        first=first,
-        second=second,
-        question=question,
-        answer_a=answer_a,
-        answer_b=answer_b,
+        first=passages[0],
+        second=passages[1],
+        question=question.text,
+        answer_a=answers[0],
+        answer_b=answers[1],
     )
-    return _request(user)
+    task = {"kind": "pair", "chunks": chunks, "passages": passages, "answers": answers}
+    return _request(user, profile, task)
 
 
 def run_batch(

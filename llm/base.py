@@ -27,6 +27,11 @@ class GenerationRequest(BaseModel):
         default=None, description="When set, the output is constrained to JSON of this schema."
     )
     seed: int | None = None
+    task: dict[str, Any] = Field(
+        default_factory=dict,
+        description="What the request is for (e.g. a member reading chunk 3), for traces and "
+        "scripted test models; backends never send it to the model.",
+    )
 
     @classmethod
     def chat(cls, *turns: tuple[str, str] | str, **kwargs: Any) -> GenerationRequest:

@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 import torch
 from pydantic import BaseModel, ValidationError
 
-from longagent.errors import ModelResponseError
-from longagent.llm.base import ChatModel, GenerationRequest
+from longagent.errors import ContextOverflowError, LongAgentError, ModelResponseError
+from longagent.llm.base import ChatModel, Generation, GenerationRequest
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -66,13 +66,17 @@ def generate_structured(
     """Run requests constrained to `output_type`'s JSON schema and validate each answer.
 
     Returns one item per request: the parsed object, or the error explaining why the
-    output was unusable (cut off at `max_new_tokens`, a server that ignored the schema).
-    One bad row never fails the batch.
+    output was unusable (cut off at `max_new_tokens`, a server that ignored the schema, a
+    prompt the model refused). One bad row never fails the batch: when the batch call
+    fails, each row is run alone and only the failing ones report the error.
     """
     schema = output_type.model_json_schema()
     constrained = [r.model_copy(update={"json_schema": schema}) for r in requests]
     results: list[T | ModelResponseError] = []
-    for generation in model.generate(constrained):
+    for generation in _generate_rows(model, constrained):
+        if isinstance(generation, LongAgentError):
+            results.append(ModelResponseError(str(generation)))
+            continue
         try:
             results.append(output_type.model_validate_json(generation.text))
         except ValidationError as exc:
@@ -83,3 +87,24 @@ def generate_structured(
                 )
             )
     return results
+
+
+# What one request can cause; a model that is unreachable fails the whole call instead.
+ROW_ERRORS = (ContextOverflowError, ModelResponseError)
+
+
+def _generate_rows(
+    model: ChatModel, requests: list[GenerationRequest]
+) -> list[Generation | LongAgentError]:
+    try:
+        return list(model.generate(requests))
+    except ROW_ERRORS as exc:
+        if len(requests) == 1:
+            return [exc]
+    rows: list[Generation | LongAgentError] = []
+    for request in requests:
+        try:
+            rows.append(model.generate([request])[0])
+        except ROW_ERRORS as exc:
+            rows.append(exc)
+    return rows

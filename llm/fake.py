@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 
+from longagent.errors import ContextOverflowError
 from longagent.llm.base import Generation, GenerationRequest
 
 Responder = Callable[[GenerationRequest], str | dict]
@@ -48,6 +49,12 @@ class ScriptedModel:
         return len(text.split())
 
     def _one(self, request: GenerationRequest) -> Generation:
+        prompt = " ".join(m.content for m in request.messages)
+        if self.count_tokens(prompt) >= self.context_window:  # as a real model refuses it
+            raise ContextOverflowError(
+                f"The prompt has {self.count_tokens(prompt)} tokens; the window is "
+                f"{self.context_window}."
+            )
         if self._responder is not None:
             answer = self._responder(request)
         elif self._queue:
@@ -55,7 +62,6 @@ class ScriptedModel:
         else:
             raise AssertionError("ScriptedModel ran out of scripted answers")
         text = json.dumps(answer) if isinstance(answer, dict) else answer
-        prompt = " ".join(m.content for m in request.messages)
         return Generation(
             text=text,
             prompt_tokens=self.count_tokens(prompt),

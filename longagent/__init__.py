@@ -5,6 +5,8 @@ The public names live here; everything else is reachable through the subpackages
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from longagent.config import Settings, get_settings
 from longagent.errors import (
     ConfigError,
@@ -17,13 +19,18 @@ from longagent.errors import (
 )
 from longagent.llm import ChatModel, Generation, GenerationRequest, Message, load_model
 
+if TYPE_CHECKING:  # imported lazily below; a type checker sees the real classes
+    from longagent.agents import ChatAgent, LongAgent
+
 __all__ = [
+    "ChatAgent",
     "ChatModel",
     "ConfigError",
     "ContextOverflowError",
     "DocumentError",
     "Generation",
     "GenerationRequest",
+    "LongAgent",
     "LongAgentError",
     "Message",
     "ModelLoadError",

@@ -39,6 +39,18 @@ class Settings(BaseSettings):
     prefix_cache_dir: Path | None = Field(
         default=None, description="Where prefix KV blocks evicted from memory spill to disk."
     )
+    profile: str | None = Field(
+        default=None, description="LongAgent profile: small or large (default: from the model)."
+    )
+    reading: str = Field(default="sweep", description="LongAgent reading: sweep, relevance, all.")
+    verifier: str = Field(default="lexical", description="LongAgent verifier, by registered name.")
+    leader: str = Field(default="auto", description="LongAgent leader: auto, rule or model.")
+    chunk_tokens: int | None = Field(
+        default=None, ge=1, description="LongAgent member chunk size (default: the profile's)."
+    )
+    max_rounds: int | None = Field(
+        default=None, ge=1, description="Most rounds per question (default: the profile's)."
+    )
     max_document_bytes: int = Field(
         default=200 * 1024 * 1024, description="Larger input files are refused."
     )

@@ -92,7 +92,7 @@ def main(
     from rich.console import Console
     from rich.table import Table
 
-    from longagent.agents.leader import LongAgent
+    from longagent.agents import LongAgent
     from longagent.apps.bench.qa_data import make_sample, parse_length
     from longagent.llm import load_model
     from longagent.llm.usage import MeteredModel

@@ -1,13 +1,22 @@
-"""The leader's grounding checks on hand-made cases (measured failure modes of the 135M model)."""
+"""The lexical verifier's checks on hand-made cases (measured failure modes of the 135M
+model). The could-ground contract is tested for every verifier in test_verifier.py."""
 
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-from longagent.agents import evidence
-from longagent.agents.evidence import check, locate
+from longagent.agents.evidence import LexicalVerifier
+from longagent.agents.member import MemberReply
+from longagent.agents.question import Question
+from longagent.text import locate
+
+VERIFIER = LexicalVerifier()
+
+
+def check(answer: str, quote: str, chunk: str, question: str, bridge: str = "") -> object:
+    asked = Question.parse(question).follow(bridge, "") if bridge else Question.parse(question)
+    return VERIFIER.check(MemberReply(quote=quote, answer=answer), chunk, asked)
+
 
 CHUNK = (
     "Some text about json. Kalomi was born in the town of Renda. The pass key is 88952. "
@@ -53,7 +62,7 @@ TOWN = "In which town was Kalomi born?"
     ],
 )
 def test_verdicts(answer: str, quote: str, question: str, verdict: str) -> None:
-    assert check(answer, quote, CHUNK, question).verdict == verdict
+    assert check(answer, quote, CHUNK, question).verdict == verdict  # type: ignore[attr-defined]
 
 
 def test_follow_up_evidence_must_mention_the_bridge() -> None:
@@ -70,48 +79,17 @@ def test_locate_tolerates_case_and_spacing_not_wording() -> None:
     assert locate("alpha beta epsilon", text) is None
 
 
-SENTENCES = [
-    "Kalomi was born in the town of Renda.",
-    "The town of Renda is famous for its glass bells.",
-    "Ferries leave the pier at 7 every morning.",
-    "Modules provide functions and classes for ordinary tasks.",
-    "The pass key is 48213.",
-]
-QUESTIONS = [
-    "In which town was Kalomi born?",
-    "What is Renda famous for?",
-    "When do ferries leave the pier?",
-    "What is the pass key?",
-    "Where was Zorbu Tam born?",
-]
-
-
-@given(
-    st.lists(st.sampled_from(SENTENCES), min_size=1, max_size=4),
-    st.sampled_from(QUESTIONS),
-    st.data(),
-)
-def test_a_chunk_that_could_not_ground_never_does(chunk_sentences, question, data) -> None:
-    """Skipping chunks by `could_ground` loses nothing: whatever a member of such a chunk
-    quotes or answers from it, the check refuses to ground it."""
-    chunk = " ".join(chunk_sentences)
-    quote = data.draw(st.sampled_from(chunk_sentences))
-    answer = data.draw(st.sampled_from(evidence.words(chunk)))
-    if not evidence.could_ground(chunk, question):
-        assert evidence.check(answer, quote, chunk, question).verdict != "grounded"
-
-
 def test_focus_keeps_the_sentences_naming_the_subject_with_their_neighbours() -> None:
     chunk = (
         "Filler one. Filler two. Before it. Kalomi was born in the town of Renda. After it. "
         "Filler three. Filler four. Kalomi left at dawn. Filler five."
     )
-    focused = evidence.focus(chunk, TOWN)
+    focused = VERIFIER.focus(chunk, Question.parse(TOWN))
     assert focused == (
         "Before it. Kalomi was born in the town of Renda. After it. ... Filler four. "
         "Kalomi left at dawn. Filler five."
     )
-    assert evidence.focus(chunk, "Where was Zorbu born?") == ""
+    assert VERIFIER.focus(chunk, Question.parse("Where was Zorbu born?")) == ""
 
 
 def test_a_quoted_key_s_value_must_stand_on_the_key_s_own_line() -> None:

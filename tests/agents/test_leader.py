@@ -1,4 +1,5 @@
-"""Every control path of the leader, with a scripted model (deterministic)."""
+"""Every control path of the rule leader and the runner, with a scripted model that answers
+by task (which chunk or passage a member reads, in which style), never by prompt text."""
 
 from __future__ import annotations
 
@@ -23,13 +24,12 @@ def document(*facts: str) -> Document:
 
 
 def chunk_of(request: GenerationRequest) -> str:
-    """The chunk a member was given, between its tags."""
-    content = request.messages[-1].content
-    return content.split("<document part>\n", 1)[-1].split("\n</document part>", 1)[0]
+    """The text a member was given to read: its chunk, or the focused passage of it."""
+    return request.task.get("passage", "")
 
 
 def is_pair(request: GenerationRequest) -> bool:
-    return "<document part 1>" in request.messages[-1].content
+    return request.task.get("kind") == "pair"
 
 
 def reply(quote: str = "", answer: str = "") -> dict:
@@ -137,7 +137,6 @@ def test_conflicting_clusters_are_resolved_through_the_graph() -> None:
     assert graph is not None and len(graph.nodes) == 2 and len(graph.edges) == 1
     # "Renda" is new, but the evidence names every word of the question: no second hop.
     assert [r.kind for r in answer.trace] == ["ask", "resolve"]
-    assert "covers every word of the question" in answer.trace[-1].decision
     assert any(e.kind == "conflict_resolved" for e in events)
 
 
@@ -276,18 +275,18 @@ def born_in_fenni(request: GenerationRequest) -> dict:
     return reply("Kalomi was born in the city of Paris.", "Paris")  # invented: not grounded
 
 
-def test_a_question_leaves_its_grounded_reports_as_thoughts_on_the_prepared_document() -> None:
-    from longagent.agents.relevance import Thought
-
+def test_a_question_leaves_its_grounded_reports_as_thoughts() -> None:
     lead = relevance_agent(ScriptedModel(born_in_fenni))
     prepared = lead.prepare(document(*BIRTHPLACE_DECOYS[:2], BORN_FENNI, BIRTHPLACE_DECOYS[2]))
     answer = lead.ask(prepared, WHERE_BORN)
-    (fenni,) = [c.index for c in prepared.chunks if BORN_FENNI in c.text]
+    (fenni,) = [c.id for c in prepared.chunks if BORN_FENNI in c.text]
     assert answer.text == "Fenni" and any(
         r.verdict == "hallucinated" for r in answer.trace[0].reports
     )
     # Only the grounded report, once (the follow-up round grounds it again).
-    assert prepared.thoughts == [Thought(fenni, WHERE_BORN, "Fenni", BORN_FENNI)]
+    (thought,) = lead.thoughts.recall(prepared.document.id, WHERE_BORN)
+    assert thought.chunk_id == fenni and thought.question == WHERE_BORN
+    assert "Fenni" in thought.text and BORN_FENNI in thought.text
 
 
 def test_relevance_reading_asks_the_chunk_a_recalled_thought_names_in_the_first_wave() -> None:
@@ -318,7 +317,8 @@ def test_sweep_reading_is_unaffected_by_thoughts() -> None:
     lead.ask(prepared, WHERE_BORN)
     before = len(model.batches)
     lead.ask(prepared, BIRTHPLACE)
-    assert prepared.thoughts and len(model.batches[before]) == 4  # every candidate at once
+    assert lead.thoughts.recall(prepared.document.id, BIRTHPLACE)
+    assert len(model.batches[before]) == 4  # every candidate at once
 
 
 def test_a_focus_round_reads_each_passage_several_ways_and_keeps_the_agreed_answer() -> None:
@@ -326,7 +326,7 @@ def test_a_focus_round_reads_each_passage_several_ways_and_keeps_the_agreed_answ
     # junk word, two sampled readings ground the fact; the instructed prompt never does.
     def respond(request: GenerationRequest) -> dict:
         text = chunk_of(request)
-        plain = "Using the text, answer:" in request.messages[-1].content
+        plain = request.task["style"] == "plain"
         if len(text.split()) > 40 or not plain:
             return reply("Modules provide functions", "Paris")
         if request.temperature == 0:
@@ -339,8 +339,8 @@ def test_a_focus_round_reads_each_passage_several_ways_and_keeps_the_agreed_answ
     focus_batch = model.batches[1]
     assert len(focus_batch) == 8  # one member: 2 prompt styles x (greedy + 3 samples)
     assert sorted(r.temperature for r in focus_batch) == [0, 0] + [0.8] * 6
-    (report,) = answer.trace[1].reports
-    assert report.reason == "2 of 8 readings gave this answer"
+    (report,) = answer.trace[1].reports  # one report per member: the agreed reading
+    assert report.verdict == "grounded" and report.answer == "Renda"
 
 
 def test_a_follow_up_that_misses_rereads_the_passages_naming_the_bridge() -> None:
@@ -371,6 +371,6 @@ def test_a_conflicting_pair_too_big_for_the_window_rereads_only_the_passages() -
     answer = LongAgent(model, chunk_tokens=1000).ask(doc, "In which town was Kalomi born?")
     assert answer.chunks == 2 and answer.text == "Renda"
     (pair,) = [r for r in model.requests if is_pair(r)]
-    content = pair.messages[-1].content
-    assert BORN_RENDA in content and BORN_TOSA in content
-    assert model.count_tokens(content) < 500  # the two chunks alone are 2,000 words
+    first, second = pair.task["passages"]
+    assert BORN_RENDA in first and BORN_TOSA in second
+    assert model.count_tokens(first + second) < 500  # the two chunks alone are 2,000 words

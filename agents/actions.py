@@ -1,0 +1,141 @@
+"""What a leader sees (`State`) and what it may decide (`Action`).
+
+The runner keeps the state: one `Hop` per question the members are asked (the question
+itself, then each follow-up along a finding's new names), with the reports that stand for
+it and their answer clusters. A leader reads the state and returns the next action; the
+runner executes it as one batched round and writes the trace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from longagent.agents.conflict import Cluster
+from longagent.agents.question import Question
+from longagent.agents.reading import ReadPlan
+from longagent.agents.types import Citation, MemberReport, Round
+from longagent.chunking import Chunk
+
+
+@dataclass(frozen=True)
+class Read:
+    """The members read their chunks, `wave` at a time (0: all at once) until a wave
+    grounds an answer; this opens the first hop."""
+
+    members: list[int]
+    wave: int = 0
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Focus:
+    """The hop's members re-read only the passages of their chunk about its subject."""
+
+    members: list[int]
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Resolve:
+    """Each pair of conflicting answer clusters (indices into the hop's clusters) re-reads
+    both chunks together."""
+
+    pairs: list[tuple[int, int]]
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A new hop: `members` are asked again along `bridge` (the finding's new names), with
+    `known` (its evidence) fed forward; `instruction`, when set, replaces the question."""
+
+    members: list[int]
+    bridge: str
+    known: str
+    instruction: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Conclude:
+    """Stop and answer with the finding that stands (None: not found)."""
+
+    reason: str = ""
+    answer: str = ""  # a leader's pick among the standing answers; "" keeps the standing one
+
+
+Action = Read | Focus | Resolve | FollowUp | Conclude
+
+
+@dataclass
+class Finding:
+    """An answer that stood, with the evidence behind it (a hop's and those before it)."""
+
+    answer: str
+    citations: list[Citation]
+    split: bool = False  # the members' evidence disagreed and could not be settled
+
+
+@dataclass
+class Hop:
+    question: Question
+    kind: Literal["ask", "follow_up"]
+    members: list[int] = field(default_factory=list)
+    reports: list[MemberReport] = field(default_factory=list)
+    clusters: list[Cluster] = field(default_factory=list)
+    focused: bool = False
+    split: bool = False  # a conflict pair could not be settled
+
+    @property
+    def grounded(self) -> bool:
+        return bool(self.clusters)
+
+    def finding(self, previous: Finding | None) -> Finding | None:
+        """What this hop established: one answer, a split, or nothing."""
+        before = previous.citations if previous else []
+        if not self.clusters:
+            return None
+        if len(self.clusters) > 1:
+            answers = "; ".join(f"{c.answer!r}" for c in self.clusters)
+            cited = [r.evidence for c in self.clusters for r in c.reports[:1] if r.evidence]
+            return Finding(
+                f"The document gives conflicting answers: {answers}.", before + cited, True
+            )
+        winner = self.clusters[0]
+        return Finding(
+            winner.answer, before + [r.evidence for r in winner.reports if r.evidence][:3]
+        )
+
+
+@dataclass
+class State:
+    """Everything a leader may read. `rounds_left` is how many more rounds the runner will
+    run; a leader need not check it (the runner answers when none is left)."""
+
+    question: Question
+    chunks: list[Chunk]
+    plan: ReadPlan
+    rounds: list[Round] = field(default_factory=list)
+    hops: list[Hop] = field(default_factory=list)
+    rounds_left: int = 0
+
+    @property
+    def hop(self) -> Hop | None:
+        return self.hops[-1] if self.hops else None
+
+    def findings(self) -> list[Finding]:
+        """Each hop's finding that stood, in order; a later one carries the earlier's
+        citations."""
+        found: list[Finding] = []
+        for hop in self.hops:
+            finding = hop.finding(found[-1] if found else None)
+            if finding is not None:
+                found.append(finding)
+        return found
+
+    @property
+    def finding(self) -> Finding | None:
+        """The finding that stands now: the last hop's, or an earlier one."""
+        found = self.findings()
+        return found[-1] if found else None

@@ -1,0 +1,142 @@
+"""`LongAgent(model).ask(doc, question)`: the facade over the question pipeline.
+
+    Question -> Reading (which members, in what order) -> Runner executing the Leader's
+    actions, each one batched model call, every reply judged by the Verifier -> Answer,
+    whose grounded findings go to the ThoughtStore for later questions.
+
+Each stage is a seam with a registry by name, so a new verifier, reading or leader is one
+class plus one argument: `LongAgent(model, verifier="mine", leader=MyLeader())`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from longagent.agents.leader import Leader, make_leader
+from longagent.agents.prepared import PreparedDocument
+from longagent.agents.profiles import Profile, profile_for
+from longagent.agents.question import Question
+from longagent.agents.reading import Reading, Relevance, get_reading
+from longagent.agents.runner import EventHandler, Runner
+from longagent.agents.thoughts import InMemoryThoughts, ThoughtStore, thoughts_of
+from longagent.agents.types import Answer
+from longagent.agents.verifier import Verifier, get_verifier
+from longagent.chunking import Document, chunk_budget, load, split
+from longagent.config import Settings
+from longagent.errors import ConfigError, LongAgentError
+from longagent.llm import ChatModel
+from longagent.llm.usage import MeteredModel
+from longagent.memory.embedder import Embedder
+
+
+class LongAgent:
+    """`LongAgent(model).ask(doc, question)`; `doc` is a string of text, a path, a
+    `Document` or a `PreparedDocument` (split once, reused).
+
+    Every stage can be swapped, by registered name or by instance:
+    - `reading`: "sweep" (default: every member whose chunk could ground an answer, at
+      once), "relevance" (ranked, `wave` at a time), "all" (the paper), or a `Reading`;
+    - `verifier`: "lexical" (default) or a `Verifier`;
+    - `leader`: "auto" (the profile's: rules for small models, the model for large ones),
+      "rule", "model", or a `Leader`;
+    - `thoughts`: where grounded findings are kept (in memory by default; `LanceThoughts`
+      keeps them in LanceDB);
+    - `profile`: "small" or "large" (default: chosen from the model); `chunk_tokens` and
+      `max_rounds` override its knobs. Unset arguments fall back to `LONGAGENT_*` settings.
+    """
+
+    def __init__(
+        self,
+        model: ChatModel,
+        *,
+        reading: str | Reading | None = None,
+        verifier: str | Verifier | None = None,
+        leader: str | Leader | None = None,
+        profile: str | Profile | None = None,
+        chunk_tokens: int | None = None,
+        max_rounds: int | None = None,
+        wave: int | None = None,
+        embedder: Embedder | None = None,
+        thoughts: ThoughtStore | None = None,
+        on_event: EventHandler | None = None,
+        settings: Settings | None = None,
+    ) -> None:
+        settings = settings or Settings()
+        for name, value in (
+            ("chunk_tokens", chunk_tokens),
+            ("max_rounds", max_rounds),
+            ("wave", wave),
+        ):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 1
+            ):
+                raise ConfigError(f"{name} must be a whole number of at least 1, not {value!r}.")
+        if isinstance(profile, Profile):
+            self.profile = profile
+        else:
+            self.profile = profile_for(
+                model,
+                profile or settings.profile,
+                max_rounds=max_rounds or settings.max_rounds,
+                wave=wave,
+            )
+        self.model = model
+        self.verifier = get_verifier(verifier or settings.verifier)
+        reading = reading or settings.reading
+        if reading == "relevance":
+            reading = Relevance(self.profile.wave, embedder)
+        self.reading = get_reading(reading)
+        self.leader = leader or settings.leader
+        make_leader(self.leader, model, self.verifier, self.profile.leader)  # fail early
+        self.thoughts = thoughts if thoughts is not None else InMemoryThoughts()
+        self.on_event = on_event
+        room = self.profile.reply_tokens + self.profile.prompt_room
+        self.chunk_tokens = (
+            chunk_tokens
+            or settings.chunk_tokens
+            or min(self.profile.chunk_tokens, chunk_budget(model, answer_tokens=room))
+        )
+
+    @property
+    def max_rounds(self) -> int:
+        return self.profile.max_rounds
+
+    def prepare(self, doc: str | Path | Document) -> PreparedDocument:
+        document = doc if isinstance(doc, Document) else load(doc)
+        return PreparedDocument(
+            document, split(document, self.model.count_tokens, self.chunk_tokens)
+        )
+
+    def ask(
+        self,
+        doc: str | Path | Document | PreparedDocument,
+        question: str,
+        on_event: EventHandler | None = None,
+    ) -> Answer:
+        if not isinstance(question, str):
+            raise LongAgentError(f"The question must be text, not {type(question).__name__}.")
+        if not question.strip():
+            raise LongAgentError("The question is empty.")
+        prepared = doc if isinstance(doc, PreparedDocument) else self.prepare(doc)
+        parsed = Question.parse(question)
+        model = MeteredModel(self.model)
+        runner = Runner(
+            model,
+            prepared,
+            parsed,
+            self.reading.plan(prepared, parsed, self.verifier, self.thoughts),
+            leader=make_leader(self.leader, model, self.verifier, self.profile.leader),
+            verifier=self.verifier,
+            profile=self.profile,
+            max_rounds=self.profile.max_rounds,
+            on_event=on_event or self.on_event,
+        )
+        answer = runner.run()
+        self.thoughts.remember(prepared.document.id, thoughts_of(answer))
+        return answer
+
+    def ask_many(self, doc: str | Path | Document, questions: Iterable[str]) -> list[Answer]:
+        """Several questions over one document, split and prepared once."""
+        prepared = self.prepare(doc)
+        return [self.ask(prepared, q) for q in questions]

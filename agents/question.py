@@ -1,0 +1,55 @@
+"""A question, parsed once: every heuristic reads these fields instead of re-parsing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from longagent import text
+
+
+@dataclass(frozen=True)
+class Question:
+    """`Question.parse("In which town was Kalomi born?")`.
+
+    - `entities`: names, numbers and quoted strings; evidence must mention them;
+    - `content_words`: its other words of substance (stopwords aside);
+    - `keys`: quoted strings (a key-value question names one record by its key);
+    - `bridge` and `known`: set on a follow-up hop, the finding it follows from (the new
+      names) and that finding's evidence, fed forward to the members.
+    """
+
+    text: str
+    entities: frozenset[str]
+    content_words: frozenset[str]
+    keys: tuple[str, ...] = ()
+    bridge: str = ""
+    known: str = ""
+
+    @classmethod
+    def parse(cls, question: str) -> Question:
+        question = question.strip()
+        return cls(
+            text=question,
+            entities=frozenset(text.entities(question)),
+            content_words=frozenset(text.content_words(question)),
+            keys=tuple(text.quoted(question)),
+        )
+
+    def follow(self, bridge: str, known: str) -> Question:
+        """The same question, asked again along a finding's new names (a follow-up hop)."""
+        return replace(self, bridge=bridge, known=known)
+
+    @property
+    def words(self) -> set[str]:
+        """Every word of the question and of its bridge: what an answer must go beyond."""
+        return set(text.words(self.text)) | set(text.words(self.bridge))
+
+    @property
+    def subject(self) -> set[str]:
+        """The words that name what is asked about: the bridge's on a follow-up hop, else
+        the entities' words, else the content words."""
+        said = self.bridge or self.text
+        return {w for e in text.entities(said) for w in e.split()} or text.content_words(said)
+
+    def __str__(self) -> str:
+        return self.text

@@ -1,0 +1,327 @@
+"""The `Runner`: executes a leader's actions, each as one batched model call, and is the one
+writer of the trace and the one place the round budget is checked.
+
+- Read: the readers read their chunks, in waves (most relevant first) or all at once; the
+  round ends at the first wave with grounded evidence;
+- Focus: members re-read only the passages of their chunk about the subject, several ways
+  each (the profile's prompt styles, greedy and sampled); the verifier judges every
+  reading and each member reports the answer most of its grounded readings agree on;
+- Resolve: each pair of conflicting clusters re-reads both chunks together (the paper's
+  Eq. 4); the cluster that joint reading confirms stays;
+- FollowUp: members whose chunks name a finding's new names are asked again with the
+  finding fed forward (a new hop);
+- Conclude: the answer, from the finding that stands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from longagent.agents import conflict, member
+from longagent.agents.actions import (
+    Conclude,
+    Focus,
+    FollowUp,
+    Hop,
+    Read,
+    Resolve,
+    State,
+)
+from longagent.agents.leader import Leader
+from longagent.agents.prepared import PreparedDocument
+from longagent.agents.profiles import Profile
+from longagent.agents.question import Question
+from longagent.agents.reading import ReadPlan
+from longagent.agents.types import Answer, Citation, Event, MemberReport, Round
+from longagent.agents.verifier import Verifier
+from longagent.errors import ModelResponseError
+from longagent.llm.usage import MeteredModel
+
+NOT_FOUND_TEXT = "The document does not say."
+EventHandler = Callable[[Event], None]
+
+
+class Runner:
+    def __init__(
+        self,
+        model: MeteredModel,
+        prepared: PreparedDocument,
+        question: Question,
+        plan: ReadPlan,
+        *,
+        leader: Leader,
+        verifier: Verifier,
+        profile: Profile,
+        max_rounds: int,
+        on_event: EventHandler | None = None,
+    ) -> None:
+        self.model = model
+        self.document = prepared.document
+        self.chunks = prepared.chunks
+        self.leader = leader
+        self.verifier = verifier
+        self.profile = profile
+        self.max_rounds = max_rounds
+        self.on_event = on_event
+        self.state = State(question, prepared.chunks, plan, rounds_left=max_rounds)
+
+    def run(self) -> Answer:
+        while True:
+            action = self.leader.next_action(self.state)
+            if not isinstance(action, Conclude) and self.state.rounds_left <= 0:
+                action = Conclude("no rounds left")
+            if self.state.rounds and action.reason:
+                last = self.state.rounds[-1]
+                last.decision = (
+                    f"{last.decision}; {action.reason}" if last.decision else action.reason
+                )
+            match action:
+                case Read():
+                    self.read(action)
+                case Focus():
+                    self.focus(action)
+                case Resolve():
+                    self.resolve(action)
+                case FollowUp():
+                    self.follow_up(action)
+                case Conclude():
+                    return self.conclude(action)
+
+    # -- the trace and events ------------------------------------------------------------
+
+    def emit(self, kind: str, message: str, **data: object) -> None:
+        if self.on_event is not None:
+            event = Event(kind=kind, round=len(self.state.rounds), message=message, data=data)  # type: ignore[arg-type]
+            self.on_event(event)
+
+    def open_round(
+        self, kind: str, members: list[int], message: str, instruction: str = ""
+    ) -> Round:
+        current = Round(
+            index=len(self.state.rounds),
+            kind=kind,  # type: ignore[arg-type]
+            instruction=instruction or self.state.question.text,
+            members=list(members),
+        )
+        self.state.rounds.append(current)
+        self.state.rounds_left -= 1
+        self.emit("round_started", f"round {len(self.state.rounds)}: {message}", members=members)
+        return current
+
+    def record(self, reports: list[MemberReport]) -> list[MemberReport]:
+        self.state.rounds[-1].reports += reports
+        grounded = sum(r.verdict == "grounded" for r in reports)
+        self.emit(
+            "member_reports",
+            f"{grounded} of {len(reports)} members grounded",
+            reports=[r.model_dump() for r in reports],
+        )
+        return reports
+
+    def settle(self, hop: Hop) -> None:
+        """Cluster the hop's grounded reports; a conflict is drawn on the round."""
+        grounded = [r for r in hop.reports if r.verdict == "grounded"]
+        hop.clusters = conflict.cluster(grounded, self.verifier.same_answer)
+        if len(hop.clusters) > 1:
+            self.state.rounds[-1].conflict_graph = conflict.conflict_graph(hop.clusters)
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def read(self, action: Read) -> None:
+        """The first hop: members read in waves (one batched call each) until a wave
+        brings grounded evidence, or all at once."""
+        question = self.state.question
+        hop = Hop(question, "ask")
+        self.state.hops.append(hop)
+        wave = action.wave or max(1, len(action.members))
+        how = f", {wave} at a time, most relevant first" if wave < len(action.members) else ""
+        current = self.open_round(
+            "ask", [], f"asking {len(action.members)} of {len(self.chunks)} members{how}"
+        )
+        for start in range(0, len(action.members), wave):
+            members = action.members[start : start + wave]
+            current.members += members
+            if any(r.verdict == "grounded" for r in self.ask(members, question)):
+                break
+        read = set(current.members)
+        current.skipped = [i for i in range(len(self.chunks)) if i not in read]
+        hop.members, hop.reports = list(current.members), list(current.reports)
+        self.settle(hop)
+
+    def follow_up(self, action: FollowUp) -> None:
+        question = self.state.question
+        if action.instruction:
+            question = Question.parse(action.instruction)
+        question = question.follow(action.bridge, action.known)
+        hop = Hop(question, "follow_up", list(action.members))
+        self.state.hops.append(hop)
+        self.open_round(
+            "follow_up",
+            hop.members,
+            f"asking {len(hop.members)} members",
+            instruction=f"{question.text} (known: {question.known})",
+        )
+        hop.reports = self.ask(hop.members, question)
+        self.settle(hop)
+
+    def ask(self, members: list[int], question: Question) -> list[MemberReport]:
+        """Members read their chunks in one batched call; their reports join the round."""
+        requests = [
+            member.member_request(i, self.chunks[i].text, question, self.profile) for i in members
+        ]
+        replies = member.run_batch(self.model, requests)
+        return self.record(
+            [self.judge(i, r, question) for i, r in zip(members, replies, strict=True)]
+        )
+
+    def focus(self, action: Focus) -> None:
+        """Members re-read only the passages of their chunk about the hop's subject, several
+        ways each in one batched call. Replies are still judged against the whole chunk, so
+        citations keep their document offsets."""
+        hop = self.state.hop
+        assert hop is not None
+        hop.focused = True
+        question = hop.question
+        excerpts = {i: self.verifier.focus(self.chunks[i].text, question) for i in action.members}
+        excerpts = {i: t for i, t in excerpts.items() if t}
+        if not excerpts:
+            return
+        self.open_round(
+            "focus",
+            list(excerpts),
+            f"{len(excerpts)} members re-read the passages that name the question's subject",
+        )
+        requests = [
+            member.focus_readings(i, excerpt, question, self.profile)
+            for i, excerpt in excerpts.items()
+        ]
+        replies = iter(member.run_batch(self.model, [r for rs in requests for r in rs]))
+        judged = [
+            [self.judge(i, next(replies), question) for _ in rs]
+            for i, rs in zip(excerpts, requests, strict=True)
+        ]
+        same = self.verifier.same_answer
+        hop.reports = self.record([conflict.agreed_reading(r, same) for r in judged])
+        self.settle(hop)
+
+    def resolve(self, action: Resolve) -> None:
+        """One round of pairwise communication between conflicting clusters (one batch)."""
+        hop = self.state.hop
+        assert hop is not None
+        clusters = hop.clusters
+        pairs = [(clusters[a], clusters[b]) for a, b in action.pairs]
+        paired = {i for pair in action.pairs for i in pair}
+        leftover = [c for i, c in enumerate(clusters) if i not in paired]
+        members = [m for a, b in pairs for m in (a.representative.member, b.representative.member)]
+        self.open_round("resolve", members, f"resolving {len(pairs)} conflict(s)")
+        requests = []
+        for a, b in pairs:
+            chunks = a.representative.member, b.representative.member
+            passages = self.pair_texts(*chunks, hop.question)
+            requests.append(
+                member.pair_request(
+                    chunks, passages, hop.question, (a.answer, b.answer), self.profile
+                )
+            )
+        replies = member.run_batch(self.model, requests)
+        survivors: list[conflict.Cluster] = []
+        same = self.verifier.same_answer
+        for (a, b), reply in zip(pairs, replies, strict=True):
+            first, second = a.representative.member, b.representative.member
+            both = self.chunks[first].text + "\n\n" + self.chunks[second].text
+            report = self.judge(first, reply, hop.question, text=both)
+            self.state.rounds[-1].reports.append(report)
+            keeps_a = report.verdict == "grounded" and same(report.answer, a.answer)
+            keeps_b = report.verdict == "grounded" and same(report.answer, b.answer)
+            if keeps_a != keeps_b:
+                winner, loser = (a, b) if keeps_a else (b, a)
+                survivors.append(winner)
+                self.emit(
+                    "conflict_resolved",
+                    f"{winner.answer!r} stands over {loser.answer!r}",
+                    kept=winner.answer,
+                    removed=loser.answer,
+                )
+            else:
+                survivors.extend([a, b])
+                hop.split = True
+        self.state.rounds[-1].decision = (
+            "a conflict could not be settled" if hop.split else "resolved"
+        )
+        hop.clusters = survivors + leftover
+
+    def pair_texts(self, a: int, b: int, question: Question) -> tuple[str, str]:
+        """The two chunks a conflicting pair re-reads, or, when both would not fit the
+        window together (chunks beyond half the window), the passages of each about the
+        question's subject."""
+        first, second = self.chunks[a].text, self.chunks[b].text
+        room = self.profile.reply_tokens + self.profile.prompt_room
+        if self.model.count_tokens(first + second) + room <= self.model.context_window:
+            return first, second
+        focused = self.verifier.focus(first, question), self.verifier.focus(second, question)
+        return focused[0] or first, focused[1] or second
+
+    def judge(
+        self,
+        index: int,
+        reply: member.MemberReply | ModelResponseError,
+        question: Question,
+        text: str | None = None,
+    ) -> MemberReport:
+        """The verifier's verdict on one reply, read against the member's chunk (or
+        `text`, a pair's two chunks, when given; then no citation is made)."""
+        chunk = self.chunks[index]
+        if isinstance(reply, Exception):
+            return MemberReport(
+                member=index,
+                chunk_id=chunk.id,
+                answer="",
+                quote="",
+                verdict="invalid",
+                reason=str(reply),
+            )
+        result = self.verifier.check(reply, text or chunk.text, question)
+        report = MemberReport(
+            member=index,
+            chunk_id=chunk.id,
+            answer=reply.answer.strip(),
+            quote=reply.quote.strip(),
+            verdict=result.verdict,
+            reason=result.reason,
+        )
+        if result.verdict == "grounded" and result.span and text is None:
+            start, end = result.span
+            report.evidence = Citation(
+                chunk_id=chunk.id,
+                chunk_index=index,
+                start=chunk.start + start,
+                end=chunk.start + end,
+                quote=chunk.text[start:end],
+            )
+        return report
+
+    def conclude(self, action: Conclude) -> Answer:
+        finding = self.state.finding
+        if finding is not None and action.answer and self.state.hop is not None:
+            # A leader's pick among the standing answers: that cluster's evidence.
+            hop = self.state.hop
+            for group in hop.clusters:
+                if self.verifier.same_answer(action.answer, group.answer):
+                    hop.clusters = [group]
+                    finding = self.state.finding
+                    break
+        if finding is None:
+            text, found, citations = NOT_FOUND_TEXT, False, []
+        else:
+            text, found, citations = finding.answer, True, finding.citations
+        self.emit("answered", text, found=found)
+        return Answer(
+            question=self.state.question.text,
+            text=text,
+            found=found,
+            citations=citations,
+            trace=self.state.rounds,
+            usage=self.model.usage,
+            document_id=self.document.id,
+            chunks=len(self.chunks),
+        )

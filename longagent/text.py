@@ -1,0 +1,105 @@
+"""The one text toolkit: words, sentences with spans, stopwords, names and numbers,
+normalisation, and reciprocal-rank fusion. QA, chat and memory all read text through it,
+so one rule never exists in two versions.
+
+The stopwords are English function words only, never the vocabulary of a prompt: what
+counts as evidence must not change when a prompt is reworded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+WORD = re.compile(r"[\w'-]+")
+# A sentence ends at terminal punctuation or at a line break (man pages and PDF text
+# break lines mid-sentence; issue #18 revisits this for real documents).
+_SENTENCE = re.compile(r"[^\n.!?]+(?:[.!?]+|$)", re.MULTILINE)
+_QUOTED = re.compile(r"[\"“]([^\"”]{2,})[\"”]")
+_STOPWORDS_TEXT = """
+a an the of in on at to for from by with and or but is are was were be been being do
+does did what which who whom whose when where why how that this these those it its
+as into about than then there their they them he she his her we our you your i me my
+not no yes can could would should will shall may might must has have had also any
+some all each every one more most other
+"""
+STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+RRF_K = 60  # the usual reciprocal-rank-fusion constant (Cormack et al.)
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased words, apostrophes and hyphens inside a word kept."""
+    return [w.lower().strip("'-") for w in WORD.findall(text) if w.strip("'-")]
+
+
+def normalize(text: str) -> str:
+    return " ".join(words(text))
+
+
+def content_words(text: str) -> set[str]:
+    return {w for w in words(text) if len(w) > 2 and w not in STOPWORDS}
+
+
+def quoted(text: str) -> list[str]:
+    """Strings in double quotes (a question's quoted keys), normalised."""
+    return [q for q in (normalize(m) for m in _QUOTED.findall(text)) if q]
+
+
+def names_and_numbers(text: str) -> set[str]:
+    """Words with a digit, and capitalised words that do not start the text: the names
+    and numbers a statement commits to."""
+    raw = WORD.findall(text)
+    return {
+        w.lower().strip("'-")
+        for i, w in enumerate(raw)
+        if w.strip("'-")
+        and w.lower().strip("'-") not in STOPWORDS
+        and (any(ch.isdigit() for ch in w) or (i > 0 and w[0].isupper()))
+    }
+
+
+def entities(text: str) -> set[str]:
+    """Names, numbers and quoted strings in a question: what its evidence must mention."""
+    return set(quoted(text)) | names_and_numbers(text)
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences of `text`, whitespace trimmed."""
+    spans = []
+    for match in _SENTENCE.finditer(text):
+        start, end = match.span()
+        piece = text[start:end]
+        start += len(piece) - len(piece.lstrip())
+        end -= len(piece) - len(piece.rstrip())
+        if end > start:
+            spans.append((start, end))
+    return spans
+
+
+def locate(needle: str, haystack: str) -> tuple[int, int] | None:
+    """Character span of `needle` in `haystack`, word for word, any case and spacing."""
+    needle_words = WORD.findall(needle)
+    if not needle_words:
+        return None
+    pattern = r"\W+".join(re.escape(w) for w in needle_words)
+    match = re.search(rf"(?<!\w){pattern}(?!\w)", haystack, re.IGNORECASE)
+    return match.span() if match else None
+
+
+def mentions_any(text: str, terms: set[str]) -> bool:
+    """Whether `text` holds any of `terms` as a whole word or phrase, any case."""
+    lowered = text.lower()
+    return any(re.search(rf"(?<!\w){re.escape(t)}(?!\w)", lowered) for t in terms)
+
+
+def rrf(*scores: Sequence[float]) -> list[int]:
+    """Indices, best first, by reciprocal-rank fusion of score lists over the same items.
+    An item scoring 0 or less is not ranked by that list at all (like a document a
+    retriever did not return): else a list of mostly zeros would vote for the first
+    items in order."""
+    fused = [0.0] * len(scores[0])
+    for score in scores:
+        order = sorted((i for i in range(len(score)) if score[i] > 0), key=lambda i: -score[i])
+        for position, index in enumerate(order):
+            fused[index] += 1.0 / (RRF_K + position + 1)
+    return sorted(range(len(fused)), key=lambda i: (-fused[i], i))
