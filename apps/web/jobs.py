@@ -125,9 +125,11 @@ class JobRunner:
     def jobs(self, kind: str, *statuses: Status, **meta: Any) -> list[Job]:
         """Jobs of `kind` in one of `statuses` (any when none) whose meta matches, oldest
         first."""
+        with self._lock:
+            every = list(self._jobs.values())
         return [
             j
-            for j in list(self._jobs.values())
+            for j in every
             if j.kind == kind
             and (not statuses or j.status in statuses)
             and all(j.meta.get(k) == v for k, v in meta.items())

@@ -18,6 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
+from longagent.apps.web.jobs import INTERACTIVE_BURST, JobRunner
+
 h = sys.modules["longagent_web_test_helpers"]  # _helpers.py, loaded by conftest.py
 HX = {"HX-Request": "true"}
 QUESTIONS = {
@@ -229,3 +231,19 @@ def test_cancel_a_queued_and_a_running_question(gated: tuple[Any, Any]) -> None:
     assert httpx.delete(f"{url}/api/jobs/{answered}").status_code == 409
     assert httpx.delete(f"{url}/api/jobs/{'0' * 32}").status_code == 404
     assert httpx.delete(f"{url}/api/jobs/not-a-job").status_code == 404
+
+
+def test_queued_questions_are_not_starved_by_chat_turns(tmp_path: Path) -> None:
+    runner, order, hold = JobRunner(tmp_path / "jobs.json"), [], threading.Event()
+    runner.register("qa", lambda job: (hold.wait(30), order.append(job.meta["name"])))
+    first = runner.submit("qa", name="first")
+    wait_for(lambda: first.status == "running", what="the first job")  # holds the thread
+    runner.submit("qa", name="second")
+    calls = [runner.call(lambda i=i: order.append(f"call{i}")) for i in range(6)]
+    hold.set()
+    for call in calls:
+        call.result(timeout=30)
+    wait_for(lambda: len(order) == 8, what="every job and call")
+    burst = [f"call{i}" for i in range(INTERACTIVE_BURST)]
+    assert order == ["first", *burst, "second", "call4", "call5"]
+    runner.shutdown()
