@@ -32,6 +32,15 @@ def serve(
     ),
     max_upload_mb: float = typer.Option(10.0, help="Largest document accepted, in MB."),
     chunk_tokens: int = typer.Option(None, help="Member chunk size (default: sized to the model)."),
+    allowed_host: list[str] = typer.Option(
+        None,
+        "--allowed-host",
+        envvar="LONGAGENT_WEB_ALLOWED_HOSTS",
+        help="Another name clients may use to reach the server (the Host header; repeat the "
+        "option for more). Loopback names are always allowed, and so is the --host address; "
+        "on 0.0.0.0 or :: any name is, unless this option narrows it.",
+        show_default=False,
+    ),
 ) -> None:
     """Serve the web app: ask long documents with cited answers, chat with memory agents."""
     import uvicorn
@@ -55,12 +64,22 @@ def serve(
         token,
         max_upload_bytes=int(max_upload_mb * 2**20),
         chunk_tokens=chunk_tokens,
+        allowed_hosts=_allowed_hosts(host, allowed_host or []),
     )
     err.print(
         f"longagent web app on [bold]http://{host}:{port}/[/] ({chat_model.name}; data in "
         f"{Path(folder).expanduser()}){'; log in with your token' if token else ''}"
     )
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _allowed_hosts(host: str, extra: list[str]) -> list[str]:
+    """The Host names to answer besides loopback ones: the bound address and `extra`;
+    any name when bound to every interface and none are given (no DNS-rebinding check
+    then: such a server is reachable from the network, and the token protects it)."""
+    if host in ("0.0.0.0", "::", "") and not extra:
+        return ["*"]
+    return [host, *extra]
 
 
 def _loopback(host: str) -> bool:

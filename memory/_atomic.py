@@ -13,11 +13,16 @@ from typing import Any
 def write_json_atomic(path: Path, data: Any) -> None:
     """Replace `path` with `data` as JSON so a reader (or a crash) sees the old or the new
     file, never a torn one."""
+    write_text_atomic(path, json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Replace `path` with `text` (UTF-8), all or nothing, as `write_json_atomic` does."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, ensure_ascii=False, indent=2)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

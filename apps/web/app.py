@@ -7,7 +7,8 @@ answer and its trace) and the chat page (talk to a memory agent, watch its memor
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,7 +48,7 @@ class WebState:
     max_upload_bytes: int
     leader: LongAgent
     documents: DocumentStore
-    runner: JobRunner = field(default_factory=JobRunner)
+    runner: JobRunner
     templates: Jinja2Templates = field(default_factory=make_templates)
     prepared: dict[str, PreparedDocument] = field(default_factory=dict)  # split once per doc
 
@@ -66,9 +67,13 @@ def create_app(
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD,
     chunk_tokens: int | None = None,
     chat_budget: int | None = None,
+    allowed_hosts: Iterable[str] = (),
 ) -> FastAPI:
     """The app over `model`, keeping everything under `data_dir`. `token` (optional)
     is required from every client: as a bearer header, or once through /login (a cookie).
+    Requests must name this server in their Host header: a loopback name (localhost,
+    127.0.0.1, [::1]) or one of `allowed_hosts` ("*": any), so that a site whose DNS
+    name is rebound to 127.0.0.1 cannot talk to it.
     `embedder` defaults to the bundled MiniLM, loaded when a chat agent first needs it."""
     from longagent.apps.web import chat, qa
 
@@ -81,18 +86,20 @@ def create_app(
         max_upload_bytes=max_upload_bytes,
         leader=LongAgent(model, chunk_tokens=chunk_tokens),
         documents=DocumentStore(data_dir / "documents"),
+        runner=JobRunner(data_dir / "jobs.json"),
     )
     agents = chat.AgentPool(model, data_dir, state.documents, embedder, budget=chat_budget)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
-        state.runner.shutdown(then=agents.close)
+        # Off the event loop: it waits (a few seconds at most) for the running job to stop.
+        await asyncio.to_thread(state.runner.shutdown, agents.close)
 
     app = FastAPI(title="longagent", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.web = state
     app.state.agents = agents
-    app.add_middleware(Guard, token=state.token)
+    app.add_middleware(Guard, token=state.token, allowed_hosts=allowed_hosts)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(qa.router(state))
     app.include_router(chat.router(state, agents))

@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException
 
 from longagent.agents.types import Answer
 from longagent.apps.web.app import WebError, WebState
-from longagent.apps.web.jobs import Job
+from longagent.apps.web.jobs import Job, JobStateError
 from longagent.apps.web.security import JOB_ID, check_id
 from longagent.apps.web.storage import DocumentInfo, QuestionEntry, now
 from longagent.chunking import Document, load
@@ -30,11 +30,13 @@ FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the small fields around th
 MAX_QUESTION_CHARS = 500
 POLL_S = 0.1
 PREPARED_KEEP = 4
+INTERRUPTED = "Interrupted: the server stopped before this question was answered. Rerun it."
 
 
 def router(state: WebState) -> APIRouter:
     r = APIRouter()
     docs = state.documents
+    state.runner.register("qa", lambda job: _answer(state, job))
 
     def info_or_404(doc_id: str) -> DocumentInfo:
         try:
@@ -73,13 +75,15 @@ def router(state: WebState) -> APIRouter:
     async def document_page(request: Request, doc_id: str) -> Response:
         info = info_or_404(doc_id)
         document = docs.document(doc_id)
-        pending = [_entry_of(j) for j in state.runner.running("qa", doc_id=doc_id)]
+        jobs = state.runner.jobs("qa", "queued", "running", doc_id=doc_id)
+        interrupted = state.runner.jobs("qa", "interrupted", doc_id=doc_id)
         return state.render(
             request,
             "qa_document.html",
             info=info,
             doc_text=document.text,
-            pending=pending,
+            pending=[_entry_of(j) for j in jobs if j.stop is None],  # not those being cancelled
+            interrupted=[_entry_of(j) for j in interrupted],
             entries=docs.questions(doc_id),
         )
 
@@ -94,18 +98,50 @@ def router(state: WebState) -> APIRouter:
             raise WebError(
                 400, "Question too long", f"Questions are limited to {MAX_QUESTION_CHARS} chars."
             )
-        job = state.runner.submit(
-            "qa", lambda job: _answer(state, job), doc_id=doc_id, question=question, asked_at=now()
-        )
+        try:
+            job = state.runner.submit(
+                "qa", doc_id=doc_id, question=question, asked_at=now().isoformat()
+            )
+        except JobStateError as exc:
+            raise WebError(503, "Shutting down", str(exc)) from None
         if "hx-request" not in request.headers:  # plain form post: come back to the page
             return RedirectResponse(f"/documents/{doc_id}", status_code=303)
         return HTMLResponse(entry_html(request, info, _entry_of(job), pending=True))
 
-    @r.get("/jobs/{job_id}/events")
-    async def events(request: Request, job_id: str) -> Response:
+    def job_or_404(job_id: str) -> Job:
         job = state.runner.get(job_id) if check_id(job_id, JOB_ID) else None
         if job is None or job.kind != "qa":
-            raise HTTPException(404, "There is no such question running.")
+            raise HTTPException(404, "There is no such question.")
+        return job
+
+    def cancel(job_id: str) -> Job:
+        try:
+            return state.runner.cancel(job_or_404(job_id).id)
+        except JobStateError as exc:
+            raise WebError(409, "Cannot cancel", str(exc)) from None
+
+    def rerun(job_id: str) -> Job:
+        try:
+            return state.runner.rerun(job_or_404(job_id).id)
+        except JobStateError as exc:
+            raise WebError(409, "Cannot rerun", str(exc)) from None
+
+    @r.delete("/jobs/{job_id}")
+    async def cancel_from_page(job_id: str) -> Response:
+        cancel(job_id)
+        return Response(status_code=200)  # the page drops the entry (hx-swap="delete")
+
+    @r.post("/jobs/{job_id}/rerun")
+    async def rerun_from_page(request: Request, job_id: str) -> Response:
+        job = rerun(job_id)
+        info = info_or_404(job.meta["doc_id"])
+        if "hx-request" not in request.headers:
+            return RedirectResponse(f"/documents/{info.id}", status_code=303)
+        return HTMLResponse(entry_html(request, info, _entry_of(job), pending=True))
+
+    @r.get("/jobs/{job_id}/events")
+    async def events(request: Request, job_id: str) -> Response:
+        job = job_or_404(job_id)
         info = info_or_404(job.meta["doc_id"])
 
         # A browser that reconnects says how far it got (the event ids are positions).
@@ -121,8 +157,16 @@ def router(state: WebState) -> APIRouter:
                     data = template.render(event=event)
                     yield {"event": "progress", "id": str(seen), "data": data}
                 if finished:
-                    entry = _entry_of(job)
-                    yield {"event": "done", "data": entry_html(request, info, entry)}
+                    # A cancelled question leaves the page; an interrupted one (the server
+                    # restarted under the browser) offers a rerun.
+                    entry, status = _entry_of(job), job.status
+                    interrupted = status == "interrupted"
+                    html = (
+                        ""
+                        if status == "cancelled"
+                        else entry_html(request, info, entry, interrupted=interrupted)
+                    )
+                    yield {"event": "done", "data": html}
                     return
                 if await request.is_disconnected():
                     return
@@ -141,20 +185,41 @@ def router(state: WebState) -> APIRouter:
         info_or_404(doc_id)
         return docs.questions(doc_id)
 
+    @r.get("/api/jobs")
+    async def api_jobs() -> list[dict[str, Any]]:
+        """Questions queued, running, interrupted or recently finished, oldest first."""
+        return [_job_json(job, events=False) for job in state.runner.jobs("qa")]
+
     @r.get("/api/jobs/{job_id}")
     async def api_job(job_id: str) -> dict[str, Any]:
-        job = state.runner.get(job_id) if check_id(job_id, JOB_ID) else None
-        if job is None:
-            raise HTTPException(404, "There is no such job.")
-        return {
-            "id": job.id,
-            "kind": job.kind,
-            "done": job.done,
-            "events": [e.model_dump() for e in job.events],
-            "entry": _entry_of(job).model_dump(mode="json") if job.done else None,
-        }
+        return _job_json(job_or_404(job_id))
+
+    @r.delete("/api/jobs/{job_id}")
+    async def api_cancel(job_id: str) -> dict[str, Any]:
+        """Waiting or interrupted: dropped now; running: stopped at its next round."""
+        return _job_json(cancel(job_id))
+
+    @r.post("/api/jobs/{job_id}/rerun", status_code=202)
+    async def api_rerun(job_id: str) -> dict[str, Any]:
+        return _job_json(rerun(job_id))
 
     return r
+
+
+def _job_json(job: Job, events: bool = True) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": job.id,
+        "kind": job.kind,
+        "status": job.status,
+        "done": job.done,
+        "cancelling": job.stop == "cancelled" and not job.done,
+        "doc_id": job.meta["doc_id"],
+        "question": job.meta["question"],
+        "entry": _entry_of(job).model_dump(mode="json") if job.done else None,
+    }
+    if events:
+        out["events"] = [e.model_dump() for e in job.events]
+    return out
 
 
 def _answer(state: WebState, job: Job) -> Answer:
@@ -178,8 +243,11 @@ def _answer(state: WebState, job: Job) -> Answer:
 def _entry_of(job: Job, **outcome: Any) -> QuestionEntry:
     """The job as a question entry: pending, or (when done) with its answer or error."""
     if not outcome and job.done:
-        error = job.future.exception()
-        outcome = {"error": _reason(error)} if error else {"answer": job.future.result()}
+        if job.status == "done":
+            outcome = {"answer": job.result}
+        else:
+            reasons = {"cancelled": "Cancelled.", "interrupted": INTERRUPTED}
+            outcome = {"error": reasons.get(job.status) or _reason(job.error)}
     meta = job.meta
     return QuestionEntry(id=job.id, question=meta["question"], asked_at=meta["asked_at"], **outcome)
 

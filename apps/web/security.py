@@ -1,11 +1,14 @@
-"""What keeps the web app safe by default: the optional bearer token (header, login
-cookie, or a one-time `?token=` link), same-origin checks on writes, security headers,
-strict ids, and paths that never leave the data directory."""
+"""What keeps the web app safe by default: only requests that name this server in their
+Host header (DNS rebinding), the optional bearer token (header, login cookie, or a
+one-time `?token=` link), same-origin checks on writes, security headers, strict ids,
+and paths that never leave the data directory."""
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -19,6 +22,7 @@ DOC_ID = re.compile(r"^[0-9a-f]{16}$")  # Document.id: a sha256 prefix of the te
 JOB_ID = re.compile(r"^[0-9a-f]{32}$")  # uuid4().hex
 AGENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")  # no dots: never "..", never hidden
 OPEN_PATHS = ("/login", "/health", "/static/")
+ANY_HOST = "*"
 
 # Scripts only from our own origin: even markup that slipped past escaping could not run.
 # htmx injects its indicator <style>, hence 'unsafe-inline' for styles only.
@@ -55,6 +59,29 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+def host_name(host_header: str) -> str | None:
+    """The name in a Host header, lowercased, without port or brackets; None if malformed."""
+    try:
+        parts = urlsplit("//" + host_header)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return None
+    name = (parts.hostname or "").rstrip(".")
+    if not name or parts.username is not None or parts.path or parts.query or parts.fragment:
+        return None
+    return name
+
+
+def loopback_name(name: str) -> bool:
+    """localhost, or a loopback address: names that a DNS answer cannot point elsewhere."""
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
 def token_matches(expected: str, given: str | None) -> bool:
     return given is not None and hmac.compare_digest(expected.encode(), given.encode())
 
@@ -66,9 +93,12 @@ def login_cookie(response: Response, token: str) -> None:
 class Guard:
     """ASGI middleware in front of every route (pure ASGI, so SSE streams pass untouched)."""
 
-    def __init__(self, app: ASGIApp, token: str | None) -> None:
+    def __init__(self, app: ASGIApp, token: str | None, allowed_hosts: Iterable[str] = ()) -> None:
         self.app = app
         self.token = token
+        names = {host_name(h) or h for h in allowed_hosts}
+        self.any_host = ANY_HOST in names
+        self.allowed_hosts = names - {ANY_HOST}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -89,6 +119,14 @@ class Guard:
 
     def refuse(self, request: Request) -> Response | None:
         """A response that stops the request, or None to let it through."""
+        if not self.host_allowed(request.headers.get("host", "")):
+            # DNS rebinding: a page on evil.example, its name now resolving to 127.0.0.1,
+            # is "same-origin" with us, but its requests still say Host: evil.example.
+            return PlainTextResponse(
+                "Invalid Host header: this server answers to localhost, 127.0.0.1 and [::1]. "
+                "To reach it by another name, start it with --allowed-host NAME.",
+                status_code=400,
+            )
         if request.method not in ("GET", "HEAD", "OPTIONS") and not _same_origin(request):
             # A page on another site may not post here (CSRF), token or not.
             return PlainTextResponse("Cross-site request refused.", status_code=403)
@@ -115,6 +153,12 @@ class Guard:
             status_code=401,
             headers={"WWW-Authenticate": "Bearer"},
         )
+
+    def host_allowed(self, host_header: str) -> bool:
+        if self.any_host:
+            return True
+        name = host_name(host_header)
+        return name is not None and (loopback_name(name) or name in self.allowed_hosts)
 
 
 def _same_origin(request: Request) -> bool:

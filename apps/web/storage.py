@@ -2,13 +2,13 @@
 info.json (name, format, size), document.json (the loaded `Document`), text.txt (its text,
 so a chat agent can read it as a file) and questions.json (every question asked of it,
 with the answer and its trace). Ids are checked against a strict pattern before any path
-is built, and every path is checked to stay inside the data directory."""
+is built, and every path is checked to stay inside the data directory. Files are written
+with the project's atomic writer (fsync, rename, fsync of the folder): a crash leaves the
+old file or the new one, never a torn or empty one."""
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, TypeAdapter
 from longagent.agents.types import Answer
 from longagent.apps.web.security import DOC_ID, check_id, inside
 from longagent.chunking import Document
+from longagent.memory._atomic import write_text_atomic
 
 
 def now() -> datetime:
@@ -45,15 +46,6 @@ class QuestionEntry(BaseModel):
 _ENTRIES = TypeAdapter(list[QuestionEntry])
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file and a rename, so a crash never leaves half a file."""
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
-    ) as tmp:
-        tmp.write(text)
-    os.replace(tmp.name, path)
-
-
 class DocumentStore:
     """Documents stored by content id: uploading the same text twice keeps one copy."""
 
@@ -76,9 +68,11 @@ class DocumentStore:
             info = DocumentInfo(
                 id=document.id, name=name, format=document.format, chars=len(document.text)
             )
-            write_atomic(folder / "document.json", document.model_dump_json())
-            write_atomic(folder / "text.txt", document.text)
-            write_atomic(folder / "info.json", info.model_dump_json())  # last: marks it complete
+            write_text_atomic(folder / "document.json", document.model_dump_json())
+            write_text_atomic(folder / "text.txt", document.text)
+            write_text_atomic(
+                folder / "info.json", info.model_dump_json()
+            )  # last: marks it complete
             return info
 
     def info(self, doc_id: str) -> DocumentInfo:
@@ -112,4 +106,4 @@ class DocumentStore:
         with self._lock:
             entries = [entry, *self.questions(doc_id)]
             data = json.dumps(_ENTRIES.dump_python(entries, mode="json"), ensure_ascii=False)
-            write_atomic(self.folder(doc_id) / "questions.json", data)
+            write_text_atomic(self.folder(doc_id) / "questions.json", data)

@@ -109,6 +109,36 @@ def scripted_model(pace: float = 0.0) -> ScriptedModel:
     return PacedModel(pace)
 
 
+class GatedModel(PacedModel):
+    """The scripted model, whose generation waits while `gate` is closed: a test holds a
+    job in the middle of its work, then lets it go. `entered` is set once a generation
+    has started waiting."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Event()
+        self.gate.set()
+        self.entered = threading.Event()
+
+    def generate(self, requests: Any) -> Any:
+        if not self.gate.is_set():
+            self.entered.set()
+        if not self.gate.wait(timeout=60):
+            raise TimeoutError("the test never opened the gate")
+        return super().generate(requests)
+
+    def labels(self, questions: dict[str, str]) -> list[str]:
+        """Which work each batch served, runs collapsed: the key of the question found in
+        its prompt, or "chat"."""
+        out: list[str] = []
+        for batch in self.batches:
+            text = " ".join(m.content for r in batch for m in r.messages)
+            label = next((k for k, q in questions.items() if q in text), "chat")
+            if not out or out[-1] != label:
+                out.append(label)
+        return out
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

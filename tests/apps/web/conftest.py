@@ -38,6 +38,7 @@ def make_app(tmp_path: Path) -> Callable[..., Any]:
     def make(**kwargs: Any) -> Any:
         kwargs.setdefault("embedder", HashEmbedder())
         kwargs.setdefault("chunk_tokens", 120)
+        kwargs.setdefault("allowed_hosts", ["testserver"])  # the Host that TestClient sends
         return create_app(kwargs.pop("model", h.scripted_model()), tmp_path / "data", **kwargs)
 
     return make

@@ -4,6 +4,7 @@ LanceDB) on a scripted model, pages, SSE progress, the JSON API, and every refus
 from __future__ import annotations
 
 import html
+import os
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -116,6 +117,24 @@ def test_earlier_questions_stay_listed_after_a_restart(
         page = second.get(f"/documents/{doc_id}").text
         assert page.index("Where was Kalomi born?") < page.index(QUESTION)  # newest first
         assert [d["id"] for d in second.get("/api/documents").json()] == [doc_id]
+
+
+def test_documents_and_answers_are_written_with_fsync(
+    make_app: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(os.path.basename(os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    with TestClient(make_app()) as client:
+        doc_id = upload_text(client, document_text(BORN_RENDA))
+        events(client, ask(client, doc_id)[1])  # to the end: the answer is saved
+    for name in ("document.json", "text.txt", "info.json", "questions.json", "jobs.json"):
+        assert any(s.startswith(f".{name}.") for s in synced), (name, synced)
 
 
 def test_a_conflict_is_traced_and_drawn(client: TestClient) -> None:
@@ -231,7 +250,7 @@ def test_no_request_reaches_outside_the_data_directory(client: TestClient, tmp_p
         assert client.post("/chat", data={"name": name}).status_code == 400, name
     assert not (tmp_path / "evil").exists()
     top = {p.name for p in (tmp_path / "data").iterdir()}
-    assert top <= {"documents", "agents"}
+    assert top <= {"documents", "agents", "jobs.json"}
 
 
 def test_the_chat_agent_reads_only_uploaded_documents(client: TestClient, tmp_path: Path) -> None:

@@ -1,11 +1,16 @@
 """End to end in headless Chromium (Debian's, driven by Playwright) against a real uvicorn
 server: upload, ask, watch the progress stream in, read the cited answer, click the
-citation, open the trace, chat and watch memory change; hostile documents stay inert."""
+citation, open the trace, chat and watch memory change; hostile documents stay inert;
+questions cancelled, and rerun or dismissed after a restart."""
 
 from __future__ import annotations
 
 import sys
+import threading
+import time
 from typing import Any
+
+import httpx
 
 from longagent.apps.web import create_app
 from longagent.memory.embedder import HashEmbedder
@@ -183,3 +188,55 @@ def test_a_token_server_asks_the_browser_to_log_in(page: Any, tmp_path: Any) -> 
         page.click("form button")
         page.wait_for_url(server.url + "/chat")
         assert page.locator("h1").inner_text() == "Chat with a memory agent"
+
+
+def test_interrupted_questions_rerun_or_dismissed_and_a_question_cancelled(
+    page: Any, tmp_path: Any
+) -> None:
+    def app(model: Any) -> Any:
+        return create_app(model, tmp_path / "data", embedder=HashEmbedder(), chunk_tokens=120)
+
+    text = h.document_text(h.BORN_RENDA)
+    held = h.GatedModel()
+    with h.LiveServer(app(held)) as server:  # stopped with one question running, one queued
+        doc_id = httpx.post(server.url + "/api/documents", data={"text": text}).json()["id"]
+        held.gate.clear()
+        for question in (QUESTION, "Where was Kalomi born?"):
+            url = f"{server.url}/documents/{doc_id}/questions"
+            assert httpx.post(url, data={"question": question}).status_code == 303
+        assert held.entered.wait(30)
+        threading.Timer(2.0, held.gate.set).start()  # once the shutdown asked it to stop
+
+    model = h.GatedModel()
+    with h.LiveServer(app(model)) as server:
+        jobs = httpx.get(server.url + "/api/jobs").json()
+        assert [j["status"] for j in jobs] == ["interrupted", "interrupted"]
+        rerun, dismiss = (f"#q-{j['id']}" for j in jobs)
+        page.goto(f"{server.url}/documents/{doc_id}")
+        assert page.locator("article.qa button.rerun").count() == 2
+        assert "Interrupted" in page.locator(rerun).inner_text()
+
+        page.locator(f"{rerun} button.rerun").click()
+        assert page.locator(f"{rerun} .answer-text").inner_text() == "Renda"
+        page.locator(f"{dismiss} button.cancel").click()
+        page.locator(dismiss).wait_for(state="detached")
+        assert httpx.get(f"{server.url}/api/jobs/{jobs[1]['id']}").json()["status"] == "cancelled"
+
+        model.gate.clear()
+        page.fill("input[name=question]", "Who was born in Renda?")
+        page.click("form.ask button")
+        assert model.entered.wait(30)
+        cancel = page.locator("article.qa .pending button.cancel")
+        cancel.click()
+        cancel.wait_for(state="detached")
+        model.gate.set()
+        for _ in range(300):  # it stops at its next round
+            job = httpx.get(server.url + "/api/jobs").json()[-1]
+            if job["done"]:
+                break
+            time.sleep(0.05)
+        assert job["question"] == "Who was born in Renda?" and job["status"] == "cancelled"
+        page.reload()
+        assert page.locator("article.qa").count() == 1  # the rerun answer, nothing else
+        assert page.locator("article.qa .answer-text").inner_text() == "Renda"
+        assert page.js_errors == []

@@ -42,7 +42,8 @@ def wait_done(client: TestClient, job_id: str, timeout: float = 300) -> dict[str
 
 @pytest.mark.slow
 def test_the_real_model_answers_with_a_trace_and_chats(bundled_model: Any, tmp_path: Path) -> None:
-    with TestClient(create_app(bundled_model, tmp_path / "data")) as client:
+    app = create_app(bundled_model, tmp_path / "data", allowed_hosts=["testserver"])
+    with TestClient(app) as client:
         response = client.post("/documents", data={"text": MUSEUM, "name": "museum"})
         doc_id = response.url.path.rsplit("/", 1)[-1]
         asked = client.post(
