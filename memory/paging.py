@@ -17,12 +17,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import get_args
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from longagent.llm.base import ChatModel, GenerationRequest, Message, Role
 from longagent.memory._atomic import read_json, write_json_atomic
 from longagent.memory.core import CoreMemory
-from longagent.memory.errors import StoreError
+from longagent.memory.errors import DamagedFileError, StoreError
 from longagent.memory.records import Hit, RecallMessage
 from longagent.memory.store import MemoryStore
 from longagent.memory.summaries import guard
@@ -114,10 +114,21 @@ class PagingController:
     # -- state ---------------------------------------------------------------------------
 
     def _load_state(self) -> PagingState:
-        data = read_json(self.state_path)
+        data = read_json(
+            self.state_path,
+            advice="Move it aside: the agent then starts with an empty context and summary, "
+            "and every message stays in recall memory.",
+        )
         if data is None:
             return PagingState(agent=self.agent)
-        state = PagingState.model_validate(data)
+        try:
+            state = PagingState.model_validate(data)
+        except ValidationError as exc:
+            raise DamagedFileError(
+                f"{self.state_path} is not a paging state ({exc.error_count()} errors, first: "
+                f"{exc.errors()[0]['msg']}). Move it aside: the agent then starts with an "
+                "empty context and summary, and every message stays in recall memory."
+            ) from None
         if state.agent != self.agent:
             raise StoreError(f"{self.state_path} holds the paging state of agent {state.agent!r}")
         return state
@@ -131,7 +142,7 @@ class PagingController:
 
     def _save_state(self) -> None:
         self.state.in_context = [m.id for m in self._messages]
-        write_json_atomic(self.state_path, self.state.model_dump(mode="json"))
+        write_json_atomic(self.state_path, self.state.model_dump(mode="json"), backup=True)
 
     def _recover_unsaved(self) -> None:
         if self.state.watermark is None:
