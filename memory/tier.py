@@ -4,6 +4,7 @@ reads, and hybrid search (vector + native full-text, fused by reciprocal rank)."
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Literal, Unpack
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from longagent.memory.store import MemoryStore
 
 SearchMode = Literal["hybrid", "vector", "fts"]
+log = logging.getLogger(__name__)
 
 
 class Tier(Generic[R]):
@@ -82,10 +84,25 @@ class Tier(Generic[R]):
         if not records:
             return []
         data = self._arrow(records, vectors)  # embed outside the lock: it is the slow part
+        ids = [r.id for r in records]
         with self.locked():
-            self.table.add(data)
+            try:
+                self.table.add(data)
+            except Exception:
+                # An error (a full disk, an I/O hiccup) can come after LanceDB committed
+                # the rows: then the write stands, and reporting it failed would make the
+                # caller retry and store everything twice. One commit is all or nothing.
+                if not self._committed(ids):
+                    raise
+                log.warning("%s: add() raised after its commit; the rows are stored", self.name)
             self._after_write(len(records))
-        return [r.id for r in records]
+        return ids
+
+    def _committed(self, ids: Sequence[str]) -> bool:
+        try:
+            return self.table.count_rows(in_list("id", ids)) == len(set(ids))
+        except Exception:
+            return False
 
     def upsert(
         self,
@@ -261,7 +278,12 @@ class Tier(Generic[R]):
             self._pending_ops >= self.store.optimize_every
             or self._pending_rows >= self.store.optimize_rows
         ):
-            self._optimize_locked()
+            try:
+                self._optimize_locked()
+            except Exception as exc:
+                # Upkeep after a committed write: failing it (a full disk) must not make
+                # the write look failed. The counters stay up, so the next write retries.
+                log.warning("%s: optimize after a write failed: %s", self.name, exc)
 
     def _optimize_locked(self) -> None:
         threshold = self.store.vector_index_rows
