@@ -125,3 +125,25 @@ def test_a_damaged_store_stops_the_agent_with_the_repair_command(tmp_path: Path)
         os.truncate(file, file.stat().st_size // 2)
     with pytest.raises(StoreDamagedError, match=r"recall table .*longagent repair"):
         agent(tmp_path, [])
+
+
+def test_searching_a_huge_message_embeds_a_bounded_number_of_sentences(tmp_path: Path) -> None:
+    from longagent.agents.chat_context import best_sentences
+    from longagent.memory.embedder import HashEmbedder
+
+    batches: list[int] = []
+
+    class Counting(HashEmbedder):
+        def embed(self, texts):  # type: ignore[no-untyped-def]
+            batches.append(len(texts))
+            return super().embed(texts)
+
+    chat = ChatAgent(ScriptedModel([]), tmp_path, "alice", embedder=Counting())
+    text = " ".join(f"Sentence number {i} is filler." for i in range(5000))
+    text += " My sister Ines lives in Porto."
+    batches.clear()
+    (shown,) = chat.functions.focus("where does my sister live", [text])
+    assert "Ines lives in Porto" in shown
+    (best,) = best_sentences(chat.functions, "where does my sister live", [text])
+    assert "Ines lives in Porto" in best[1]
+    assert max(batches) <= 49  # the query and at most 48 sentences, not 5,001
