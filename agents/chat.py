@@ -57,10 +57,17 @@ from longagent.agents.chat_functions import (
 )
 from longagent.agents.chat_types import (
     NO_REPLY,
+    ArgumentError,
     FunctionCall,
     Reply,
     TurnState,
     agent_dir,
+    check_message,
+    check_model,
+    check_name,
+    check_options,
+    check_path,
+    check_paths,
     prompt,
 )
 from longagent.config import Settings
@@ -113,8 +120,22 @@ class ChatAgent:
         document_roots: Iterable[str | Path] | None = None,
         lock_timeout: float = 600.0,
     ) -> None:
-        if max_steps < 1 or max_retries < 0:
-            raise ValueError("max_steps must be at least 1 and max_retries at least 0")
+        check_model(model)
+        check_options(
+            {
+                "max_steps": max_steps,
+                "reply_tokens": reply_tokens,
+                "excerpt_tokens": excerpt_tokens,
+            },
+            {"max_retries": max_retries, "recall_tokens": recall_tokens},
+            budget=budget,
+            auto_search=auto_search,
+            settings=settings,
+            message_mode=message_mode,
+            lock_timeout=lock_timeout,
+        )
+        if document_roots is not None:
+            document_roots = check_paths("document_roots", document_roots)
         self.name = name
         self.dir = agent_dir(home, name, settings)
         self.home = self.dir.parent.parent
@@ -122,8 +143,6 @@ class ChatAgent:
         self.max_steps = max_steps
         self.max_retries = max_retries
         self.auto_search = auto_search
-        if message_mode not in ("free", "json"):
-            raise ValueError(f"message_mode must be 'free' or 'json', got {message_mode!r}")
         self.free_message = message_mode == "free"
         self.reply_tokens = reply_tokens
         self.recall_tokens = recall_tokens if auto_search else 0
@@ -181,15 +200,17 @@ class ChatAgent:
     def send(self, text: str, *, documents: Iterable[str | Path] = ()) -> Reply:
         """One user message, one turn of the loop. `documents` are read for the message
         first (as if the model had called read_document on each)."""
-        if not text.strip():
-            raise LongAgentError("The message is empty.")
+        check_message(text)
+        files = check_paths("documents", documents)
         with self.locked():
-            return self._turn(text, documents)
+            return self._turn(text, files)
 
     def _turn(self, text: str, documents: Iterable[str | Path]) -> Reply:
         before = self.model.usage.model_copy()
-        turn = TurnState(question=text)
-        self._append(turn, "user", text)
+        self._append(turn := TurnState(), "user", text)
+        # A message over its share of the budget is in context as an excerpt (recall keeps
+        # it whole); the searches and the reminder of the question use that excerpt too.
+        turn.question = text = self.pager.text_of(self.pager.messages[-1])
         recall_note = None
         if self.auto_search:
             found = recall(text, self.functions, self.recall_tokens, self.model.count_tokens)
@@ -335,6 +356,8 @@ class ChatAgent:
     def forget(self, entry_id: str) -> str | None:
         """Delete an archival entry or a thought by id (or a unique id prefix of at least 6
         characters); returns the tier it was in, or None when there is no such entry."""
+        if not isinstance(entry_id, str):
+            raise ArgumentError(f"the id must be a str, got {type(entry_id).__name__}")
         entry_id = entry_id.strip()
         if not re.fullmatch(r"[0-9a-f]{6,32}", entry_id):
             return None
@@ -350,8 +373,9 @@ class ChatAgent:
         """Write the whole agent (core, summary, recall, archival, thoughts) to one file."""
         from longagent.agents.chat_transfer import export_agent
 
+        file = check_path("path", path)
         with self.locked():
-            return export_agent(self, path)
+            return export_agent(self, file)
 
     @classmethod
     def import_file(
@@ -365,7 +389,10 @@ class ChatAgent:
         """A new agent (named as exported unless `name` is given) from an export file."""
         from longagent.agents.chat_transfer import import_agent
 
-        return import_agent(path, model, home=home, name=name, **kwargs)
+        check_model(model)
+        if name is not None:
+            check_name(name)
+        return import_agent(check_path("path", path), model, home=home, name=name, **kwargs)
 
     def close(self) -> None:
         self.store.close()

@@ -18,7 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from longagent.agents.chat_functions import MESSAGE_CHARS, Functions, call_union
+from longagent.agents.chat_functions import (
+    MESSAGE_CHARS,
+    Functions,
+    call_union,
+    likely_sentences,
+)
 from longagent.agents.chat_types import FunctionCall, prompt
 from longagent.errors import ModelResponseError
 from longagent.llm import ChatModel, GenerationRequest, Message
@@ -43,11 +48,18 @@ class Recall:
     calls: list[FunctionCall] = field(default_factory=list)
 
 
+def _squeeze(text: str) -> str:
+    return " ".join(text.split())
+
+
 def best_sentences(functions: Functions, query: str, texts: list[str]) -> list[tuple[int, str]]:
     """(index of the text, its sentence closest to `query`), best first, one per text and
     each sentence once."""
-    pieces = [(i, " ".join(s.split())) for i, t in enumerate(texts) for s in _SENTENCE.findall(t)]
-    pieces = [(i, s) for i, s in pieces if s]
+    pieces = [
+        (i, s)
+        for i, t in enumerate(texts)
+        for s in likely_sentences(query, [x for x in map(_squeeze, _SENTENCE.findall(t)) if x])
+    ]
     if not pieces:
         return []
     vectors = functions.store.archival.embed([query, *(s for _, s in pieces)])

@@ -175,6 +175,19 @@ def _stems(text: str) -> set[str]:
     return {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in content_words(text)}
 
 
+MAX_SENTENCES = 48  # per text: a long paste is narrowed by shared words before embedding
+
+
+def likely_sentences(query: str, sentences: list[str], limit: int = MAX_SENTENCES) -> list[str]:
+    """At most `limit` of `sentences`, those sharing the most content words with `query`,
+    in their order: embedding every sentence of a 100 KB message would take seconds."""
+    if len(sentences) <= limit:
+        return sentences
+    wanted = _stems(query)
+    ranked = sorted(range(len(sentences)), key=lambda i: -len(wanted & _stems(sentences[i])))
+    return [sentences[i] for i in sorted(ranked[:limit])]
+
+
 def _date(value: str, field: str) -> datetime | None:
     if not value:
         return None
@@ -290,7 +303,10 @@ class Functions:
         long = [i for i, t in enumerate(out) if len(t) > limit]
         if not query.strip() or not long:
             return [_clip(t, limit) for t in out]
-        pieces = [[p.strip() for p in _SENTENCE.findall(out[i]) if p.strip()] for i in long]
+        pieces = [
+            likely_sentences(query, [p.strip() for p in _SENTENCE.findall(out[i]) if p.strip()])
+            for i in long
+        ]
         flat = [p for sentences in pieces for p in sentences]
         vectors = self.store.archival.embed([query, *flat])
         scores = vectors[1:] @ vectors[0]

@@ -110,9 +110,11 @@ def import_agent(
     write_json_atomic(
         target / "core.json",
         {"version": 1, "blocks": [b.model_dump() for b in data.core]},
+        backup=True,
     )
     write_json_atomic(
         target / "paging.json",
         data.paging.model_copy(update={"agent": name}).model_dump(mode="json"),
+        backup=True,
     )
     return ChatAgent(model, home, name, **kwargs)

@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
-from longagent.apps import ask_cmd, chat_cmd, extend_cmd, web_cmd
+from longagent.apps import ask_cmd, chat_cmd, extend_cmd, repair_cmd, web_cmd
 from longagent.apps.bench import bench_app
 from longagent.errors import LongAgentError
 
@@ -84,6 +84,7 @@ app.command("extend", help="Plan a context extension for a model; print vLLM set
     extend_cmd.main
 )
 app.command()(web_cmd.serve)
+app.command()(repair_cmd.repair)
 
 
 def main() -> None:

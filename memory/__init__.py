@@ -11,10 +11,17 @@ blocks, and the MemGPT paging controller.
 
 from longagent.memory.core import Block, CoreMemory
 from longagent.memory.embedder import Embedder, MiniLMEmbedder
-from longagent.memory.errors import CoreMemoryError, SchemaVersionError, StoreError
+from longagent.memory.errors import (
+    CoreMemoryError,
+    DamagedFileError,
+    SchemaVersionError,
+    StoreDamagedError,
+    StoreError,
+)
 from longagent.memory.filters import FilterArgs
 from longagent.memory.paging import PagingController, PagingReport, PagingState
 from longagent.memory.records import ArchivalEntry, Hit, RecallMessage, Thought
+from longagent.memory.repair import TableReport, repair_store
 from longagent.memory.store import SCHEMA_VERSION, MemoryStore
 from longagent.memory.thoughts import ThoughtMemory, ThoughtWrite
 from longagent.memory.tier import SearchMode, Tier
@@ -25,6 +32,7 @@ __all__ = [
     "Block",
     "CoreMemory",
     "CoreMemoryError",
+    "DamagedFileError",
     "Embedder",
     "FilterArgs",
     "Hit",
@@ -36,9 +44,12 @@ __all__ = [
     "RecallMessage",
     "SchemaVersionError",
     "SearchMode",
+    "StoreDamagedError",
     "StoreError",
+    "TableReport",
     "Thought",
     "ThoughtMemory",
     "ThoughtWrite",
     "Tier",
+    "repair_store",
 ]

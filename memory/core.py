@@ -81,7 +81,11 @@ class CoreMemory:
     # -- reading -------------------------------------------------------------------------
 
     def _load(self) -> None:
-        data = read_json(self.path)
+        data = read_json(
+            self.path,
+            advice="Move it aside to start with the default blocks (recall, archival and "
+            "thought memory are kept apart and not affected).",
+        )
         try:
             parsed = _File.model_validate(data)
         except ValidationError as exc:
@@ -95,7 +99,7 @@ class CoreMemory:
 
     def _save(self) -> None:
         data = _File(blocks=list(self._blocks.values())).model_dump()
-        write_json_atomic(self.path, data)
+        write_json_atomic(self.path, data, backup=True)
 
     def reload(self) -> None:
         """Pick up edits made by other processes."""

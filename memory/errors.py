@@ -18,3 +18,12 @@ class CoreMemoryError(LongAgentError):
 
     A refused edit is never applied: the block keeps the value it had before the call.
     """
+
+
+class DamagedFileError(StoreError):
+    """A state file (core.json, paging.json) is damaged and has no readable backup copy."""
+
+
+class StoreDamagedError(StoreError):
+    """A table of the memory store has unreadable data files; `longagent repair` keeps
+    every readable row."""

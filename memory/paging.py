@@ -17,12 +17,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import get_args
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from longagent.llm.base import ChatModel, GenerationRequest, Message, Role
 from longagent.memory._atomic import read_json, write_json_atomic
 from longagent.memory.core import CoreMemory
-from longagent.memory.errors import StoreError
+from longagent.memory.errors import DamagedFileError, StoreError
 from longagent.memory.records import Hit, RecallMessage
 from longagent.memory.store import MemoryStore
 from longagent.memory.summaries import guard
@@ -83,6 +83,7 @@ class PagingController:
         flush_at: float = 1.0,
         target: float = 0.5,
         summary_share: float = 0.1,
+        message_share: float = 0.25,
         per_message_tokens: int = 4,
         reply_tokens: int = 256,
     ) -> None:
@@ -100,6 +101,9 @@ class PagingController:
         self.warn_at, self.flush_at, self.target = warn_at, flush_at, target
         # The summary may take this many tokens; eviction leaves room for it.
         self.summary_tokens = max(16, int(self.budget * summary_share))
+        # One message may take this many tokens of the context; a longer one enters it as
+        # an excerpt (its start and end), while recall keeps it whole.
+        self.message_tokens = max(16, int(self.budget * message_share))
         self.per_message_tokens = per_message_tokens
         if state_path is None:
             if store.home is None:
@@ -107,6 +111,7 @@ class PagingController:
             state_path = store.home / "paging" / f"{agent}.json"
         self.state_path = Path(state_path)
         self._token_cache: dict[str, int] = {}
+        self._text_cache: dict[str, str] = {}
         self.state = self._load_state()
         self._messages: list[RecallMessage] = store.recall.get(self.state.in_context)
         self._recover_unsaved()
@@ -114,10 +119,21 @@ class PagingController:
     # -- state ---------------------------------------------------------------------------
 
     def _load_state(self) -> PagingState:
-        data = read_json(self.state_path)
+        data = read_json(
+            self.state_path,
+            advice="Move it aside: the agent then starts with an empty context and summary, "
+            "and every message stays in recall memory.",
+        )
         if data is None:
             return PagingState(agent=self.agent)
-        state = PagingState.model_validate(data)
+        try:
+            state = PagingState.model_validate(data)
+        except ValidationError as exc:
+            raise DamagedFileError(
+                f"{self.state_path} is not a paging state ({exc.error_count()} errors, first: "
+                f"{exc.errors()[0]['msg']}). Move it aside: the agent then starts with an "
+                "empty context and summary, and every message stays in recall memory."
+            ) from None
         if state.agent != self.agent:
             raise StoreError(f"{self.state_path} holds the paging state of agent {state.agent!r}")
         return state
@@ -131,7 +147,7 @@ class PagingController:
 
     def _save_state(self) -> None:
         self.state.in_context = [m.id for m in self._messages]
-        write_json_atomic(self.state_path, self.state.model_dump(mode="json"))
+        write_json_atomic(self.state_path, self.state.model_dump(mode="json"), backup=True)
 
     def _recover_unsaved(self) -> None:
         if self.state.watermark is None:
@@ -163,10 +179,17 @@ class PagingController:
             parts.append("### Summary of the earlier conversation\n" + summary)
         return "\n\n".join(parts)
 
+    def text_of(self, message: RecallMessage) -> str:
+        """The message as it enters the context: whole, or an excerpt when it alone would
+        take more than `message_tokens`."""
+        if message.id not in self._text_cache:
+            self._text_cache[message.id] = excerpt(message, self.message_tokens, self.count_tokens)
+        return self._text_cache[message.id]
+
     def _tokens_of(self, message: RecallMessage) -> int:
         if message.id not in self._token_cache:
             self._token_cache[message.id] = (
-                self.count_tokens(message.content) + self.per_message_tokens
+                self.count_tokens(self.text_of(message)) + self.per_message_tokens
             )
         return self._token_cache[message.id]
 
@@ -199,7 +222,7 @@ class PagingController:
             system = f"{system}\n\n{warning.strip()}" if system else warning.strip()
         out = [Message(role="system", content=system)] if system else []
         out.extend(
-            Message(role=m.role, content=m.content)  # type: ignore[arg-type]
+            Message(role=m.role, content=self.text_of(m))  # type: ignore[arg-type]
             for m in self._messages
             if m.id not in skip
         )
@@ -254,14 +277,14 @@ class PagingController:
         room = self.model.context_window - self.summary_tokens - 8
         batch: list[tuple[str, str]] = []  # (role, content), cut to fit one call
         for m in messages:
-            line = f"{m.role}: {m.content}"
+            line = f"{m.role}: {self.text_of(m)}"
             lines = [f"{r}: {c}" for r, c in batch]
             if batch and self.count_tokens(prompt(summary, [*lines, line])) > room:
                 summary = self._summarize(prompt(summary, lines), summary, batch)
                 batch = []
             budget_left = room - self.count_tokens(prompt(summary, []))
             line_tokens = self.count_tokens(line)
-            content = m.content
+            content = self.text_of(m)
             if line_tokens > budget_left > 0:
                 # One message longer than the model's window: keep its start (the whole
                 # message is still in recall).
@@ -282,3 +305,26 @@ class PagingController:
     def search(self, query: str, *, limit: int = 5, offset: int = 0) -> list[Hit[RecallMessage]]:
         """This agent's past messages matching `query`, evicted ones included."""
         return self.store.recall.search(query, limit=limit, offset=offset, agent=self.agent)
+
+
+def excerpt(message: RecallMessage, limit: int, count_tokens: Callable[[str], int]) -> str:
+    """`message.content` if it fits in `limit` tokens, else its start and end around a
+    note that says what was left out and where the whole text is: a long paste often asks
+    its question at the end."""
+    content = message.content
+    tokens = count_tokens(content)
+    if tokens <= limit:
+        return content
+    chars = len(content) * limit // tokens
+    for _ in range(20):  # shrinks by a quarter each time: bounded
+        head, tail = content[: chars * 2 // 3], content[len(content) - chars // 3 :]
+        note = (
+            f"\n[... {len(content) - len(head) - len(tail):,} of {len(content):,} characters "
+            f"are left out here to fit the context; the whole message is kept in recall "
+            f"memory (id {message.id[:8]}) ...]\n"
+        )
+        text = head + note + tail
+        if count_tokens(text) <= limit or chars == 0:
+            return text
+        chars = chars * 3 // 4
+    return note.strip()

@@ -21,8 +21,9 @@ from filelock import FileLock, Timeout
 from lancedb.index import FTS
 
 from longagent.config import Settings
+from longagent.errors import LongAgentError
 from longagent.memory.embedder import Embedder, MiniLMEmbedder
-from longagent.memory.errors import SchemaVersionError, StoreError
+from longagent.memory.errors import SchemaVersionError, StoreDamagedError, StoreError
 from longagent.memory.records import (
     ARCHIVAL,
     RECALL,
@@ -34,10 +35,10 @@ from longagent.memory.records import (
     Thought,
     utcnow,
 )
+from longagent.memory.repair import META_TABLE, damage, damage_everywhere, short_error
 from longagent.memory.tier import Tier
 
 SCHEMA_VERSION = 1
-META_TABLE = "_meta"
 
 # Step migrations: MIGRATIONS[n] upgrades a store from version n to n + 1 in place.
 # Version 1 is the first released layout, so there is nothing to migrate from yet;
@@ -96,7 +97,16 @@ class MemoryStore:
         except Exception as exc:  # LanceDB raises plain OSError/ValueError/RuntimeError
             raise StoreError(f"cannot open the memory store at {self.uri}: {exc}") from exc
         with self.lock(META_TABLE):
-            self._open_or_create()
+            try:
+                self._open_or_create()
+            except LongAgentError:
+                raise
+            except Exception as exc:  # LanceDB's own errors: find out whether it is damage
+                self.check()
+                raise StoreError(
+                    f"cannot open the memory store at {self.uri}: {short_error(exc)}"
+                ) from exc
+        self.check()
         self.archival: Tier[ArchivalEntry] = Tier(self, ARCHIVAL)
         self.recall: Tier[RecallMessage] = Tier(self, RECALL)
         self.thoughts: Tier[Thought] = Tier(self, THOUGHTS)
@@ -217,6 +227,33 @@ class MemoryStore:
                 f"{SCHEMA_VERSION} (missing columns: {missing or 'none'}, changed types: "
                 f"{wrong or 'none'}); it was written by another version of longagent."
             )
+
+    # -- damage ---------------------------------------------------------------------------
+
+    def damaged_error(self, name: str, problem: str) -> StoreDamagedError:
+        """The error for table `name` that cannot be read: which store, what is at stake,
+        and the command that keeps every readable row."""
+        try:
+            rows = f"{self.db.open_table(name).count_rows()} rows"
+        except Exception:
+            rows = "rows unknown"
+        return StoreDamagedError(
+            f"the memory store at {self.uri} is damaged: its {name} table ({rows}) cannot be "
+            f"read ({problem}). Nothing was changed. Run `longagent repair {self.uri}` to "
+            "keep every readable row (the damaged files are set aside, not deleted)."
+        )
+
+    def check(self, names: tuple[str, ...] | None = None, *, thorough: bool = False) -> None:
+        """Raise StoreDamagedError if a table has data files that cannot be read: a scan
+        of the id column (`thorough`: of every column) opens each of them."""
+        for name in names or (META_TABLE, *(spec.name for spec in TABLES)):
+            try:
+                table = self.db.open_table(name)
+            except Exception as exc:
+                raise self.damaged_error(name, short_error(exc)) from exc
+            problem = damage(table) or (damage_everywhere(table) if thorough else None)
+            if problem is not None:
+                raise self.damaged_error(name, problem)
 
     def meta(self) -> dict[str, str]:
         """The store's metadata: schema_version, embedder, dim, created_at."""

@@ -4,8 +4,10 @@ reads, and hybrid search (vector + native full-text, fused by reciprocal rank)."
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Generic, Literal, Unpack
+import functools
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, Unpack, cast
 
 import numpy as np
 import pyarrow as pa
@@ -13,6 +15,8 @@ from lancedb.index import IvfPq
 from lancedb.query import ColumnOrdering
 from lancedb.rerankers import RRFReranker
 
+from longagent.errors import LongAgentError
+from longagent.memory.errors import StoreDamagedError
 from longagent.memory.filters import FilterArgs, build_where, in_list
 from longagent.memory.records import Hit, R, TableSpec, record_from_row
 
@@ -22,6 +26,28 @@ if TYPE_CHECKING:
     from longagent.memory.store import MemoryStore
 
 SearchMode = Literal["hybrid", "vector", "fts"]
+log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _guarded(method: F) -> F:
+    """Turn a failure that comes from damaged data files into StoreDamagedError, which
+    names the store and the repair command; any other error passes unchanged."""
+
+    @functools.wraps(method)
+    def wrapper(self: Tier[Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except LongAgentError:
+            raise
+        except (RuntimeError, OSError, ValueError) as exc:
+            try:
+                self.store.check((self.name,), thorough=True)
+            except StoreDamagedError as damaged:
+                raise damaged from exc
+            raise
+
+    return cast(F, wrapper)
 
 
 class Tier(Generic[R]):
@@ -76,17 +102,34 @@ class Tier(Generic[R]):
         columns["vector"] = pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), dim)
         return pa.table(columns, schema=self.spec.schema(dim))
 
+    @_guarded
     def add(self, records: Sequence[R], vectors: np.ndarray | None = None) -> list[str]:
         """Append `records` (embedding their text unless `vectors` are given) and return
         their ids once the write is committed: an id returned is durable."""
         if not records:
             return []
         data = self._arrow(records, vectors)  # embed outside the lock: it is the slow part
+        ids = [r.id for r in records]
         with self.locked():
-            self.table.add(data)
+            try:
+                self.table.add(data)
+            except Exception:
+                # An error (a full disk, an I/O hiccup) can come after LanceDB committed
+                # the rows: then the write stands, and reporting it failed would make the
+                # caller retry and store everything twice. One commit is all or nothing.
+                if not self._committed(ids):
+                    raise
+                log.warning("%s: add() raised after its commit; the rows are stored", self.name)
             self._after_write(len(records))
-        return [r.id for r in records]
+        return ids
 
+    def _committed(self, ids: Sequence[str]) -> bool:
+        try:
+            return self.table.count_rows(in_list("id", ids)) == len(set(ids))
+        except Exception:
+            return False
+
+    @_guarded
     def upsert(
         self,
         records: Sequence[R],
@@ -112,6 +155,7 @@ class Tier(Generic[R]):
                 builder.execute(self._arrow(records, vectors))
             self._after_write(len(records) + len(delete_ids))
 
+    @_guarded
     def update_sql(self, ids: Sequence[str], values_sql: dict[str, str]) -> None:
         """Set columns of the rows `ids` to SQL expressions (e.g. `{"hits": "hits + 1"}`)."""
         if not ids:
@@ -120,6 +164,7 @@ class Tier(Generic[R]):
             self.table.update(where=in_list("id", ids), values_sql=values_sql)
             self._after_write(len(ids))
 
+    @_guarded
     def delete(self, ids: Sequence[str]) -> int:
         """Delete rows by id; returns how many existed."""
         if not ids:
@@ -132,6 +177,7 @@ class Tier(Generic[R]):
                 self._after_write(found)
         return found
 
+    @_guarded
     def delete_where(self, **filters: Unpack[FilterArgs]) -> int:
         """Delete every row matching the filters (at least one required); returns how many."""
         where = build_where(self.spec, filters)
@@ -149,6 +195,7 @@ class Tier(Generic[R]):
     def _rows(self, arrow: pa.Table) -> list[dict[str, Any]]:
         return arrow.to_pylist()
 
+    @_guarded
     def get(self, ids: Sequence[str]) -> list[R]:
         """The records with these ids, in the order asked; missing ids are skipped."""
         if not ids:
@@ -163,9 +210,11 @@ class Tier(Generic[R]):
         by_id = {row["id"]: record_from_row(self.spec, row) for row in self._rows(arrow)}
         return [by_id[i] for i in ids if i in by_id]
 
+    @_guarded
     def count(self, **filters: Unpack[FilterArgs]) -> int:
         return self.table.count_rows(build_where(self.spec, filters))
 
+    @_guarded
     def scan(
         self,
         *,
@@ -184,6 +233,7 @@ class Tier(Generic[R]):
         rows = self._rows(query.limit(limit).offset(offset).to_arrow())
         return [record_from_row(self.spec, row) for row in rows]
 
+    @_guarded
     def search(
         self,
         query: str,
@@ -239,6 +289,7 @@ class Tier(Generic[R]):
             )
         return hits
 
+    @_guarded
     def nearest(
         self, vector: np.ndarray, *, limit: int = 5, **filters: Unpack[FilterArgs]
     ) -> list[Hit[R]]:
@@ -261,7 +312,12 @@ class Tier(Generic[R]):
             self._pending_ops >= self.store.optimize_every
             or self._pending_rows >= self.store.optimize_rows
         ):
-            self._optimize_locked()
+            try:
+                self._optimize_locked()
+            except Exception as exc:
+                # Upkeep after a committed write: failing it (a full disk) must not make
+                # the write look failed. The counters stay up, so the next write retries.
+                log.warning("%s: optimize after a write failed: %s", self.name, exc)
 
     def _optimize_locked(self) -> None:
         threshold = self.store.vector_index_rows
@@ -278,10 +334,12 @@ class Tier(Generic[R]):
     def _has_vector_index(self) -> bool:
         return any("vector" in idx.columns for idx in self.table.list_indices())
 
+    @_guarded
     def optimize(self) -> None:
         with self.locked():
             self._optimize_locked()
 
+    @_guarded
     def index_status(self) -> dict[str, int]:
         """Indexed and not-yet-indexed rows of the full-text index."""
         name = next(i.name for i in self.table.list_indices() if self.spec.text_column in i.columns)
@@ -300,5 +358,6 @@ class Tier(Generic[R]):
             yield from page
             offset += len(page)
 
+    @_guarded
     def __len__(self) -> int:
         return self.table.count_rows()

@@ -221,3 +221,16 @@ def test_rejects_bad_input(store: MemoryStore) -> None:
         pager(store, ScriptedModel([]), warn_at=0.4)
     # The default budget leaves room for the reply in the model's window.
     assert PagingController(store, ScriptedModel([], context_window=2048), agent="b").budget == 1792
+
+
+def test_a_message_over_its_share_enters_the_context_as_an_excerpt(store: MemoryStore) -> None:
+    model = ScriptedModel(recap, context_window=4096)
+    p = pager(store, model, budget=200)  # one message may take a quarter: 50 tokens
+    text = words(1, 5000) + " so what do you think?"
+    p.append("user", text)
+    (shown,) = [m.content for m in p.context() if m.role == "user"]
+    assert len(shown.split()) <= p.message_tokens and shown.endswith("do you think?")
+    assert p.tokens() <= p.budget and model.calls == 0  # nothing to evict
+    assert store.recall.get([p.messages[0].id])[0].content == text  # recall keeps it whole
+    again = pager(store, model, budget=200)
+    assert again.context() == p.context()  # a restart rebuilds the same excerpt
