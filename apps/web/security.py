@@ -17,8 +17,6 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from longagent.agents.chat_types import AGENT_NAME  # the one agent-name rule, shared with chat
-
 COOKIE = "longagent_token"
 DOC_ID = re.compile(r"^[0-9a-f]{16}$")  # Document.id: a sha256 prefix of the text
 JOB_ID = re.compile(r"^[0-9a-f]{32}$")  # uuid4().hex
