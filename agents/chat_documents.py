@@ -64,7 +64,7 @@ class Documents:
         if not file.is_file():
             raise FunctionError(f"there is no file at {path}")
         if self._reader is None:
-            from longagent.agents.leader import LongAgent
+            from longagent.agents.long_agent import LongAgent
 
             self._reader = LongAgent(self.model)
         from longagent.chunking import load

@@ -22,8 +22,9 @@ from starlette.exceptions import HTTPException
 
 from longagent.agents import ChatAgent, Reply
 from longagent.agents.chat_functions import DocumentReading, FunctionError
+from longagent.agents.chat_types import AGENT_NAME
 from longagent.apps.web.app import WebError, WebState
-from longagent.apps.web.security import AGENT_NAME, DOC_ID, check_id, inside
+from longagent.apps.web.security import DOC_ID, check_id, inside
 from longagent.apps.web.storage import DocumentStore
 from longagent.llm import ChatModel
 from longagent.memory import Block, Embedder, MiniLMEmbedder
