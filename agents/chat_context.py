@@ -13,7 +13,6 @@ sentence in all 20 questions tried (seeds 0-3).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,8 +28,8 @@ from longagent.errors import ModelResponseError
 from longagent.llm import ChatModel, GenerationRequest, Message
 from longagent.llm.constrained import generate_structured
 from longagent.memory.summaries import cut_repetition
+from longagent.text import sentence_texts
 
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 CANDIDATES = 12  # past messages whose sentences are ranked
 SHOWN = 3  # sentences the note shows at most
 RELATIVE = 0.6  # a sentence scoring under this share of the best one is left out
@@ -48,17 +47,11 @@ class Recall:
     calls: list[FunctionCall] = field(default_factory=list)
 
 
-def _squeeze(text: str) -> str:
-    return " ".join(text.split())
-
-
 def best_sentences(functions: Functions, query: str, texts: list[str]) -> list[tuple[int, str]]:
     """(index of the text, its sentence closest to `query`), best first, one per text and
     each sentence once."""
     pieces = [
-        (i, s)
-        for i, t in enumerate(texts)
-        for s in likely_sentences(query, [x for x in map(_squeeze, _SENTENCE.findall(t)) if x])
+        (i, s) for i, t in enumerate(texts) for s in likely_sentences(query, sentence_texts(t))
     ]
     if not pieces:
         return []

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field, RootModel, create_model
 
 from longagent.errors import LongAgentError
 from longagent.memory import CoreMemory, MemoryStore, PagingController, ThoughtMemory
-from longagent.text import content_words, normalize
+from longagent.text import content_words, normalize, sentence_texts
 
 PAGE_SIZE = 3  # search results per page: a small window holds few
 GROUNDING = 0.5  # share of a memory write's content words the conversation must contain
@@ -160,9 +160,6 @@ def fence(text: str) -> str:
     """Document text as inert data: the fence tags cannot be forged from inside it."""
     cleaned = text.replace(DOC_OPEN, "").replace(DOC_CLOSE, "")
     return f"{DOC_OPEN}\n{cleaned.strip()}\n{DOC_CLOSE}"
-
-
-_SENTENCE = re.compile(r"[^.!?]+[.!?]*")
 
 
 def _clip(text: str, limit: int = RESULT_CHARS) -> str:
@@ -303,10 +300,7 @@ class Functions:
         long = [i for i, t in enumerate(out) if len(t) > limit]
         if not query.strip() or not long:
             return [_clip(t, limit) for t in out]
-        pieces = [
-            likely_sentences(query, [p.strip() for p in _SENTENCE.findall(out[i]) if p.strip()])
-            for i in long
-        ]
+        pieces = [likely_sentences(query, sentence_texts(out[i])) for i in long]
         flat = [p for sentences in pieces for p in sentences]
         vectors = self.store.archival.embed([query, *flat])
         scores = vectors[1:] @ vectors[0]

@@ -76,6 +76,11 @@ def sentences(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def sentence_texts(text: str) -> list[str]:
+    """The sentences of `text` as strings, inner whitespace squeezed."""
+    return [" ".join(text[a:b].split()) for a, b in sentences(text)]
+
+
 def locate(needle: str, haystack: str) -> tuple[int, int] | None:
     """Character span of `needle` in `haystack`, word for word, any case and spacing."""
     needle_words = WORD.findall(needle)

@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from longagent.text import names_and_numbers, sentence_texts
+
 NGRAM = 6  # a run of this many words seen twice means the output loops
 MIN_WORDS = 2  # content words a summary needs to say anything
 MIN_SENTENCE = 3  # words an extracted sentence needs ("How nice!" says nothing)
@@ -23,7 +25,6 @@ GROUNDING = 0.4  # share of its content words that must come from what it summar
 
 _WORD = re.compile(r"[^\W_]+(?:['-][^\W_]+)*")
 _TAG = re.compile(r"</?[A-Za-z][\w-]*[^<>]*>")
-_SENTENCE = re.compile(r"[^\n.!?]+[.!?]*")
 _ROLE = re.compile(r"^(user|assistant|tool|system): ", re.MULTILINE)
 _COMMON_WORDS = (  # words that say nothing about what was said
     "the and for that this with was were are has have had his her she they them their "
@@ -93,19 +94,14 @@ def cut_repetition(text: str, n: int = NGRAM) -> str:
     return text.strip()
 
 
-def _names(sentence: str) -> list[str]:
+def _names(sentence: str) -> set[str]:
     """Names and numbers in a sentence: what a later turn is most likely to ask about."""
-    words = _WORD.findall(sentence)
-    return [
-        w.lower()
-        for i, w in enumerate(words)
-        if any(c.isdigit() for c in w) or (i > 0 and w[0].isupper() and w != "I")
-    ]
+    return names_and_numbers(sentence)
 
 
 def _specific(text: str) -> set[str]:
     text = _ROLE.sub("", _TAG.sub(" ", text))  # "user: By the way" starts a sentence
-    return {n for s in _SENTENCE.findall(text) for n in _names(s.strip())}
+    return {n for s in sentence_texts(text) for n in _names(s)}
 
 
 def _specificity(sentence: str) -> int:
@@ -142,8 +138,7 @@ def extractive_summary(
         if line.strip():
             candidates.append((2 + _specificity(line), line.strip()))
     for role, content in messages:
-        for sentence in _SENTENCE.findall(content):
-            sentence = " ".join(sentence.split())
+        for sentence in sentence_texts(content):
             if len(_words(sentence)) >= MIN_SENTENCE:
                 bonus = 1 if role == "user" else 0
                 candidates.append((bonus + _specificity(sentence), f"{role}: {sentence}"))
