@@ -301,7 +301,7 @@ class TransformersModel:
             input_ids=input_ids,
             attention_mask=attention,
             position_ids=positions,
-            past_key_values=cache,
+            cache=cache,
             use_cache=True,
             logits_to_keep=1,
         )
@@ -321,7 +321,7 @@ class TransformersModel:
             input_ids=torch.tensor(batch.tokens).unsqueeze(-1),
             attention_mask=batch.attention,
             position_ids=batch.positions,
-            past_key_values=batch.cache,
+            cache=batch.cache,
             use_cache=True,
             logits_to_keep=1,
         )

@@ -163,3 +163,19 @@ def test_extend_to_widens_the_window_and_still_answers() -> None:
         [GenerationRequest.chat("What is the capital of France?", max_new_tokens=12)]
     )
     assert "Paris" in result.text
+
+
+def test_generating_emits_no_future_warning(bundled_model) -> None:
+    # The KV cache goes in as the pinned transformers expects it (`cache=`, a Cache object);
+    # the deprecated spelling printed a FutureWarning on every question.
+    import warnings
+
+    requests = [
+        GenerationRequest.chat("What is the capital of Spain?", max_new_tokens=4),
+        GenerationRequest.chat("Name a colour.", max_new_tokens=6),
+    ]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        bundled_model.generate(requests)
+        list(bundled_model.stream(requests[0]))
+    assert not [w for w in caught if issubclass(w.category, (FutureWarning, DeprecationWarning))]
