@@ -24,6 +24,7 @@ from longagent.errors import ContextOverflowError, ModelLoadError
 from longagent.kernels import Method, plan_extension
 from longagent.llm.base import FinishReason, Generation, GenerationRequest
 from longagent.llm.constrained import JsonConstrainer
+from longagent.llm.control_tokens import ControlTokenGuard
 from longagent.llm.gguf_cache import converted_dir
 from longagent.llm.prefix_cache import PrefixCache
 
@@ -157,6 +158,7 @@ class TransformersModel:
         if self.pad_id is None:
             self.pad_id = self.tokenizer.eos_token_id
         self.eos_ids = self._eos_ids()
+        self._neutralise = ControlTokenGuard(self.tokenizer)
         self._json = JsonConstrainer(self.tokenizer, self.hf_model.config.vocab_size, self.eos_ids)
         self._lock = threading.Lock()  # one decode at a time: the model is not re-entrant
         self.prefix_cache: PrefixCache | None = None
@@ -168,7 +170,7 @@ class TransformersModel:
     # -- the ChatModel protocol ------------------------------------------------------
 
     def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer.encode(text, add_special_tokens=False))
+        return len(self.tokenizer.encode(self._neutralise(text), add_special_tokens=False))
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
         prompts = [self.encode_chat(r) for r in requests]
@@ -195,8 +197,11 @@ class TransformersModel:
                     emitted = upto
 
     def encode_chat(self, request: GenerationRequest) -> list[int]:
-        """Token ids of the request's messages in the model's chat template."""
-        messages = [m.model_dump() for m in request.messages]
+        """Token ids of the request's messages in the model's chat template. Control tokens
+        written inside a message are neutralised: only the template's own are real."""
+        messages = [
+            {"role": m.role, "content": self._neutralise(m.content)} for m in request.messages
+        ]
         text = self.tokenizer.apply_chat_template(
             messages, add_generation_prompt=True, tokenize=False
         )
