@@ -26,7 +26,8 @@ class GenerationRequest(BaseModel):
     json_schema: dict[str, Any] | None = Field(
         default=None, description="When set, the output is constrained to JSON of this schema."
     )
-    seed: int | None = None
+    # torch's seed range; a larger one would raise deep inside a batched decode.
+    seed: int | None = Field(default=None, ge=-(2**63), le=2**64 - 1)
 
     @classmethod
     def chat(cls, *turns: tuple[str, str] | str, **kwargs: Any) -> GenerationRequest:
