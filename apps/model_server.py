@@ -140,8 +140,12 @@ class Batcher:
         requests = [job.request for job in batch]
         cancellable = getattr(self.model, "generate_cancellable", None)
         if cancellable is None:
-            return self.model.generate(requests)
-        return cancellable(requests, lambda i: batch[i].future.cancelled())
+            results = self.model.generate(requests)
+        else:
+            results = cancellable(requests, lambda i: batch[i].future.cancelled())
+        if len(results) != len(batch):  # would otherwise kill this thread, and every client
+            raise ModelResponseError(f"{len(results)} results for {len(batch)} requests")
+        return results
 
     def _run_alone(self, job: _Job) -> Generation | Exception:
         if job.future.cancelled():
