@@ -26,7 +26,8 @@ class GenerationRequest(BaseModel):
     json_schema: dict[str, Any] | None = Field(
         default=None, description="When set, the output is constrained to JSON of this schema."
     )
-    seed: int | None = None
+    # torch's seed range; a larger one would raise deep inside a batched decode.
+    seed: int | None = Field(default=None, ge=-(2**63), le=2**64 - 1)
     task: dict[str, Any] = Field(
         default_factory=dict,
         description="What the request is for (e.g. a member reading chunk 3), for traces and "

@@ -7,13 +7,20 @@ grammar forbids makes the output parse by construction.
 from __future__ import annotations
 
 import json
+import re
+import threading
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import torch
 from pydantic import BaseModel, ValidationError
 
-from longagent.errors import ContextOverflowError, LongAgentError, ModelResponseError
+from longagent.errors import (
+    ContextOverflowError,
+    InvalidRequestError,
+    LongAgentError,
+    ModelResponseError,
+)
 from longagent.llm.base import ChatModel, Generation, GenerationRequest
 
 T = TypeVar("T", bound=BaseModel)
@@ -28,23 +35,31 @@ class JsonConstrainer:
         self._stop_ids = sorted(stop_ids)
         self._compiler: Any = None
         self._compiled: dict[str, Any] = {}
+        self._lock = threading.Lock()  # the server compiles while a batch decodes
 
     def matcher(self, schema: dict[str, Any]) -> Any:
+        """A fresh matcher for `schema`; `InvalidRequestError` when it does not compile."""
         import xgrammar as xgr
 
-        if self._compiler is None:
-            info = xgr.TokenizerInfo.from_huggingface(
-                self._tokenizer, vocab_size=self._vocab_size, stop_token_ids=self._stop_ids
-            )
-            self._compiler = xgr.GrammarCompiler(info)
         # Sorted only for the cache key: the grammar keeps the schema's property order, so
         # a schema can make the model write its evidence before its answer.
         key = json.dumps(schema, sort_keys=True)
-        if key not in self._compiled:
-            # Compact JSON (no free whitespace): fewer tokens, and no room to ramble.
-            self._compiled[key] = self._compiler.compile_json_schema(
-                json.dumps(schema), any_whitespace=False
-            )
+        with self._lock:
+            if self._compiler is None:
+                info = xgr.TokenizerInfo.from_huggingface(
+                    self._tokenizer, vocab_size=self._vocab_size, stop_token_ids=self._stop_ids
+                )
+                self._compiler = xgr.GrammarCompiler(info)
+            if key not in self._compiled:
+                try:
+                    # Compact JSON (no free whitespace): fewer tokens, and no room to ramble.
+                    self._compiled[key] = self._compiler.compile_json_schema(
+                        json.dumps(schema), any_whitespace=False
+                    )
+                except RuntimeError as exc:  # xgrammar's only error type for a bad schema
+                    raise InvalidRequestError(
+                        f"The JSON schema does not compile: {_xgrammar_message(exc)}"
+                    ) from None
         return xgr.GrammarMatcher(self._compiled[key])
 
     def mask(self, logits: torch.Tensor, matchers: Sequence[Any | None]) -> None:
@@ -58,6 +73,11 @@ class JsonConstrainer:
         for i in rows:
             matchers[i].fill_next_token_bitmask(bitmask, i)
         xgr.apply_token_bitmask_inplace(logits, bitmask, vocab_size=self._vocab_size, indices=rows)
+
+
+def _xgrammar_message(exc: Exception) -> str:
+    """xgrammar's message without its "[time] file.cc:line:" prefix."""
+    return re.sub(r"^\[[^\]]*\]\s*\S+:\d+:\s*", "", str(exc).strip())
 
 
 def generate_structured(

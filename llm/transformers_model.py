@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, DynamicCache
@@ -22,93 +20,12 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, DynamicCache
 from longagent.config import Settings
 from longagent.errors import ContextOverflowError, ModelLoadError
 from longagent.kernels import Method, plan_extension
-from longagent.llm.base import FinishReason, Generation, GenerationRequest
+from longagent.llm.base import Generation, GenerationRequest
 from longagent.llm.constrained import JsonConstrainer
+from longagent.llm.control_tokens import ControlTokenGuard
+from longagent.llm.decode_batch import DecodeBatch, Row
 from longagent.llm.gguf_cache import converted_dir
 from longagent.llm.prefix_cache import PrefixCache
-
-
-@dataclass
-class _Row:
-    """Decoding state of one request inside a batch."""
-
-    request: GenerationRequest
-    prompt_len: int
-    matcher: Any | None  # xgrammar.GrammarMatcher for JSON-schema requests
-    generator: torch.Generator | None  # for sampling; None means greedy
-    token_ids: list[int] = field(default_factory=list)
-    text: str = ""
-    finish_reason: FinishReason | None = None
-
-    @property
-    def done(self) -> bool:
-        return self.finish_reason is not None
-
-    def result(self) -> Generation:
-        return Generation(
-            text=self.text,
-            prompt_tokens=self.prompt_len,
-            completion_tokens=len(self.token_ids),
-            finish_reason=self.finish_reason or "length",
-        )
-
-
-def _pad_left(x: torch.Tensor, width: int, dim: int) -> torch.Tensor:
-    missing = width - x.shape[dim]
-    if missing == 0:
-        return x
-    shape = list(x.shape)
-    shape[dim] = missing
-    return torch.cat([x.new_zeros(shape), x], dim=dim)
-
-
-@dataclass
-class _Batch:
-    """The rows decoding together: their KV cache, left-padded to one length, the mask over
-    it, each row's next position and next input token, and which request each row is."""
-
-    cache: DynamicCache
-    attention: torch.Tensor  # (rows, past): 1 where a row has a real token
-    positions: torch.Tensor  # (rows, 1): the position of each row's next input token
-    tokens: list[int]
-    live: list[int]  # batch index -> request index
-
-    def merge(self, other: _Batch, config: Any) -> _Batch:
-        """Rows that were just prefilled join the running ones (pads go on the left)."""
-        width = max(self.attention.shape[1], other.attention.shape[1])
-        layers = [
-            tuple(
-                torch.cat([_pad_left(a, width, 2), _pad_left(b, width, 2)])
-                for a, b in ((mine.keys, theirs.keys), (mine.values, theirs.values))
-            )
-            for mine, theirs in zip(self.cache.layers, other.cache.layers, strict=True)
-        ]
-        return _Batch(
-            DynamicCache(ddp_cache_data=layers, config=config),
-            torch.cat([_pad_left(self.attention, width, 1), _pad_left(other.attention, width, 1)]),
-            torch.cat([self.positions, other.positions]),
-            self.tokens + other.tokens,
-            self.live + other.live,
-        )
-
-    def without_finished(self, rows: list[_Row]) -> _Batch | None:
-        """Drop finished rows, and the pad columns no remaining row needs; None when empty."""
-        keep = [b for b, i in enumerate(self.live) if not rows[i].done]
-        if not keep:
-            return None
-        if len(keep) < len(self.live):
-            index = torch.tensor(keep)
-            self.cache.batch_select_indices(index)
-            self.attention = self.attention[index]
-            self.positions = self.positions[index]
-            self.tokens = [self.tokens[b] for b in keep]
-            self.live = [self.live[b] for b in keep]
-            first = int(self.attention.any(dim=0).int().argmax())  # leftmost column in use
-            if first > 0:  # the rows that needed the widest padding have left
-                self.attention = self.attention[:, first:]
-                for layer in self.cache.layers:
-                    layer.keys, layer.values = layer.keys[:, :, first:], layer.values[:, :, first:]
-        return self
 
 
 class TransformersModel:
@@ -157,6 +74,7 @@ class TransformersModel:
         if self.pad_id is None:
             self.pad_id = self.tokenizer.eos_token_id
         self.eos_ids = self._eos_ids()
+        self._neutralise = ControlTokenGuard(self.tokenizer)
         self._json = JsonConstrainer(self.tokenizer, self.hf_model.config.vocab_size, self.eos_ids)
         self._lock = threading.Lock()  # one decode at a time: the model is not re-entrant
         self.prefix_cache: PrefixCache | None = None
@@ -168,16 +86,34 @@ class TransformersModel:
     # -- the ChatModel protocol ------------------------------------------------------
 
     def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer.encode(text, add_special_tokens=False))
+        return len(self.tokenizer.encode(self._neutralise(text), add_special_tokens=False))
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
-        prompts = [self.encode_chat(r) for r in requests]
-        with self._lock:
-            # The decoder yields the same rows after every step; the last yield is final.
-            *_, rows = self._decode(list(requests), prompts)
-        return [row.result() for row in rows]
+        return self.generate_cancellable(requests, lambda _: False)
 
     # -- extras used by the server and the benchmarks ---------------------------------
+
+    def check(self, request: GenerationRequest) -> int:
+        """Validate one request alone, before it joins a batch it could fail: the prompt
+        fits the window (`ContextOverflowError`) and the JSON schema compiles
+        (`InvalidRequestError`). Returns the prompt's token count."""
+        prompt = self.encode_chat(request)
+        if request.json_schema is not None:
+            self._json.matcher(request.json_schema)  # compiled once, cached for the batch
+        return len(prompt)
+
+    def generate_cancellable(
+        self, requests: Sequence[GenerationRequest], cancelled: Callable[[int], bool]
+    ) -> list[Generation]:
+        """`generate`, but request i leaves the batch (its text so far returned) at the
+        first step where `cancelled(i)` is true: the server stops work for a client that
+        went away."""
+        prompts = [self.encode_chat(r) for r in requests]
+        with self._lock:
+            rows = [self._new_row(r, p) for r, p in zip(requests, prompts, strict=True)]
+            for _ in self._decode(rows, prompts, cancelled):
+                pass
+        return [row.result() for row in rows]
 
     def stream(self, request: GenerationRequest) -> Iterator[str]:
         """Yield the text of one request as it is generated (deltas)."""
@@ -185,8 +121,8 @@ class TransformersModel:
         hold = max((len(s) for s in request.stop), default=1) - 1  # a stop string may be forming
         emitted = 0
         with self._lock:
-            for rows in self._decode([request], [prompt]):
-                row = rows[0]
+            row = self._new_row(request, prompt)
+            for _ in self._decode([row], [prompt], lambda _: False):
                 upto = len(row.text) if row.done else max(emitted, len(row.text) - hold)
                 if row.text.endswith("\ufffd") and not row.done:  # half a multi-byte char
                     continue
@@ -195,8 +131,11 @@ class TransformersModel:
                     emitted = upto
 
     def encode_chat(self, request: GenerationRequest) -> list[int]:
-        """Token ids of the request's messages in the model's chat template."""
-        messages = [m.model_dump() for m in request.messages]
+        """Token ids of the request's messages in the model's chat template. Control tokens
+        written inside a message are neutralised: only the template's own are real."""
+        messages = [
+            {"role": m.role, "content": self._neutralise(m.content)} for m in request.messages
+        ]
         text = self.tokenizer.apply_chat_template(
             messages, add_generation_prompt=True, tokenize=False
         )
@@ -246,7 +185,7 @@ class TransformersModel:
             widest = width
         return group
 
-    def _new_row(self, request: GenerationRequest, prompt: list[int]) -> _Row:
+    def _new_row(self, request: GenerationRequest, prompt: list[int]) -> Row:
         generator = None
         if request.temperature > 0:
             generator = torch.Generator().manual_seed(
@@ -256,19 +195,26 @@ class TransformersModel:
         # Never generate past the window.
         room = min(request.max_new_tokens, self.context_window - len(prompt))
         request = request.model_copy(update={"max_new_tokens": room})
-        return _Row(request, len(prompt), matcher, generator)
+        return Row(request, len(prompt), matcher, generator)
 
     @torch.inference_mode()
     def _decode(
-        self, requests: list[GenerationRequest], prompts: list[list[int]]
-    ) -> Iterator[list[_Row]]:
-        """Run all requests to completion with continuous batching, yielding the rows after
-        every step. Up to `max_batch_size` rows decode together; when rows finish, waiting
-        requests are prefilled and join the running batch, so decode steps stay full."""
-        rows = [self._new_row(r, p) for r, p in zip(requests, prompts, strict=True)]
+        self, rows: list[Row], prompts: list[list[int]], cancelled: Callable[[int], bool]
+    ) -> Iterator[None]:
+        """Run all rows to completion with continuous batching, yielding after every step.
+        Up to `max_batch_size` rows decode together; when rows finish, waiting requests are
+        prefilled and join the running batch, so decode steps stay full. A cancelled row
+        ends where it stands, or is never prefilled."""
         waiting = deque(self._admission_order(prompts))
-        batch: _Batch | None = None
-        while batch is not None or waiting:
+        batch: DecodeBatch | None = None
+        while True:
+            for i, row in enumerate(rows):
+                if not row.done and cancelled(i):
+                    row.finish_reason = "stop"
+            waiting = deque(i for i in waiting if not rows[i].done)
+            batch = batch.without_finished(rows) if batch is not None else None
+            if batch is None and not waiting:
+                return
             free = self.max_batch_size - (len(batch.live) if batch else 0)
             # Admit in groups of a quarter batch: each admission copies the running cache
             # to merge, and a group prefills better than single rows.
@@ -279,10 +225,9 @@ class TransformersModel:
             else:
                 assert batch is not None
                 self._step(batch, rows)
-            yield rows
-            batch = batch.without_finished(rows)
+            yield
 
-    def _prefill(self, group: list[int], rows: list[_Row], prompts: list[list[int]]) -> _Batch:
+    def _prefill(self, group: list[int], rows: list[Row], prompts: list[list[int]]) -> DecodeBatch:
         """Read the group's prompts (after their cached prefixes) and pick their first token."""
         group_prompts = [prompts[i] for i in group]
         cache, cached, attention = self._cached_prefixes(group_prompts)
@@ -301,7 +246,7 @@ class TransformersModel:
             input_ids=input_ids,
             attention_mask=attention,
             position_ids=positions,
-            past_key_values=cache,
+            cache=cache,
             use_cache=True,
             logits_to_keep=1,
         )
@@ -310,9 +255,9 @@ class TransformersModel:
         tokens = self._pick(out.logits[:, -1, :].float(), [rows[i] for i in group])
         for i, token in zip(group, tokens, strict=True):
             self._accept(rows[i], token)
-        return _Batch(cache, attention, positions[:, -1:] + 1, tokens, list(group))
+        return DecodeBatch(cache, attention, positions[:, -1:] + 1, tokens, list(group))
 
-    def _step(self, batch: _Batch, rows: list[_Row]) -> None:
+    def _step(self, batch: DecodeBatch, rows: list[Row]) -> None:
         """One decode step for every running row."""
         batch.attention = torch.cat(
             [batch.attention, torch.ones((len(batch.live), 1), dtype=torch.long)], dim=-1
@@ -321,7 +266,7 @@ class TransformersModel:
             input_ids=torch.tensor(batch.tokens).unsqueeze(-1),
             attention_mask=batch.attention,
             position_ids=batch.positions,
-            past_key_values=batch.cache,
+            cache=batch.cache,
             use_cache=True,
             logits_to_keep=1,
         )
@@ -370,7 +315,7 @@ class TransformersModel:
             )
             self.prefix_cache.store(prompt, kv, start=start)
 
-    def _pick(self, logits: torch.Tensor, rows: list[_Row]) -> list[int]:
+    def _pick(self, logits: torch.Tensor, rows: list[Row]) -> list[int]:
         """Next token per row: grammar mask where constrained, then greedy or sampled."""
         self._json.mask(logits, [row.matcher for row in rows])
         picked = logits.argmax(dim=-1).tolist()
@@ -380,7 +325,7 @@ class TransformersModel:
                 picked[b] = int(torch.multinomial(probs, 1, generator=row.generator))
         return picked
 
-    def _accept(self, row: _Row, token: int) -> None:
+    def _accept(self, row: Row, token: int) -> None:
         if row.matcher is not None:
             row.matcher.accept_token(token)
             if row.matcher.is_terminated():

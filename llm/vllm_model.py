@@ -11,6 +11,7 @@ from typing import Any
 
 from longagent.errors import ConfigError
 from longagent.llm.base import Generation, GenerationRequest
+from longagent.llm.control_tokens import ControlTokenGuard
 
 
 def _import_vllm() -> Any:
@@ -57,13 +58,17 @@ class VLLMModel:
         )
         self.name = model
         self.tokenizer = self.llm.get_tokenizer()
+        self._neutralise = ControlTokenGuard(self.tokenizer)  # text can't forge a turn
         self.context_window = int(self.llm.llm_engine.model_config.max_model_len)
 
     def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer.encode(text, add_special_tokens=False))
+        return len(self.tokenizer.encode(self._neutralise(text), add_special_tokens=False))
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
-        conversations = [[m.model_dump() for m in r.messages] for r in requests]
+        conversations = [
+            [{"role": m.role, "content": self._neutralise(m.content)} for m in r.messages]
+            for r in requests
+        ]
         params = [self._sampling_params(r) for r in requests]
         outputs = self.llm.chat(conversations, params, use_tqdm=False)
         return [

@@ -29,3 +29,8 @@ class DocumentError(LongAgentError):
 
 class ContextOverflowError(LongAgentError):
     """A prompt does not fit the model's context window."""
+
+
+class InvalidRequestError(LongAgentError):
+    """A generation request is malformed: a JSON schema that does not compile, a seed out
+    of range. Caught before the request runs, so it never fails a batch it would join."""

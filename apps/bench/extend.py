@@ -104,7 +104,7 @@ def forward(model: Any, ids: list[int], keep: int, cache: Any = None) -> torch.T
             piece = torch.tensor([ids[done : done + step]])
             done += step
             last = keep if done == len(ids) else 1  # the lm head only where it is read
-            logits = model(piece, past_key_values=cache, use_cache=True, logits_to_keep=last)
+            logits = model(piece, cache=cache, use_cache=True, logits_to_keep=last)
             if done == len(ids):
                 return logits.logits[0].float()
 

@@ -47,14 +47,12 @@ def main(
                 batch = ids.repeat(size, 1)
                 cache = DynamicCache(config=hf.config)
                 start = time.perf_counter()
-                out = hf(input_ids=batch, past_key_values=cache, use_cache=True, logits_to_keep=1)
+                out = hf(input_ids=batch, cache=cache, use_cache=True, logits_to_keep=1)
                 prefill_s = time.perf_counter() - start
                 token = out.logits[:, -1].argmax(-1, keepdim=True)
                 start = time.perf_counter()
                 for _ in range(decode_steps):
-                    out = hf(
-                        input_ids=token, past_key_values=cache, use_cache=True, logits_to_keep=1
-                    )
+                    out = hf(input_ids=token, cache=cache, use_cache=True, logits_to_keep=1)
                     token = out.logits[:, -1].argmax(-1, keepdim=True)
                 decode_s = time.perf_counter() - start
                 rows.append(

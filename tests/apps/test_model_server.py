@@ -12,10 +12,15 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import openai
 import pytest
+import uvicorn
+from fastapi import FastAPI
 from pydantic import BaseModel
 
 from longagent.apps.model_server import create_app
@@ -31,28 +36,44 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@dataclass
+class Served:
+    url: str  # the API root, ending in /v1
+    log: Path  # the server's stderr
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
 @pytest.fixture(scope="module")
-def server_url() -> Iterator[str]:
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "longagent.apps.cli", "serve-model", "--port", str(port)],
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    log = tmp_path_factory.mktemp("serve-model") / "stderr.log"
+    with log.open("wb") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "longagent.apps.cli", "serve-model", "--port", str(port)],
+            env={**os.environ, "HF_HUB_OFFLINE": "1"},
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited: {process.stderr.read().decode()[-2000:]}")
+            raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
         try:
             if httpx.get(f"{url}/health", timeout=1).status_code == 200:
                 break
         except httpx.HTTPError:
             time.sleep(0.5)
-    yield f"{url}/v1"
+    yield Served(f"{url}/v1", log)
     process.terminate()
     process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def server_url(served: Served) -> str:
+    return served.url
 
 
 REQUESTS = [
@@ -199,3 +220,127 @@ def test_bad_requests_get_openai_style_errors() -> None:
         json={"model": "other", "messages": [{"role": "user", "content": "hi"}]},
     )
     assert wrong.status_code == 404 and "scripted" in wrong.json()["error"]["message"]
+
+
+# -- one bad request fails alone ------------------------------------------------------------
+
+GOOD = {"messages": [{"role": "user", "content": "Name a colour."}], "max_tokens": 8}
+
+
+def bad_requests(window: int) -> dict[str, tuple[dict, str]]:
+    """Requests a client can get wrong, each with a word its error message must contain."""
+    schema = {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "nonsense"}}}
+    return {
+        "oversize": (
+            {**GOOD, "messages": [{"role": "user", "content": "word " * window}]},
+            "window",
+        ),
+        "schema": ({**GOOD, "response_format": schema}, "schema"),
+        "seed": ({**GOOD, "seed": 2**70, "temperature": 0.7}, "seed"),
+        "max_tokens": ({**GOOD, "max_tokens": 10**9}, "max_tokens"),
+        "format": (
+            {**GOOD, "response_format": {"type": "json_schema", "json_schema": 5}},
+            "json_schema",
+        ),
+    }
+
+
+async def post_all(url: str, bodies: list[dict], timeout: float = 120) -> list[httpx.Response]:
+    async with httpx.AsyncClient(timeout=timeout) as client:
+        return await asyncio.gather(
+            *(client.post(f"{url}/chat/completions", json=b) for b in bodies)
+        )
+
+
+def test_a_bad_request_fails_alone_not_its_batch(served: Served) -> None:
+    for name, (bad, word) in bad_requests(8192).items():
+        *good, refused = asyncio.run(post_all(served.url, [GOOD] * 4 + [bad]))
+        assert [r.status_code for r in good] == [200] * 4, (name, good[0].text)
+        assert all(r.json()["choices"][0]["message"]["content"] for r in good)
+        assert refused.status_code == 400, (name, refused.text)
+        error = refused.json()["error"]
+        assert error["type"] == "invalid_request_error" and word in error["message"], error
+    assert "Traceback" not in served.log_text()
+
+
+def test_streaming_a_bad_request_is_refused_before_the_stream(served: Served) -> None:
+    client = openai.OpenAI(base_url=served.url, api_key="none", max_retries=0)
+    for name, (bad, word) in bad_requests(8192).items():
+        with pytest.raises(openai.BadRequestError, match=word):
+            client.chat.completions.create(model="smollm2-135m", stream=True, **bad)
+        assert name
+    assert "Traceback" not in served.log_text()
+
+
+# A request that cannot end early: an array of at least 3000 integers, thousands of steps.
+ENDLESS = {
+    "messages": [{"role": "user", "content": "List numbers."}],
+    "max_tokens": 6000,
+    "response_format": {
+        "type": "json_schema",
+        "json_schema": {
+            "name": "n",
+            "schema": {"type": "array", "items": {"type": "integer"}, "minItems": 3000},
+        },
+    },
+}
+
+
+def quick_answer_seconds(url: str) -> float:
+    start = time.monotonic()
+    response = httpx.post(f"{url}/chat/completions", json=GOOD, timeout=60)
+    assert response.status_code == 200
+    return time.monotonic() - start
+
+
+def test_a_client_that_leaves_stops_its_generation(served: Served) -> None:
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(f"{served.url}/chat/completions", json=ENDLESS, timeout=2)
+    assert quick_answer_seconds(served.url) < 20  # not the minutes ENDLESS would take
+    with httpx.stream(
+        "POST", f"{served.url}/chat/completions", json={**ENDLESS, "stream": True}, timeout=30
+    ) as response:
+        lines = response.iter_lines()
+        assert response.status_code == 200 and [next(lines) for _ in range(8)]
+    assert quick_answer_seconds(served.url) < 20
+
+
+# -- a backend failure isolated to its row, against a scripted model in a real server ------
+
+
+@contextmanager
+def live(app: FastAPI) -> Iterator[str]:
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_a_row_the_backend_fails_on_is_retried_alone() -> None:
+    def answer(request: GenerationRequest) -> str:
+        if "poison" in request.messages[-1].content:
+            raise RuntimeError("the backend chokes on poison")
+        return request.messages[-1].content.upper()
+
+    model = ScriptedModel(answer)
+    with live(create_app(model, max_batch=8, batch_wait_s=0.3)) as url:
+        bodies = [{"messages": [{"role": "user", "content": c}]} for c in ("a", "b", "poison", "c")]
+        responses = asyncio.run(post_all(url, bodies))
+        streamed = openai.OpenAI(base_url=url, api_key="none", max_retries=0)
+        with pytest.raises(openai.APIError, match="poison"):
+            for _ in streamed.chat.completions.create(
+                model="scripted", messages=bodies[2]["messages"], stream=True
+            ):
+                pass
+    assert [r.status_code for r in responses] == [200, 200, 500, 200]
+    assert [r.json()["choices"][0]["message"]["content"] for r in responses[:2]] == ["A", "B"]
+    assert "poison" in responses[2].json()["error"]["message"]
+    assert any(len(batch) > 1 for batch in model.batches)  # they did share a batch

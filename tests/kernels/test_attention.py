@@ -148,10 +148,10 @@ def test_kv_cache_prefill_chunks_and_decoding_agree(tiny_llama, method, params):
     assert not torch.allclose(full, standard, atol=1e-3)  # the method does move tokens here
 
     cache = DynamicCache(config=tiny_llama.config)
-    parts = [logits(tiny_llama, ids[:, :20], past_key_values=cache, use_cache=True)]
-    parts.append(logits(tiny_llama, ids[:, 20:33], past_key_values=cache, use_cache=True))
+    parts = [logits(tiny_llama, ids[:, :20], cache=cache, use_cache=True)]
+    parts.append(logits(tiny_llama, ids[:, 20:33], cache=cache, use_cache=True))
     for t in range(33, 48):
-        parts.append(logits(tiny_llama, ids[:, t : t + 1], past_key_values=cache, use_cache=True))
+        parts.append(logits(tiny_llama, ids[:, t : t + 1], cache=cache, use_cache=True))
     torch.testing.assert_close(torch.cat(parts, dim=1), full, atol=1e-5, rtol=1e-5)
 
 

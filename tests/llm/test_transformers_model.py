@@ -163,3 +163,53 @@ def test_extend_to_widens_the_window_and_still_answers() -> None:
         [GenerationRequest.chat("What is the capital of France?", max_new_tokens=12)]
     )
     assert "Paris" in result.text
+
+
+def test_generating_emits_no_future_warning(bundled_model) -> None:
+    # The KV cache goes in as the pinned transformers expects it (`cache=`, a Cache object);
+    # the deprecated spelling printed a FutureWarning on every question.
+    import warnings
+
+    requests = [
+        GenerationRequest.chat("What is the capital of Spain?", max_new_tokens=4),
+        GenerationRequest.chat("Name a colour.", max_new_tokens=6),
+    ]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        bundled_model.generate(requests)
+        list(bundled_model.stream(requests[0]))
+    assert not [w for w in caught if issubclass(w.category, (FutureWarning, DeprecationWarning))]
+
+
+def test_a_cancelled_row_leaves_and_the_others_are_unchanged(bundled_model) -> None:
+    requests = [
+        GenerationRequest.chat("Write a long story about a dragon.", max_new_tokens=200),
+        GenerationRequest.chat("What is the capital of France?", max_new_tokens=12),
+        GenerationRequest.chat("Count: one, two,", max_new_tokens=12),
+    ]
+    alone = [bundled_model.generate([r])[0] for r in requests[1:]]
+    asked = {0: 0}
+
+    def cancelled(i: int) -> bool:  # the story's client leaves after five steps
+        asked[i] = asked.get(i, 0) + 1
+        return i == 0 and asked[0] > 5
+
+    story, *others = bundled_model.generate_cancellable(requests, cancelled)
+    assert 0 < story.completion_tokens <= 5
+    assert [o.text for o in others] == [a.text for a in alone]
+    # A request cancelled before it starts is never prefilled.
+    (never,) = bundled_model.generate_cancellable(requests[:1], lambda _: True)
+    assert never.completion_tokens == 0 and never.text == ""
+
+
+def test_check_refuses_a_bad_request_alone(bundled_model) -> None:
+    from longagent.errors import InvalidRequestError
+
+    good = GenerationRequest.chat("hi")
+    assert bundled_model.check(good) == len(bundled_model.encode_chat(good))
+    with pytest.raises(InvalidRequestError, match="Unsupported type"):
+        bundled_model.check(good.model_copy(update={"json_schema": {"type": "nonsense"}}))
+    with pytest.raises(ContextOverflowError):
+        bundled_model.check(GenerationRequest.chat("word " * bundled_model.context_window))
+    with pytest.raises(ValueError, match="seed"):
+        GenerationRequest.chat("hi", seed=2**70)
