@@ -110,7 +110,7 @@ def _prune(soup: BeautifulSoup) -> None:
 def _root(soup: BeautifulSoup) -> Tag:
     from bs4 import Tag
 
-    main = soup.find("main") or soup.find(attrs={"role": "main"})
+    main = soup.find("main") or soup.find(role="main")
     if isinstance(main, Tag):
         return main
     articles = soup.find_all("article")
@@ -121,7 +121,7 @@ def _root(soup: BeautifulSoup) -> Tag:
 
 def extract_html(markup: str) -> HtmlText:
     """Main text and headings of an HTML document."""
-    from bs4 import BeautifulSoup, CData, NavigableString
+    from bs4 import BeautifulSoup, CData, NavigableString, Tag
 
     soup = BeautifulSoup(markup, "html.parser")
     title_tag = soup.find("title")
@@ -158,6 +158,11 @@ def extract_html(markup: str) -> HtmlText:
             if name == "li":
                 out.prefix = "- "
             stack.append((node, True))
-            stack.extend((child, False) for child in reversed(node.contents))
+            # Every child is a Tag or a NavigableString; the check narrows PageElement.
+            stack.extend(
+                (child, False)
+                for child in reversed(node.contents)
+                if isinstance(child, Tag | NavigableString)
+            )
     out.end_block()
     return HtmlText(text="\n\n".join(out.blocks), headings=out.headings, title=title)

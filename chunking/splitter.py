@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import semchunk
 
@@ -46,7 +46,9 @@ def chunk_budget(
 ) -> int:
     """Most tokens a chunk may take: the model's window minus the prompt, question and
     answer room a member needs. Raises ConfigError when nothing would be left."""
-    if isinstance(model_or_window, int) and not isinstance(model_or_window, bool):
+    if isinstance(model_or_window, bool):  # an int to Python, but neither a window nor a model
+        raise ConfigError(f"expected a window in tokens or a model, got {model_or_window!r}")
+    if isinstance(model_or_window, int):
         window, what = model_or_window, "a window"
     else:
         window = model_or_window.context_window
@@ -94,7 +96,8 @@ def _sections(document: Document) -> list[_Section]:
     """The text cut at every heading line, each piece with the heading path it sits under."""
     sections: list[_Section] = []
     stack: list[tuple[int, str]] = []  # (level, title)
-    start, path, heading_end = 0, (), 0
+    path: tuple[str, ...] = ()
+    start, heading_end = 0, 0
     for heading in sorted(document.headings, key=lambda h: h.start):
         if heading.start > start:
             sections.append(_Section(start, heading.start, path, heading_end))
@@ -153,7 +156,12 @@ class _Splitter:
 
     def semchunk_spans(self, start: int, end: int, size: int) -> list[tuple[int, int]]:
         chunker = semchunk.chunkerify(self.counter(size), size, memoize=False)
-        _, offsets = chunker(self.text[start:end], offsets=True)
+        # semchunk types its result as the union of all its call forms; one text with
+        # offsets=True always gives (chunks, offsets).
+        _, offsets = cast(
+            "tuple[list[str], list[tuple[int, int]]]",
+            chunker(self.text[start:end], offsets=True),
+        )
         spans = (_strip(self.text, start + a, start + b) for a, b in offsets)
         return [(a, b) for a, b in spans if a < b]
 
@@ -277,7 +285,7 @@ def split(
             f"overlap_tokens must be >= 0 and smaller than max_tokens={max_tokens}, "
             f"got {overlap_tokens!r}"
         )
-    count = getattr(count_tokens, "count_tokens", count_tokens)
+    count = count_tokens.count_tokens if hasattr(count_tokens, "count_tokens") else count_tokens
     text = document.text
     splitter = _Splitter(text, count, max_tokens, overlap_tokens)
 

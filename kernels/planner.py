@@ -11,7 +11,7 @@ import json
 import math
 import re
 import shlex
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from pydantic import BaseModel, ConfigDict
 
@@ -197,6 +197,16 @@ class ExtensionPlan(BaseModel):
         return f"{head} ({detail.model_dump(exclude_none=True) if detail else {}})"
 
 
+class _PlanFields(TypedDict):
+    """The fields every plan has, whatever its method (typed so `**` keeps their types)."""
+
+    method: Method
+    target_length: int
+    native_length: int
+    rope_theta: float
+    rotary_dim: int
+
+
 def plan_extension(
     config: Any,
     target_length: int | str,
@@ -227,7 +237,7 @@ def plan_extension(
             f"The model already uses {params['rope_type']!r} RoPE scaling; "
             "extending it again is not supported."
         )
-    common = {
+    common: _PlanFields = {
         "method": method,
         "target_length": target,
         "native_length": native,

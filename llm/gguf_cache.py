@@ -64,7 +64,9 @@ def _convert(gguf: Path, out: Path) -> None:
     )
     # The weights are de-quantised already; drop the GGUF marker so save and reload
     # treat this as a plain fp32 checkpoint.
-    model.hf_quantizer = None
+    # transformers sets `hf_quantizer` on the instance without declaring it, so mypy only
+    # sees nn.Module.__setattr__, which takes tensors and modules.
+    model.hf_quantizer = None  # type: ignore[assignment]
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     model.save_pretrained(out)

@@ -45,12 +45,9 @@ class OpenAIModel:
         self.name = model
         self.base_url = base_url.rstrip("/")
         self.max_concurrency = max_concurrency
-        self._client_args = {
-            "base_url": self.base_url,
-            "api_key": api_key,
-            "timeout": timeout,
-            "max_retries": max_retries,
-        }
+        self._api_key = api_key
+        self._timeout = timeout
+        self._max_retries = max_retries
         self._http = httpx.Client(timeout=timeout)
         self._tokenize_url: str | None = self.base_url.removesuffix("/v1") + "/tokenize"
         self.context_window = context_window or self._server_window() or 8192
@@ -93,7 +90,12 @@ class OpenAIModel:
 
     async def _generate_all(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
         bound = asyncio.Semaphore(self.max_concurrency)
-        async with openai.AsyncOpenAI(**self._client_args) as client:
+        async with openai.AsyncOpenAI(
+            base_url=self.base_url,
+            api_key=self._api_key,
+            timeout=self._timeout,
+            max_retries=self._max_retries,
+        ) as client:
 
             async def one(request: GenerationRequest) -> Generation:
                 async with bound:
@@ -111,6 +113,9 @@ class OpenAIModel:
         try:
             completion = await client.chat.completions.create(
                 model=self.name,
+                # Plain {"role", "content"} dicts, as every OpenAI-compatible server takes;
+                # the client types each role as its own TypedDict (a "tool" one would need a
+                # tool_call_id we never have), so a dict cannot be proven to match.
                 messages=[m.model_dump() for m in request.messages],  # type: ignore[misc]
                 max_tokens=request.max_new_tokens,
                 temperature=request.temperature,

@@ -295,3 +295,9 @@ def test_chunk_budget() -> None:
     assert chunk_budget(ScriptedModel([], context_window=2048), prompt_tokens=500,
                         question_tokens=100, answer_tokens=400) == 1048  # fmt: skip
     assert chunk_budget(1000, prompt_tokens=0, question_tokens=0, answer_tokens=0) == 1000
+
+
+def test_chunk_budget_refuses_a_bool() -> None:
+    # True is an int to Python; it must not pass as a window or reach `.context_window`.
+    with pytest.raises(ConfigError, match="window in tokens or a model"):
+        chunk_budget(True)
