@@ -81,16 +81,6 @@ def sentence_texts(text: str) -> list[str]:
     return [" ".join(text[a:b].split()) for a, b in sentences(text)]
 
 
-def locate(needle: str, haystack: str) -> tuple[int, int] | None:
-    """Character span of `needle` in `haystack`, word for word, any case and spacing."""
-    needle_words = WORD.findall(needle)
-    if not needle_words:
-        return None
-    pattern = r"\W+".join(re.escape(w) for w in needle_words)
-    match = re.search(rf"(?<!\w){pattern}(?!\w)", haystack, re.IGNORECASE)
-    return match.span() if match else None
-
-
 def mentions_any(text: str, terms: set[str]) -> bool:
     """Whether `text` holds any of `terms` as a whole word or phrase, any case."""
     lowered = text.lower()
