@@ -28,8 +28,14 @@ RRF_K = 60  # the usual reciprocal-rank-fusion constant (Cormack et al.)
 
 
 def words(text: str) -> list[str]:
-    """Lower-cased words, apostrophes and hyphens inside a word kept."""
-    return [w.lower().strip("'-") for w in WORD.findall(text) if w.strip("'-")]
+    """Lower-cased words, apostrophes and hyphens inside a word kept, a possessive's "'s"
+    dropped ("Lindqvist's house" names Lindqvist)."""
+    return [_base(w) for w in WORD.findall(text) if _base(w)]
+
+
+def _base(word: str) -> str:
+    word = word.lower().strip("'-")
+    return word[:-2] if word.endswith("'s") and len(word) > 2 else word
 
 
 def normalize(text: str) -> str:
@@ -50,10 +56,10 @@ def names_and_numbers(text: str) -> set[str]:
     and numbers a statement commits to."""
     raw = WORD.findall(text)
     return {
-        w.lower().strip("'-")
+        _base(w)
         for i, w in enumerate(raw)
-        if w.strip("'-")
-        and w.lower().strip("'-") not in STOPWORDS
+        if _base(w)
+        and _base(w) not in STOPWORDS
         and (any(ch.isdigit() for ch in w) or (i > 0 and w[0].isupper()))
     }
 
