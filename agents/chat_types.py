@@ -7,8 +7,6 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -18,22 +16,22 @@ from longagent.config import Settings
 from longagent.errors import LongAgentError
 from longagent.llm import ChatModel, Message
 from longagent.llm.usage import Usage
+from longagent.prompts import load_prompt
 
 # The one rule for agent names (the CLI, the library and the web app): a folder name that
 # is never "..", never hidden and never holds a path separator or a line break. Check it
 # with fullmatch: "$" in a pattern would also match before a trailing newline.
 AGENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 NAME_RULE = "letters, digits, '_' and '-', at most 64, starting with a letter or digit"
-NAME_PATTERN = AGENT_NAME  # the name it had before
 # Above this a message is refused: a paste this long belongs in a document. Below it, a
 # message longer than its share of the context budget enters the context as an excerpt.
 MAX_MESSAGE_CHARS = 1_000_000
 NO_REPLY = "(no reply: the model did not produce a valid function call)"
 
 
-@cache
 def prompt(name: str) -> str:
-    return resources.files("longagent.agents").joinpath("prompts", f"{name}.txt").read_text()
+    """An agent prompt from `agents/prompts/`."""
+    return load_prompt("longagent.agents", name)
 
 
 class FunctionCall(BaseModel):

@@ -27,7 +27,7 @@ from longagent.agents.actions import (
     Resolve,
     State,
 )
-from longagent.agents.prompt_loader import prompt
+from longagent.agents.chat_types import prompt
 from longagent.agents.question import Question
 from longagent.agents.verifier import Verifier
 from longagent.errors import ConfigError, ModelResponseError

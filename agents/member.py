@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from longagent.agents.chat_types import prompt
 from longagent.agents.profiles import Profile, Style
-from longagent.agents.prompt_loader import prompt
 from longagent.agents.question import Question
 from longagent.errors import ModelResponseError
 from longagent.llm import ChatModel, GenerationRequest, Message

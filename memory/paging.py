@@ -26,13 +26,9 @@ from longagent.memory.errors import DamagedFileError, StoreError
 from longagent.memory.records import Hit, RecallMessage
 from longagent.memory.store import MemoryStore
 from longagent.memory.summaries import guard
+from longagent.prompts import load_prompt
 
-_PROMPTS = Path(__file__).parent / "prompts"
 _ROLES = set(get_args(Role))
-
-
-def _prompt(name: str) -> str:
-    return (_PROMPTS / name).read_text(encoding="utf-8")
 
 
 class PagingState(BaseModel):
@@ -218,7 +214,9 @@ class PagingController:
         system = self._system_text(self.state.summary)
         pressure = self.pressure
         if pressure >= self.warn_at:
-            warning = _prompt("memory_pressure.txt").format(percent=round(100 * pressure))
+            warning = load_prompt("longagent.memory", "memory_pressure").format(
+                percent=round(100 * pressure)
+            )
             system = f"{system}\n\n{warning.strip()}" if system else warning.strip()
         out = [Message(role="system", content=system)] if system else []
         out.extend(
@@ -268,7 +266,7 @@ class PagingController:
     def _fold(self, summary: str, messages: list[RecallMessage]) -> str:
         """The recursive summary: summary' = model(summary, messages). Messages that do
         not fit in one model call are folded in several calls, oldest first."""
-        template = _prompt("summarize.txt")
+        template = load_prompt("longagent.memory", "summarize")
         max_words = max(8, int(self.summary_tokens * 0.75))
 
         def prompt(summary: str, lines: list[str]) -> str:
@@ -297,7 +295,7 @@ class PagingController:
         to an extractive summary (see memory/summaries.py)."""
         request = GenerationRequest.chat(prompt, max_new_tokens=self.summary_tokens)
         text = self.model.generate([request])[0].text
-        instructions = _prompt("summarize.txt")
+        instructions = load_prompt("longagent.memory", "summarize")
         return guard(text, previous, batch, self.summary_tokens, self.count_tokens, instructions)
 
     # -- recall --------------------------------------------------------------------------

@@ -9,10 +9,14 @@ from pathlib import Path
 import pytest
 
 from longagent.agents.chat import ChatAgent
+from longagent.agents.chat_types import prompt
 from longagent.errors import LongAgentError
 from longagent.llm import GenerationRequest, ScriptedModel
 
 from ._chat_helpers import EMBEDDER, agent, call, offered, say
+
+# How the recall note begins, read from its prompt file: rewording the prompt breaks no test.
+NOTE = prompt("chat_recall").split("{")[0].strip()
 
 
 def test_search_shows_a_repeated_message_once(tmp_path: Path) -> None:
@@ -114,7 +118,7 @@ def test_tiny_budget_evicts_into_a_summary_and_search_finds_the_evicted_fact(
     assert auto and auto[0].name == "conversation_search"
     assert "My sister is called Ines" in auto[0].result
     request = model.requests[-1]
-    notes = [m.content for m in request.messages if "Automatic memory search" in m.content]
+    notes = [m.content for m in request.messages if NOTE in m.content]
     assert notes and "My sister is called Ines" in notes[0]
     assert reply.text == "Your sister is Ines."
 
@@ -141,7 +145,7 @@ def test_the_automatic_search_shows_the_matching_sentence_next_to_the_question(
     assert "herons" not in auto.result  # one sentence per message: the one that matched
     decide = next(r for r in reversed(model.requests) if r.json_schema is not None)
     messages = decide.messages
-    note = next(i for i, m in enumerate(messages) if "Automatic memory search" in m.content)
+    note = next(i for i, m in enumerate(messages) if NOTE in m.content)
     assert messages[note + 1].content == "What car do I drive?"  # right before the question
 
 
@@ -152,7 +156,7 @@ def test_no_prefetch_without_auto_search(tmp_path: Path) -> None:
     chat.store.archival.add([ArchivalEntry(text="A note.")])
     reply = chat.send("A note?")
     assert not [c for c in reply.function_calls if c.auto]
-    assert not any("Automatic memory search" in m.content for m in model.requests[0].messages)
+    assert not any(NOTE in m.content for m in model.requests[0].messages)
 
 
 # -- persistence ---------------------------------------------------------------------------
