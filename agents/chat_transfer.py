@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from longagent.agents.chat import ChatAgent
     from longagent.llm import ChatModel
 
-FORMAT = "longagent-chat-agent"
+FORMAT: Final = "longagent-chat-agent"
 VERSION = 1
 
 

@@ -84,7 +84,12 @@ def pair_request(
         answer_a=answers[0],
         answer_b=answers[1],
     )
-    task = {"kind": "pair", "chunks": chunks, "passages": passages, "answers": answers}
+    task: dict[str, object] = {
+        "kind": "pair",
+        "chunks": chunks,
+        "passages": passages,
+        "answers": answers,
+    }
     return _request(user, profile, task)
 
 

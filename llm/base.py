@@ -35,7 +35,7 @@ class GenerationRequest(BaseModel):
     )
 
     @classmethod
-    def chat(cls, *turns: tuple[str, str] | str, **kwargs: Any) -> GenerationRequest:
+    def chat(cls, *turns: tuple[Role, str] | str, **kwargs: Any) -> GenerationRequest:
         """Shorthand: `GenerationRequest.chat("hi")` or `.chat(("system", s), ("user", u))`."""
         messages = [
             Message(role="user", content=t)

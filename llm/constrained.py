@@ -64,14 +64,15 @@ class JsonConstrainer:
 
     def mask(self, logits: torch.Tensor, matchers: Sequence[Any | None]) -> None:
         """Set logits of forbidden tokens to -inf, in place, for constrained rows."""
-        rows = [i for i, m in enumerate(matchers) if m is not None and not m.is_terminated()]
-        if not rows:
+        active = [(i, m) for i, m in enumerate(matchers) if m is not None and not m.is_terminated()]
+        if not active:
             return
         import xgrammar as xgr
 
         bitmask = xgr.allocate_token_bitmask(len(matchers), self._vocab_size)
-        for i in rows:
-            matchers[i].fill_next_token_bitmask(bitmask, i)
+        for i, matcher in active:
+            matcher.fill_next_token_bitmask(bitmask, i)
+        rows = [i for i, _ in active]
         xgr.apply_token_bitmask_inplace(logits, bitmask, vocab_size=self._vocab_size, indices=rows)
 
 

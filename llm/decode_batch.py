@@ -8,6 +8,7 @@ from typing import Any
 
 import torch
 from transformers import DynamicCache
+from transformers.cache_utils import CacheLayerMixin
 
 from longagent.llm.base import FinishReason, Generation, GenerationRequest
 
@@ -37,6 +38,23 @@ class Row:
         )
 
 
+def attention_layers(cache: DynamicCache) -> list[CacheLayerMixin]:
+    """The cache's layers, all key/value layers: the embedded backend runs attention models,
+    never linear-attention ones, so no layer of another kind can be there."""
+    layers = []
+    for layer in cache.layers:
+        assert isinstance(layer, CacheLayerMixin), f"unexpected cache layer {type(layer)}"
+        layers.append(layer)
+    return layers
+
+
+def layer_kv(layer: CacheLayerMixin) -> tuple[torch.Tensor, torch.Tensor]:
+    """A layer's keys and values; set once the layer has seen a forward pass, which every
+    layer of a prefilled batch has."""
+    assert layer.keys is not None and layer.values is not None, "cache layer never filled"
+    return layer.keys, layer.values
+
+
 def pad_left(x: torch.Tensor, width: int, dim: int) -> torch.Tensor:
     missing = width - x.shape[dim]
     if missing == 0:
@@ -63,9 +81,11 @@ class DecodeBatch:
         layers = [
             tuple(
                 torch.cat([pad_left(a, width, 2), pad_left(b, width, 2)])
-                for a, b in ((mine.keys, theirs.keys), (mine.values, theirs.values))
+                for a, b in zip(layer_kv(mine), layer_kv(theirs), strict=True)
             )
-            for mine, theirs in zip(self.cache.layers, other.cache.layers, strict=True)
+            for mine, theirs in zip(
+                attention_layers(self.cache), attention_layers(other.cache), strict=True
+            )
         ]
         return DecodeBatch(
             DynamicCache(ddp_cache_data=layers, config=config),
@@ -90,6 +110,7 @@ class DecodeBatch:
             first = int(self.attention.any(dim=0).int().argmax())  # leftmost column in use
             if first > 0:  # the rows that needed the widest padding have left
                 self.attention = self.attention[:, first:]
-                for layer in self.cache.layers:
-                    layer.keys, layer.values = layer.keys[:, :, first:], layer.values[:, :, first:]
+                for layer in attention_layers(self.cache):
+                    keys, values = layer_kv(layer)
+                    layer.keys, layer.values = keys[:, :, first:], values[:, :, first:]
         return self

@@ -13,6 +13,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import cast
 
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, DynamicCache
@@ -23,7 +24,7 @@ from longagent.kernels import Method, plan_extension
 from longagent.llm.base import Generation, GenerationRequest
 from longagent.llm.constrained import JsonConstrainer
 from longagent.llm.control_tokens import ControlTokenGuard
-from longagent.llm.decode_batch import DecodeBatch, Row
+from longagent.llm.decode_batch import DecodeBatch, Row, attention_layers, layer_kv
 from longagent.llm.gguf_cache import converted_dir
 from longagent.llm.prefix_cache import PrefixCache
 
@@ -304,14 +305,12 @@ class TransformersModel:
     ) -> None:
         """After the prefill, store each row's new prompt KV blocks for later requests."""
         assert self.prefix_cache is not None
-        end = cache.layers[0].keys.shape[-2]
+        layers = [layer_kv(layer) for layer in attention_layers(cache)]
+        end = layers[0][0].shape[-2]
         for i, (prompt, start) in enumerate(zip(prompts, cached, strict=True)):
             first = end - (len(prompt) - start)  # where row i's new tokens begin
             kv = torch.stack(
-                [
-                    torch.stack([layer.keys[i, :, first:], layer.values[i, :, first:]])
-                    for layer in cache.layers
-                ]
+                [torch.stack([keys[i, :, first:], values[i, :, first:]]) for keys, values in layers]
             )
             self.prefix_cache.store(prompt, kv, start=start)
 
@@ -335,7 +334,8 @@ class TransformersModel:
             row.finish_reason = "stop"
             return
         row.token_ids.append(token)
-        row.text = self.tokenizer.decode(row.token_ids, skip_special_tokens=True)
+        # One sequence decodes to a str; decode's annotation also covers a batch's list.
+        row.text = cast(str, self.tokenizer.decode(row.token_ids, skip_special_tokens=True))
         for stop in row.request.stop:
             cut = row.text.find(stop)
             if cut >= 0:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, Unpack, cast
 import numpy as np
 import pyarrow as pa
 from lancedb.index import IvfPq
-from lancedb.query import ColumnOrdering
+from lancedb.query import ColumnOrdering, LanceHybridQueryBuilder, LanceVectorQueryBuilder
 from lancedb.rerankers import RRFReranker
 
 from longagent.errors import LongAgentError
@@ -261,11 +261,14 @@ class Tier(Generic[R]):
             if vector is None:
                 vector = self.embed([query])[0]
             if mode == "vector":
-                builder = self.table.search(vector, query_type="vector").distance_type("cosine")
+                builder = self._vector_search(vector)
                 score_col = "_distance"
             elif mode == "hybrid":
                 builder = (
-                    self.table.search(query_type="hybrid", fts_columns=text_col)
+                    cast(
+                        LanceHybridQueryBuilder,
+                        self.table.search(query_type="hybrid", fts_columns=text_col),
+                    )
                     .vector(vector)
                     .text(query)
                     .distance_type("cosine")
@@ -294,7 +297,7 @@ class Tier(Generic[R]):
         self, vector: np.ndarray, *, limit: int = 5, **filters: Unpack[FilterArgs]
     ) -> list[Hit[R]]:
         """Nearest records to an embedding, scored by cosine similarity."""
-        builder = self.table.search(vector, query_type="vector").distance_type("cosine")
+        builder = self._vector_search(vector)
         if (where := build_where(self.spec, filters)) is not None:
             builder = builder.where(where, prefilter=True)
         arrow = builder.select([*self.spec.columns(), "_distance"]).limit(limit).to_arrow()
@@ -302,6 +305,12 @@ class Tier(Generic[R]):
             Hit(record_from_row(self.spec, row), 1.0 - float(row["_distance"]))
             for row in self._rows(arrow)
         ]
+
+    def _vector_search(self, vector: np.ndarray) -> LanceVectorQueryBuilder:
+        # A vector query builds a LanceVectorQueryBuilder; Table.search is annotated with
+        # the base class (only LanceTable's overloads name the subclass per query type).
+        search = self.table.search(vector, query_type="vector")
+        return cast(LanceVectorQueryBuilder, search).distance_type("cosine")
 
     # -- upkeep --------------------------------------------------------------------------
 

@@ -270,7 +270,11 @@ class JobRunner:
             if not isinstance(record, dict):
                 continue
             job_id, kind, meta = record.get("id"), record.get("kind"), record.get("meta")
-            valid_id = isinstance(job_id, str) and check_id(job_id, JOB_ID)
-            if valid_id and isinstance(kind, str) and isinstance(meta, dict):
+            if (
+                isinstance(job_id, str)
+                and check_id(job_id, JOB_ID)
+                and isinstance(kind, str)
+                and isinstance(meta, dict)
+            ):
                 self._jobs[job_id] = Job(id=job_id, kind=kind, meta=meta, status="interrupted")
         self._save()
