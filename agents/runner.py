@@ -32,7 +32,15 @@ from longagent.agents.prepared import PreparedDocument
 from longagent.agents.profiles import Profile
 from longagent.agents.question import Question
 from longagent.agents.reading import ReadPlan
-from longagent.agents.types import Answer, Citation, Event, MemberReport, Round
+from longagent.agents.types import (
+    Answer,
+    Citation,
+    Event,
+    EventKind,
+    MemberReport,
+    Round,
+    RoundKind,
+)
 from longagent.agents.verifier import Verifier
 from longagent.errors import ModelResponseError
 from longagent.llm.usage import MeteredModel
@@ -89,17 +97,17 @@ class Runner:
 
     # -- the trace and events ------------------------------------------------------------
 
-    def emit(self, kind: str, message: str, **data: object) -> None:
+    def emit(self, kind: EventKind, message: str, **data: object) -> None:
         if self.on_event is not None:
-            event = Event(kind=kind, round=len(self.state.rounds), message=message, data=data)  # type: ignore[arg-type]
+            event = Event(kind=kind, round=len(self.state.rounds), message=message, data=data)
             self.on_event(event)
 
     def open_round(
-        self, kind: str, members: list[int], message: str, instruction: str = ""
+        self, kind: RoundKind, members: list[int], message: str, instruction: str = ""
     ) -> Round:
         current = Round(
             index=len(self.state.rounds),
-            kind=kind,  # type: ignore[arg-type]
+            kind=kind,
             instruction=instruction or self.state.question.text,
             members=list(members),
         )

@@ -40,9 +40,13 @@ class ConflictGraph(BaseModel):
     edges: list[tuple[int, int]] = Field(default_factory=list)
 
 
+RoundKind = Literal["ask", "focus", "resolve", "follow_up"]
+EventKind = Literal["round_started", "member_reports", "conflict_resolved", "answered"]
+
+
 class Round(BaseModel):
     index: int
-    kind: Literal["ask", "focus", "resolve", "follow_up"]
+    kind: RoundKind
     instruction: str
     members: list[int]
     skipped: list[int] = Field(
@@ -69,7 +73,7 @@ class Event(BaseModel):
     """Progress while a question runs: `round_started`, `member_reports`, `conflict_resolved`,
     `answered`."""
 
-    kind: Literal["round_started", "member_reports", "conflict_resolved", "answered"]
+    kind: EventKind
     round: int
     message: str
     data: dict[str, Any] = Field(default_factory=dict)
