@@ -123,7 +123,6 @@ class ModelLeader:
         self.model = model
         self.verifier = verifier
         self.fallback = fallback or RuleLeader()
-        self.decisions: list[LeaderDecision | ModelResponseError] = []
 
     def next_action(self, state: State) -> Action:
         rule = self.fallback.next_action(state)
@@ -138,7 +137,6 @@ class ModelLeader:
             task={"kind": "leader", "hop": len(state.hops), "rounds": len(state.rounds)},
         )
         decision = generate_structured(self.model, [request], LeaderDecision)[0]
-        self.decisions.append(decision)
         if isinstance(decision, ModelResponseError):
             return rule
         return self._action(decision, state, rule)
@@ -147,7 +145,7 @@ class ModelLeader:
         hop = state.hop
         assert hop is not None
         members = [m for m in decision.members if 0 <= m < len(state.chunks)]
-        why = "the model leader decided"
+        why = f"the model leader decided {decision.model_dump_json(exclude_defaults=True)}"
         if decision.action == "answer":
             if not decision.answer.strip():
                 return Conclude(why)
