@@ -66,8 +66,16 @@ def _longest_run(a: list[str], b: list[str]) -> int:
 def check(answer: str, quote: str, chunk: str, question: Question) -> Check:
     """Judge one member reply against its chunk. On a follow-up hop the question's
     `bridge` is the finding this hop builds on."""
-    if text.normalize(answer) in REFUSALS:
+    answer = answer.strip()
+    if not answer or (words(answer) and text.normalize(answer) in REFUSALS):
         return Check("refused", "no answer")
+    if not words(answer):
+        # A symbol is an answer too (a default delimiter ","): it must stand in the
+        # sentence the member quoted.
+        span = _quoted_sentence(quote, chunk)
+        if span is None or answer not in chunk[span[0] : span[1]]:
+            return Check("hallucinated", "the quoted evidence does not hold the answer", span)
+        return _about(question, set(words(chunk[span[0] : span[1]])), span)
     asked = question.words
     novel = tuple(dict.fromkeys(w for w in words(answer) if w not in asked and w not in STOPWORDS))
     if not novel:
@@ -82,12 +90,26 @@ def check(answer: str, quote: str, chunk: str, question: Question) -> Check:
             # A quoted key names one record (a line of key-value data): its value must stand
             # on a line of its own that names the key, never on a neighbouring record's.
             span = _answer_sentence(answer, novel, chunk, about) or span
-        else:  # an answer may run over into the next sentence
+        elif _may_run_over(chunk[span[0] : span[1]], answer, asked):
             span = _with_neighbours(span, chunk)
         evidence = set(words(chunk[span[0] : span[1]]))
     if not _supported(answer, novel, evidence):
         missing = [w for w in novel if w not in evidence]
         return Check("hallucinated", f"the evidence does not contain {', '.join(missing)}", span)
+    return _about(question, evidence, span)
+
+
+def _may_run_over(sentence: str, answer: str, asked: set[str]) -> bool:
+    """An answer may run over into the next sentence, unless the quoted sentence states a
+    value of its own (a name, a number, True) that the answer does not keep: then the
+    neighbour's value is a different one ("True" quoted, "False" answered)."""
+    own = text.names_and_numbers(sentence) - asked
+    return not own or bool(own & set(words(answer)))
+
+
+def _about(question: Question, evidence: set[str], span: tuple[int, int] | None) -> Check:
+    """Grounded when the evidence is about the question: it mentions the follow-up's
+    bridge, else the question's entities, else half its content words."""
     if question.bridge:
         if not (set(words(question.bridge)) - STOPWORDS) & evidence:
             return Check("unsupported", f"the evidence does not mention {question.bridge!r}", span)

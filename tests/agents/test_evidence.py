@@ -100,3 +100,21 @@ def test_a_quoted_key_s_value_must_stand_on_the_key_s_own_line() -> None:
         check("Renda", "Kalomi left the coast young.", prose, "Where was Kalomi born?").verdict
         == "grounded"
     )
+
+
+def test_a_symbol_is_an_answer_when_the_quoted_sentence_holds_it() -> None:
+    chunk = "The reader splits fields at the delimiter, which defaults to ','. Quotes are kept."
+    question = "What is the default delimiter of the reader?"
+    quote = "The reader splits fields at the delimiter, which defaults to ','."
+    assert check(",", quote, chunk, question).verdict == "grounded"  # type: ignore[attr-defined]
+    assert check(";", quote, chunk, question).verdict == "hallucinated"  # type: ignore[attr-defined]
+    assert check("", quote, chunk, question).verdict == "refused"  # type: ignore[attr-defined]
+
+
+def test_a_neighbour_s_value_does_not_pass_when_the_quote_states_its_own() -> None:
+    chunk = "The option strict is True by default. The option lenient is False by default."
+    question = "What is the default of the option strict?"
+    quote = "The option strict is True by default."
+    assert check("True", quote, chunk, question).verdict == "grounded"  # type: ignore[attr-defined]
+    wrong = check("False", quote, chunk, question)
+    assert wrong.verdict != "grounded"  # type: ignore[attr-defined]
