@@ -31,7 +31,10 @@ class Profile:
     focus_styles: tuple[Style, ...]
     focus_samples: int
     focus_temperature: float = 0.8
-    reply_tokens: int = 110  # quote (<= 200 chars) + answer (<= 80 chars) as compact JSON
+    # A quote (<= 200 chars) and an answer (<= 80) as compact JSON: ~75 tokens of prose,
+    # but man-page and code text tokenizes at ~2.5 chars a token, and 10% of replies over
+    # such documents were cut off at 110 (measured for issue #18). Unused room costs nothing.
+    reply_tokens: int = 160
     prompt_room: int = 200  # instructions and question around a chunk, in tokens
     wave: int = 8  # members per wave when reading by relevance
     max_rounds: int = 4
@@ -47,7 +50,6 @@ PROFILES: dict[str, Profile] = {
         chunk_tokens=4096,
         focus_styles=("instructed",),
         focus_samples=0,
-        reply_tokens=160,
         max_rounds=6,
         leader="model",
     ),
