@@ -17,6 +17,8 @@ the fact is absent it invents one. So a reply counts only when
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from longagent import text
 from longagent.agents.member import MemberReply
 from longagent.agents.question import Question
@@ -63,9 +65,16 @@ def _longest_run(a: list[str], b: list[str]) -> int:
     return best
 
 
-def check(answer: str, quote: str, chunk: str, question: Question) -> Check:
+About = Callable[[Question, str, set[str], tuple[int, int]], Check]
+
+
+def check(
+    answer: str, quote: str, chunk: str, question: Question, about: About | None = None
+) -> Check:
     """Judge one member reply against its chunk. On a follow-up hop the question's
-    `bridge` is the finding this hop builds on."""
+    `bridge` is the finding this hop builds on. `about` judges whether the evidence is
+    about the question (default: by its words, `lexical_about`)."""
+    judge = about or lexical_about
     answer = answer.strip()
     if not answer or (words(answer) and text.normalize(answer) in REFUSALS):
         return Check("refused", "no answer")
@@ -75,7 +84,7 @@ def check(answer: str, quote: str, chunk: str, question: Question) -> Check:
         span = _quoted_sentence(quote, chunk)
         if span is None or answer not in chunk[span[0] : span[1]]:
             return Check("hallucinated", "the quoted evidence does not hold the answer", span)
-        return _about(question, set(words(chunk[span[0] : span[1]])), span)
+        return judge(question, chunk, set(words(chunk[span[0] : span[1]])), span)
     asked = question.words
     novel = tuple(dict.fromkeys(w for w in words(answer) if w not in asked and w not in STOPWORDS))
     if not novel:
@@ -96,7 +105,7 @@ def check(answer: str, quote: str, chunk: str, question: Question) -> Check:
     if not _supported(answer, novel, evidence):
         missing = [w for w in novel if w not in evidence]
         return Check("hallucinated", f"the evidence does not contain {', '.join(missing)}", span)
-    return _about(question, evidence, span)
+    return judge(question, chunk, evidence, span)
 
 
 def _may_run_over(sentence: str, answer: str, asked: set[str]) -> bool:
@@ -107,7 +116,9 @@ def _may_run_over(sentence: str, answer: str, asked: set[str]) -> bool:
     return not own or bool(own & set(words(answer)))
 
 
-def _about(question: Question, evidence: set[str], span: tuple[int, int] | None) -> Check:
+def lexical_about(
+    question: Question, chunk: str, evidence: set[str], span: tuple[int, int]
+) -> Check:
     """Grounded when the evidence is about the question: it mentions the follow-up's
     bridge, else the question's entities, else half its content words."""
     if question.bridge:

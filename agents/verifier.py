@@ -59,13 +59,18 @@ def register_verifier(name: str) -> Callable[[Callable[[], Verifier]], Callable[
     return add
 
 
+def verifier_names() -> list[str]:
+    """Every registered verifier's name, the built-in ones included."""
+    # Importing the built-in verifiers registers them.
+    from longagent.agents import evidence, semantic  # noqa: F401
+
+    return sorted(VERIFIERS)
+
+
 def get_verifier(verifier: str | Verifier) -> Verifier:
     """A verifier instance from its registered name, or the instance itself."""
     if not isinstance(verifier, str):
         return verifier
-    # Importing the built-in verifiers registers them.
-    from longagent.agents import evidence  # noqa: F401
-
-    if verifier not in VERIFIERS:
+    if verifier not in verifier_names():
         raise ConfigError(f"Unknown verifier {verifier!r}; choose from {sorted(VERIFIERS)}.")
     return VERIFIERS[verifier]()

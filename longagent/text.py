@@ -12,9 +12,9 @@ import re
 from collections.abc import Sequence
 
 WORD = re.compile(r"[\w'-]+")
-# A sentence ends at terminal punctuation or at a line break (man pages and PDF text
-# break lines mid-sentence; issue #18 revisits this for real documents).
-_SENTENCE = re.compile(r"[^\n.!?]+(?:[.!?]+|$)", re.MULTILINE)
+# A sentence ends at terminal punctuation followed by a space or the end of the line, or
+# at a line break: "~/.netrc", "3.5" and "e.g.x" stay whole.
+_SENTENCE = re.compile(r"[^\n]*?[.!?]+(?=\s|$)|[^\n]+", re.MULTILINE)
 _QUOTED = re.compile(r"[\"“]([^\"”]{2,})[\"”]")
 _STOPWORDS_TEXT = """
 a an the of in on at to for from by with and or but is are was were be been being do
