@@ -330,13 +330,12 @@ def test_ask_refuses_an_endless_pipe_quickly_in_bounded_memory(tmp_path: Path) -
     stop = threading.Event()
 
     def write_zeros() -> None:
-        with open(fifo, "wb") as out:  # blocks until the reader opens it
-            block = b"\0" * 65536
-            try:
+        try:
+            with open(fifo, "wb") as out:  # blocks until the reader opens it
                 while not stop.is_set():
-                    out.write(block)
-            except BrokenPipeError:
-                return
+                    out.write(b"\0" * 65536)
+        except BrokenPipeError:  # the reader refused and closed its end
+            return
 
     writer = threading.Thread(target=write_zeros, daemon=True)
     writer.start()
