@@ -10,9 +10,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from longagent.errors import ConfigError
 
-# The largest input the pipeline reads and splits in bounded memory: `longagent bench
-# ingest` measured peak RSS growing ~13x the file size (text, token offsets, chunks).
-DEFAULT_MAX_DOCUMENT_BYTES = 25 * 1024 * 1024
+# Larger inputs are refused before they are read. `longagent bench ingest` measured load +
+# split at 4.5-6 MB of RSS per MB of text (10 MB: +62 MB, 50 MB: +224 MB) and ~500 chunks per
+# MB; everything after splitting (members, prompts, the web app's stores) grows with the
+# chunk count, and a 200 MB file reached 6-7 GB. 10 MiB is ~5,000 member chunks of 512
+# tokens: about the most a local model reads in useful time.
+DEFAULT_MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 
 
 def _default_threads() -> int:
