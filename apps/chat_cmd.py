@@ -61,11 +61,11 @@ def chat(
             f"--agent {agent!r} is not allowed: use letters, digits, '.', '_' and '-' "
             "(at most 64, starting with a letter or digit)"
         )
-    checks.writable_dir(
+    checks.model_spec(model)
+    checks.writable_dir(  # last: it creates the folder
         home if home is not None else get_settings().home,
         "--home" if home is not None else "LONGAGENT_HOME",
     )
-    checks.model_spec(model)
     from longagent.agents.chat import ChatAgent
     from longagent.llm import load_model
 

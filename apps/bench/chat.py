@@ -180,8 +180,8 @@ def main(
     checks.at_least("--filler", filler, -(-questions // early))  # room for the facts
     checks.at_most("--filler", filler, 200)
     checks.at_least("--budget", budget, 128)
-    checks.writable_dir(out_dir, "--out-dir")
     checks.model_spec(model)
+    checks.writable_dir(out_dir, "--out-dir")  # last: it creates the folder
     from rich.console import Console
     from rich.table import Table
 

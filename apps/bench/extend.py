@@ -267,9 +267,9 @@ def main(
     checks.at_least("--ppl-tokens", ppl_tokens, 16)
     checks.at_least("--ppl-samples", ppl_samples, 0)
     checks.at_least("--threads", threads, 0)
-    checks.writable_dir(Path(out), "--out")
     if model:
         checks.model_spec(model)
+    checks.writable_dir(Path(out), "--out")  # last: it creates the folder
     import torch
     from rich.console import Console
 

@@ -31,8 +31,8 @@ def main(
     sizes = checks.int_list("--batch-sizes", batch_sizes, low=1)
     checks.at_least("--prompt-tokens", prompt_tokens, 1)
     checks.at_least("--decode-steps", decode_steps, 1)
-    checks.writable_dir(out_dir, "--out-dir")
     checks.model_spec(model)
+    checks.writable_dir(out_dir, "--out-dir")  # last: it creates the folder
     import torch
     from rich.console import Console
     from rich.table import Table

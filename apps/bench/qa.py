@@ -155,8 +155,8 @@ def main(
     checks.at_least("--chunk-tokens", chunk_tokens, 1)
     checks.one_of("--reading", reading, ("sweep", "relevance", "all"))
     extension = {"extend_to": checks.length("--extend-to", extend_to)} if extend_to else {}
-    checks.writable_dir(out_dir, "--out-dir")
     checks.model_spec(model)
+    checks.writable_dir(out_dir, "--out-dir")  # last: it creates the folder
     from longagent.llm import load_model
     from longagent.llm.usage import MeteredModel
 

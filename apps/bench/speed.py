@@ -93,8 +93,8 @@ def main(
     length_list = checks.length_list("--lengths", lengths, low=256)
     checks.at_least("--chunk-tokens", chunk_tokens, 1)
     checks.one_of("--reading", reading, ("sweep", "relevance", "all"))
-    checks.writable_dir(out_dir, "--out-dir")
     checks.model_spec(model)
+    checks.writable_dir(out_dir, "--out-dir")  # last: it creates the folder
     import torch
     from rich.console import Console
     from rich.table import Table

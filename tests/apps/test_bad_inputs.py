@@ -277,10 +277,15 @@ def command_lines(draw: st.DrawFn) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def scratch() -> dict[str, str]:
-    folder = Path(tempfile.mkdtemp(prefix="longagent-hypothesis-"))
+def scratch(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    folder = tmp_path_factory.mktemp("hypothesis")
     (folder / "doc.txt").write_text("The founder of Acme was Ada Lovelace.\n")
-    return {"doc": str(folder / "doc.txt"), "home": str(folder / "home")}
+    (folder / "cwd").mkdir()
+    return {
+        "doc": str(folder / "doc.txt"),
+        "home": str(folder / "home"),
+        "cwd": str(folder / "cwd"),
+    }
 
 
 @settings(
@@ -293,6 +298,7 @@ def test_random_options_exit_0_or_2_never_raise(
     from longagent.apps.cli import run
 
     monkeypatch.setenv("LONGAGENT_HOME", scratch["home"])
+    monkeypatch.chdir(scratch["cwd"])  # relative --home or --out-dir values land there
     code = run([a.replace("{doc}", scratch["doc"]) for a in argv])
     captured = capsys.readouterr()
     assert code in (0, 2), (argv, captured.err)
