@@ -39,6 +39,7 @@ def serve(
 
     checks.port("--port", port)
     checks.at_least("--max-upload-mb", max_upload_mb, 0.001)
+    checks.at_most("--max-upload-mb", max_upload_mb, 100_000)  # inf would overflow int()
     checks.at_least("--chunk-tokens", chunk_tokens, 1)
     checks.model_spec(model)
     folder = checks.writable_dir(

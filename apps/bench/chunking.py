@@ -91,6 +91,7 @@ def main(size_mb: float = 10.0, max_tokens: int = 512) -> None:
     from longagent.apps import checks
 
     checks.at_least("--size-mb", size_mb, 0.001)
+    checks.at_most("--size-mb", size_mb, 1000)
     checks.at_least("--max-tokens", max_tokens, 16)
     from rich.console import Console
     from rich.table import Table

@@ -94,7 +94,7 @@ def main(
     """Peak RSS and seconds of load + split against input size."""
     from longagent.apps import checks
 
-    megabytes = checks.float_list("--sizes", sizes, 0.001, 10_000)
+    megabytes = checks.float_list("--sizes", sizes, 0.001, 1000)
     checks.at_least("--chunk-tokens", chunk_tokens, 0)
     checks.at_least("--timeout", timeout, 1)
     checks.writable_dir(out_dir, "--out-dir")

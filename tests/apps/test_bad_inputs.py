@@ -80,6 +80,8 @@ CASES: list[tuple[str, list[str], dict[str, str]]] = [
     ("serve-data-dir-file", ["serve", "--data-dir", "{file}"], {}),
     ("serve-upload-0", ["serve", "--max-upload-mb", "0"], {}),
     ("serve-upload-neg", ["serve", "--max-upload-mb", "-1"], {}),
+    ("serve-upload-inf", ["serve", "--max-upload-mb", "inf"], {}),
+    ("serve-upload-nan", ["serve", "--max-upload-mb", "nan"], {}),
     ("serve-chunk-tokens-0", ["serve", "--chunk-tokens", "0"], {}),
     ("serve-model-bogus", ["serve", "--model", "no-such-model"], {}),
     # serve-model (the OpenAI-compatible server)
