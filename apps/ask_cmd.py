@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from longagent.agents import Answer, Event, LongAgent
-from longagent.chunking import Document, load
-from longagent.llm import ChatModel
+from longagent.apps import checks
+
+if TYPE_CHECKING:  # the agents import torch and LanceDB: only once options are checked
+    from longagent.agents import Answer, Event
+    from longagent.chunking import Document
+    from longagent.llm import ChatModel
+
+READINGS = ("sweep", "relevance", "all")
 
 CONTEXT_CHARS = 90  # shown around each citation
 
@@ -34,7 +40,16 @@ def ask(
     trace: bool = typer.Option(False, "--trace", help="Print every round and member report."),
 ) -> None:
     """Answer a question over a document longer than the model's window, with citations."""
-    document = load(file)
+    from longagent.chunking import load
+    from longagent.errors import ConfigError
+
+    checks.at_least("--max-rounds", max_rounds, 1)
+    checks.at_least("--chunk-tokens", chunk_tokens, 1)
+    checks.one_of("--reading", reading, READINGS)
+    if not question.strip():
+        raise ConfigError("the question is empty")
+    checks.model_spec(model)
+    document = load(file)  # before the model: a bad file fails in a second
     answer = run_question(document, question, _load(model), chunk_tokens, max_rounds, reading)
     show(answer, document, as_json=as_json, trace=trace)
 
@@ -55,6 +70,8 @@ def run_question(
     reading: str = "sweep",
 ) -> Answer:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from longagent.agents import LongAgent
 
     console = Console(stderr=True)
     agent = LongAgent(
@@ -128,11 +145,16 @@ def demo(
     """The main job on the bundled model: a long generated document with one fact planted
     deep inside, asked about, answered with a citation."""
     from longagent.apps.bench.qa_data import make_sample
+    from longagent.chunking import load
+    from longagent.config import get_settings
 
+    checks.at_least("--tokens", tokens, 256)
+    checks.at_most("--tokens", tokens, 2**20)
+    checks.model_spec(model)
+    folder = checks.writable_dir(get_settings().home / "demo", "the demo folder (LONGAGENT_HOME)")
     chat_model = _load(model)
     sample = make_sample("single", tokens, 0.7, 0, chat_model.count_tokens)
-    path = Path.home() / ".longagent" / "demo" / "sample.txt"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = folder / "sample.txt"
     path.write_text(sample.document)
     Console(stderr=True).print(
         f"sample document: {path} ({len(sample.document):,} characters, ~{tokens:,} tokens); "

@@ -7,6 +7,7 @@ tests.
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -20,6 +21,10 @@ from longagent.errors import LongAgentError
 
 if TYPE_CHECKING:
     from longagent.agents.chat import ChatAgent, Reply
+
+# agents.chat_types.NAME_PATTERN, checked here without importing the agents (torch,
+# LanceDB); a test keeps the two equal.
+AGENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 HELP = """commands:
   /core                    show core memory
@@ -46,6 +51,21 @@ def chat(
     ),
 ) -> None:
     """Chat with an agent whose memory persists across sessions (MemGPT-style)."""
+    from longagent.apps import checks
+    from longagent.config import get_settings
+    from longagent.errors import ConfigError
+
+    checks.at_least("--budget", budget, 128)
+    if not AGENT_NAME.match(agent):
+        raise ConfigError(
+            f"--agent {agent!r} is not allowed: use letters, digits, '.', '_' and '-' "
+            "(at most 64, starting with a letter or digit)"
+        )
+    checks.model_spec(model)
+    checks.writable_dir(  # last: it creates the folder
+        home if home is not None else get_settings().home,
+        "--home" if home is not None else "LONGAGENT_HOME",
+    )
     from longagent.agents.chat import ChatAgent
     from longagent.llm import load_model
 
@@ -134,7 +154,11 @@ def command(agent: ChatAgent, line: str, console: Console) -> bool:
         else:
             console.print(f"exported to {escape(str(agent.export(rest)))}")
     elif name == "/read":
-        parts = shlex.split(rest)
+        try:
+            parts = shlex.split(rest)
+        except ValueError as exc:  # an unclosed quote
+            parts = []
+            console.print(f"[bold red]error:[/] {escape(str(exc))}")
         if len(parts) < 2:
             console.print("usage: /read PATH QUESTION")
         else:

@@ -1,13 +1,21 @@
-"""The `longagent` command line."""
+"""The `longagent` command line.
+
+Every command checks its options before importing anything heavy, and `run` turns every
+error a user can cause (a bad option, a bad setting, a file it cannot write) into one line
+on stderr and exit status 2.
+"""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from typer._click import exceptions as clicks  # typer vendors click: its errors live here
 
-from longagent.apps import ask_cmd, chat_cmd, extend_cmd, repair_cmd, web_cmd
+from longagent.apps import ask_cmd, chat_cmd, checks, extend_cmd, repair_cmd, web_cmd
 from longagent.apps.bench import bench_app
 from longagent.errors import LongAgentError
 
@@ -33,6 +41,9 @@ def serve_model(
     max_batch: int = typer.Option(8, help="Most concurrent requests run as one batch."),
 ) -> None:
     """Serve a model over the OpenAI chat-completions API (/v1/models, /v1/chat/completions)."""
+    checks.port("--port", port)
+    checks.at_least("--max-batch", max_batch, 1)
+    checks.model_spec(model)
     import uvicorn
 
     from longagent.apps.model_server import create_app
@@ -51,8 +62,8 @@ def models() -> None:
     from longagent.llm.registry import REGISTRY, SPEC_HELP
 
     for name, entry in REGISTRY.items():
-        out.print(f"[bold]{name}[/]  {entry.description}")
-    out.print(SPEC_HELP)
+        out.print(f"[bold]{escape(name)}[/]  {escape(entry.description)}")
+    out.print(SPEC_HELP, markup=False, highlight=False)
 
 
 @app.command()
@@ -64,6 +75,8 @@ def generate(
     max_tokens: int = typer.Option(128, help="Most tokens to generate."),
 ) -> None:
     """Stream one chat reply from a model."""
+    checks.at_least("--max-tokens", max_tokens, 1)
+    checks.model_spec(model)
     from longagent.llm import GenerationRequest, load_model
 
     chat_model = load_model(model)
@@ -87,14 +100,38 @@ app.command()(web_cmd.serve)
 app.command()(repair_cmd.repair)
 
 
-def main() -> None:
-    """Entry point: user mistakes print one clear line, never a traceback."""
+def _fail(message: str) -> int:
+    err.print("[bold red]error:[/]", end=" ")
+    err.print(message, markup=False, highlight=False, soft_wrap=True)
+    return 2
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run one command line; the exit status. User mistakes print one clear line, never
+    a traceback: bad options and settings, files that cannot be read or written."""
     try:
-        app()
+        result = app(args=list(argv) if argv is not None else None, standalone_mode=False)
+    except clicks.NoArgsIsHelpError as exc:  # bare `longagent`: the help, as asked
+        err.print(exc.format_message(), markup=False, highlight=False)
+        return 2
+    except clicks.UsageError as exc:
+        hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
+        return _fail(exc.format_message().replace("\n", " ") + hint)
+    except clicks.ClickException as exc:
+        return _fail(exc.format_message().replace("\n", " "))
+    except typer.Abort:
+        return _fail("aborted")
     except LongAgentError as exc:
-        err.print("[bold red]error:[/]", end=" ")
-        err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
-        sys.exit(2)
+        return _fail(" ".join(str(exc).split("\n")))
+    except OSError as exc:  # permission denied, read-only or full disk, ...
+        where = f": {exc.filename}" if exc.filename else ""
+        return _fail(f"{exc.strerror or exc}{where}")
+    return result if isinstance(result, int) else 0
+
+
+def main() -> None:
+    """Entry point (`longagent`)."""
+    sys.exit(run())
 
 
 if __name__ == "__main__":

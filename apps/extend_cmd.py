@@ -8,10 +8,17 @@ a .gguf file or a Hub id whose config is already cached.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import typer
+
+from longagent.apps import checks
+
+# kernels.METHODS, named here so that a bad --method fails without importing torch; a
+# test keeps the two equal.
+METHODS = ("none", "linear", "ntk", "dynamic", "yarn", "llama3", "self_extend", "lm_infinite")
 
 
 def load_config(model: str) -> tuple[Any, str]:
@@ -38,6 +45,21 @@ def load_config(model: str) -> tuple[Any, str]:
             f"Could not read a model config for {model!r}: give a registry name, a model "
             f"directory, a .gguf file or a Hub id that is cached locally ({exc})"
         ) from exc
+
+
+def _check_model(model: str) -> None:
+    """Refuse, before transformers loads, a spec that is no registry name, no path and
+    not shaped like a Hub id (OWNER/NAME)."""
+    from longagent.errors import ConfigError
+    from longagent.llm.registry import REGISTRY
+
+    if model in REGISTRY or Path(model).expanduser().exists():
+        return
+    if not re.fullmatch(r"[\w.-]+/[\w.-]+", model):
+        raise ConfigError(
+            f"{model!r} is no registry name (see `longagent models`), no model directory or "
+            ".gguf file, and no Hub id (OWNER/NAME)"
+        )
 
 
 def render(config: Any, served_name: str, to: str, method: str = "") -> str:
@@ -77,5 +99,9 @@ def main(
     ),
 ) -> None:
     """Print the vLLM settings (and a `vllm serve` line) that extend MODEL's window."""
+    checks.length("--to", to, high=2**30)
+    if method:
+        checks.one_of("--method", method, METHODS)
+    _check_model(model)
     config, served = load_config(model)
     print(render(config, served, to, method))

@@ -43,14 +43,24 @@ def serve(
     ),
 ) -> None:
     """Serve the web app: ask long documents with cited answers, chat with memory agents."""
+    from longagent.apps import checks
+    from longagent.config import get_settings
+
+    checks.port("--port", port)
+    checks.at_least("--max-upload-mb", max_upload_mb, 0.001)
+    checks.at_most("--max-upload-mb", max_upload_mb, 100_000)  # inf would overflow int()
+    checks.at_least("--chunk-tokens", chunk_tokens, 1)
+    checks.model_spec(model)
+    folder = checks.writable_dir(
+        data_dir or get_settings().home / "web",
+        "--data-dir" if data_dir else "the web app's folder (LONGAGENT_HOME/web)",
+    )
     import uvicorn
 
     from longagent.apps.web import create_app
-    from longagent.config import get_settings
     from longagent.llm import load_model
 
     err = Console(stderr=True)
-    folder = data_dir or get_settings().home / "web"
     if not token and not _loopback(host):
         err.print(
             f"[bold yellow]warning:[/] serving on {host} without a token: anyone who can reach "

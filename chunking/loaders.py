@@ -16,6 +16,8 @@ import codecs
 import io
 import os
 import re
+import stat
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -268,6 +270,50 @@ def _check_size(size: int, name: str, settings: Settings) -> None:
         )
 
 
+# How long an opened FIFO may go without a writer before it counts as empty.
+FIFO_WRITER_WAIT_S = 2.0
+_BLOCK = 1 << 20
+
+
+def _read_at_most(fd: int, name: str, size: int, expected: int) -> bytes:
+    """Up to `size` bytes, fewer only at the end of the input. `expected` (a file's size)
+    is read in one piece; the rest, if any, in blocks, never allocating `size` up front."""
+    parts: list[bytes] = []
+    total = 0
+    try:
+        with open(fd, "rb", closefd=False) as stream:
+            want = min(size, max(expected, _BLOCK))
+            while want > 0:
+                block = stream.read(want)
+                if not block:
+                    break
+                parts.append(block)
+                total += len(block)
+                want = min(size - total, _BLOCK)
+    except OSError as exc:
+        raise DocumentError(f"{name}: cannot be read ({exc.strerror})") from None
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def _open_fifo(path: Path, name: str) -> tuple[int, bytes]:
+    """Open a FIFO without hanging (a blocking open waits for a writer forever): open it
+    non-blocking and give a writer a moment to appear. Returns the fd, in blocking mode,
+    and whatever was read while waiting."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    deadline = time.monotonic() + FIFO_WRITER_WAIT_S
+    first = b""
+    while True:
+        try:
+            first = os.read(fd, 65536)
+        except BlockingIOError:
+            break  # a writer is there, nothing written yet
+        if first or time.monotonic() > deadline:
+            break  # data, or still no writer: the read below sees the end at once
+        time.sleep(0.05)  # no writer (yet)
+    os.set_blocking(fd, True)
+    return fd, first
+
+
 def _load_path(path: Path, settings: Settings) -> Document:
     name = str(path)
     try:
@@ -276,16 +322,41 @@ def _load_path(path: Path, settings: Settings) -> Document:
         raise DocumentError(f"{name}: no such file") from None
     except OSError as exc:
         raise DocumentError(f"{name}: cannot be read ({exc.strerror})") from None
-    if path.is_dir():
+    if stat.S_ISDIR(info.st_mode):
         raise DocumentError(f"{name}: is a directory, not a document")
     suffix = path.suffix.lower()
     if suffix and suffix not in LOADERS:
         raise DocumentError(f"{name}: unsupported file type {suffix!r} (supported: {SUPPORTED})")
-    _check_size(info.st_size, name, settings)
+    limit = settings.max_document_bytes
+    streamed = stat.S_ISFIFO(info.st_mode) or stat.S_ISCHR(info.st_mode)
+    if not streamed and not stat.S_ISREG(info.st_mode):
+        raise DocumentError(f"{name}: not a file, a pipe or a device (a socket?)")
+    if not streamed:
+        _check_size(info.st_size, name, settings)
+    first = b""
     try:
-        data = path.read_bytes()
+        if stat.S_ISFIFO(info.st_mode):
+            fd, first = _open_fifo(path, name)
+        else:
+            fd = os.open(path, os.O_RDONLY)
     except OSError as exc:
         raise DocumentError(f"{name}: cannot be read ({exc.strerror})") from None
+    try:
+        # Never more than limit + 1 bytes: a file may have grown since stat, and a pipe or
+        # a device (/dev/zero) may never end.
+        rest = limit + 1 - len(first)
+        expected = 0 if streamed else info.st_size + 1  # +1: to see whether it grew
+        data = first + _read_at_most(fd, name, rest, expected) if rest > 0 else first
+    finally:
+        os.close(fd)
+    if len(data) > limit and streamed:  # its real size is unknown: it may never end
+        raise DocumentError(
+            f"{name}: too large (more than {limit:,} bytes; set LONGAGENT_MAX_DOCUMENT_BYTES "
+            "to raise the limit)"
+        )
+    _check_size(len(data), name, settings)
+    if not data and streamed:
+        raise DocumentError(f"{name}: nothing to read (a pipe with no writer, or an empty device)")
     return _load_bytes(data, name, suffix)
 
 

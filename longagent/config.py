@@ -5,8 +5,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from longagent.errors import ConfigError
+
+# Larger inputs are refused before they are read. `longagent bench ingest` measured load +
+# split at 4.5-6 MB of RSS per MB of text (10 MB: +62 MB, 50 MB: +224 MB) and ~500 chunks per
+# MB; everything after splitting (members, prompts, the web app's stores) grows with the
+# chunk count, and a 200 MB file reached 6-7 GB. 10 MiB is ~5,000 member chunks of 512
+# tokens: about the most a local model reads in useful time.
+DEFAULT_MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 
 
 def _default_threads() -> int:
@@ -25,7 +34,9 @@ class Settings(BaseSettings):
         default=Path("~/.cache/longagent"), description="Converted models and other caches."
     )
     default_model: str = Field(default="smollm2-135m", description="Spec used by load_model().")
-    threads: int = Field(default_factory=_default_threads, description="CPU threads for torch.")
+    threads: int = Field(
+        default_factory=_default_threads, ge=1, description="CPU threads for torch."
+    )
     openai_base_url: str = Field(
         default="http://127.0.0.1:8000/v1", description="Server for `openai:` specs without a URL."
     )
@@ -34,6 +45,7 @@ class Settings(BaseSettings):
     )
     prefix_cache_mb: int = Field(
         default=2048,
+        ge=0,
         description="Memory for reusable prompt-prefix KV states in the embedded model; 0 disables.",
     )
     prefix_cache_dir: Path | None = Field(
@@ -52,14 +64,32 @@ class Settings(BaseSettings):
         default=None, ge=1, description="Most rounds per question (default: the profile's)."
     )
     max_document_bytes: int = Field(
-        default=200 * 1024 * 1024, description="Larger input files are refused."
+        default=DEFAULT_MAX_DOCUMENT_BYTES,
+        ge=1,
+        description="Larger input files (and pipes, and devices) are refused before reading.",
     )
+
+    def __init__(self, **values: object) -> None:
+        try:
+            super().__init__(**values)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            raise ConfigError(_settings_error(exc, values)) from None
 
     def model_post_init(self, __context: object) -> None:
         self.home = self.home.expanduser()
         self.cache_dir = self.cache_dir.expanduser()
         if self.prefix_cache_dir is not None:
             self.prefix_cache_dir = self.prefix_cache_dir.expanduser()
+
+
+def _settings_error(exc: ValidationError, given: dict[str, object]) -> str:
+    """One line naming the variable (or the keyword) and what is wrong with it."""
+    problems = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else "?"
+        where = field if field in given else f"LONGAGENT_{field.upper()}"
+        problems.append(f"{where}={error.get('input')!r}: {error['msg']}")
+    return "Bad setting " + "; ".join(problems)
 
 
 def get_settings(**overrides: object) -> Settings:

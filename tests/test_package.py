@@ -49,3 +49,55 @@ def test_cli_user_mistake_is_one_line_not_a_traceback() -> None:
     assert result.returncode == 2
     assert "Unknown model spec 'no-such-model'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_bad_setting_is_a_config_error_naming_the_variable(monkeypatch) -> None:
+    import pytest
+
+    from longagent.config import Settings, get_settings
+    from longagent.errors import ConfigError
+
+    monkeypatch.setenv("LONGAGENT_THREADS", "abc")
+    with pytest.raises(ConfigError, match="LONGAGENT_THREADS='abc'"):
+        get_settings()
+    monkeypatch.setenv("LONGAGENT_THREADS", "2")
+    for name, value in [("MAX_DOCUMENT_BYTES", "-5"), ("THREADS", "0"), ("PREFIX_CACHE_MB", "-1")]:
+        monkeypatch.setenv(f"LONGAGENT_{name}", value)
+        with pytest.raises(ConfigError, match=f"LONGAGENT_{name}"):
+            Settings()
+        monkeypatch.delenv(f"LONGAGENT_{name}")
+    with pytest.raises(ConfigError, match="max_document_bytes=0"):
+        get_settings(max_document_bytes=0)
+
+
+def test_names_checked_before_heavy_imports_match_their_sources() -> None:
+    from longagent.agents.chat_types import NAME_PATTERN
+    from longagent.apps.chat_cmd import AGENT_NAME
+    from longagent.apps.extend_cmd import METHODS
+    from longagent.kernels import METHODS as KERNEL_METHODS
+
+    assert AGENT_NAME.pattern == NAME_PATTERN.pattern
+    assert tuple(METHODS) == tuple(KERNEL_METHODS)
+
+
+def test_a_bad_command_line_does_not_import_torch() -> None:
+    code = (
+        "import sys; from longagent.apps.cli import run; "
+        "rc = run(['ask', 'x.txt', 'q', '--max-rounds', '0']); "
+        "print(rc, 'torch' in sys.modules, 'lancedb' in sys.modules)"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert shown.stdout.split() == ["2", "False", "False"], shown.stderr
+
+
+def test_chat_read_with_an_unclosed_quote_is_an_error_line_not_a_crash() -> None:
+    import io
+
+    from rich.console import Console
+
+    from longagent.apps.chat_cmd import command
+
+    out = io.StringIO()
+    # The agent is not reached: the line fails to parse first.
+    assert command(None, "/read 'notes.txt what is it", Console(file=out))  # type: ignore[arg-type]
+    assert "No closing quotation" in out.getvalue()

@@ -19,6 +19,7 @@ BENCHMARKS = {
     "extend": "passkey accuracy and perplexity with each context-extension method",
     "chat": "deep-memory-retrieval accuracy of the chat agent",
     "speed": "first/second question seconds and orchestration overhead",
+    "ingest": "peak memory and seconds to load and split a document, by size",
 }
 
 bench_app = typer.Typer(

@@ -170,19 +170,26 @@ def main(
     seed: int = typer.Option(0, help="Seed of the synthetic conversation."),
     out_dir: Path = typer.Option("bench-results", help="Where chat.json goes."),
 ) -> None:
+    from longagent.apps import checks
+
+    chosen = checks.names("--systems", systems, ("window", "paging", "paging-noauto"))
+    checks.at_least("--sessions", sessions, 1)
+    checks.at_least("--questions", questions, 1)
+    checks.at_most("--questions", questions, len(FACTS))
+    early = max(1, sessions - 1)
+    checks.at_least("--filler", filler, -(-questions // early))  # room for the facts
+    checks.at_most("--filler", filler, 200)
+    checks.at_least("--budget", budget, 128)
+    checks.model_spec(model)
+    checks.writable_dir(out_dir, "--out-dir")  # last: it creates the folder
     from rich.console import Console
     from rich.table import Table
 
     from longagent.agents.chat import ChatAgent
-    from longagent.errors import ConfigError
     from longagent.llm import GenerationRequest, load_model
     from longagent.llm.usage import MeteredModel
     from longagent.memory import MiniLMEmbedder
 
-    chosen = [s.strip() for s in systems.split(",") if s.strip()]
-    unknown = set(chosen) - {"window", "paging", "paging-noauto"}
-    if unknown:
-        raise ConfigError(f"Unknown system(s) {sorted(unknown)}; use window, paging, paging-noauto")
     console = Console()
     metered = MeteredModel(load_model(model))
     embedder = MiniLMEmbedder()

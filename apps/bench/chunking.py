@@ -88,6 +88,11 @@ def whitespace_spans(text: str, max_words: int) -> list[tuple[int, int]]:
 
 def main(size_mb: float = 10.0, max_tokens: int = 512) -> None:
     """Split a SIZE_MB text into MAX_TOKENS-token chunks and report MB/s."""
+    from longagent.apps import checks
+
+    checks.at_least("--size-mb", size_mb, 0.001)
+    checks.at_most("--size-mb", size_mb, 1000)
+    checks.at_least("--max-tokens", max_tokens, 16)
     from rich.console import Console
     from rich.table import Table
     from transformers import AutoTokenizer

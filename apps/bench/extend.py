@@ -258,17 +258,24 @@ def main(
     seed: int = 0,
 ) -> None:
     """Passkey accuracy and perplexity per length and method; a table, JSON and a plot."""
+    from longagent.apps import checks
+    from longagent.apps.extend_cmd import METHODS
+
+    wanted = checks.names("--methods", methods, METHODS)
+    sizes = sorted(checks.length_list("--lengths", lengths, low=256))
+    checks.at_least("--samples", samples, 1)
+    checks.at_least("--ppl-tokens", ppl_tokens, 16)
+    checks.at_least("--ppl-samples", ppl_samples, 0)
+    checks.at_least("--threads", threads, 0)
+    if model:
+        checks.model_spec(model)
+    checks.writable_dir(Path(out), "--out")  # last: it creates the folder
     import torch
     from rich.console import Console
 
-    from longagent.errors import ConfigError
-    from longagent.kernels import METHODS, parse_length, plan_extension
+    from longagent.kernels import plan_extension
 
     console = Console()
-    wanted = [m.strip() for m in methods.split(",") if m.strip()]
-    if unknown := [m for m in wanted if m not in METHODS]:
-        raise ConfigError(f"Unknown methods {unknown}; choose from {', '.join(METHODS)}")
-    sizes = sorted(parse_length(x) for x in lengths.split(",") if x.strip())
     if threads > 0:
         torch.set_num_threads(threads)
 

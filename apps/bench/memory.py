@@ -121,6 +121,13 @@ def main(
 
     With --ann the store builds an IVF-PQ vector index (else vector search is exact);
     recall@10 of vector search against exact numpy search is reported either way."""
+    from longagent.apps import checks
+
+    size_list = checks.int_list("--sizes", sizes, low=1)
+    checks.at_least("--queries", queries, 1)
+    checks.at_least("--real", real, 1)
+    checks.at_least("--batch", batch, 1)
+    checks.writable_file(out, "--out")
     import numpy as np
     from rich.console import Console
     from rich.table import Table
@@ -133,7 +140,6 @@ def main(
     rng = random.Random(0)
     nprng = np.random.default_rng(0)
     embedder = MiniLMEmbedder()
-    size_list = [int(s) for s in sizes.split(",") if s.strip()]
 
     real = min(real, max(size_list))
     real_texts = [_sentence(rng) for _ in range(real)]

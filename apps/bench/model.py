@@ -26,6 +26,13 @@ def main(
     decode_steps: int = typer.Option(32, help="Decode steps timed per batch size."),
     out_dir: Path = typer.Option("bench-results", help="Where model.json is written."),
 ) -> None:
+    from longagent.apps import checks
+
+    sizes = checks.int_list("--batch-sizes", batch_sizes, low=1)
+    checks.at_least("--prompt-tokens", prompt_tokens, 1)
+    checks.at_least("--decode-steps", decode_steps, 1)
+    checks.model_spec(model)
+    checks.writable_dir(out_dir, "--out-dir")  # last: it creates the folder
     import torch
     from rich.console import Console
     from rich.table import Table
@@ -36,7 +43,6 @@ def main(
     console = Console()
     chat_model = load_model(model)
     hf = getattr(chat_model, "hf_model", None)
-    sizes = [int(s) for s in batch_sizes.split(",")]
     rows: list[dict[str, float]] = []
     if hf is not None:
         ids = chat_model.tokenizer(_prose(prompt_tokens * 2), add_special_tokens=False)["input_ids"]

@@ -143,23 +143,29 @@ def main(
     from rich.console import Console
     from rich.progress import Progress
 
-    from longagent.apps.bench.qa_data import make_suite, parse_length
+    from longagent.apps import checks
+    from longagent.apps.bench.qa_data import KINDS, make_suite
     from longagent.apps.bench.systems import SYSTEMS
-    from longagent.errors import ConfigError
+
+    chosen = checks.names("--systems", systems, SYSTEMS)
+    kind_list = checks.names("--kinds", kinds, KINDS)
+    length_list = checks.length_list("--lengths", lengths, low=256)
+    depth_list = checks.float_list("--depths", depths, 0.0, 1.0)
+    checks.at_least("--samples", samples, 1)
+    checks.at_least("--chunk-tokens", chunk_tokens, 1)
+    checks.one_of("--reading", reading, ("sweep", "relevance", "all"))
+    extension = {"extend_to": checks.length("--extend-to", extend_to)} if extend_to else {}
+    checks.model_spec(model)
+    checks.writable_dir(out_dir, "--out-dir")  # last: it creates the folder
     from longagent.llm import load_model
     from longagent.llm.usage import MeteredModel
 
-    chosen = [s.strip() for s in systems.split(",") if s.strip()]
-    unknown = [s for s in chosen if s not in SYSTEMS]
-    if unknown:
-        raise ConfigError(f"Unknown system(s) {unknown}; choose from {sorted(SYSTEMS)}.")
     console = Console()
-    extension = {"extend_to": parse_length(extend_to)} if extend_to else {}
     metered = MeteredModel(load_model(model, **extension))
     suite = make_suite(
-        [k.strip() for k in kinds.split(",")],  # type: ignore[misc]
-        [parse_length(n) for n in lengths.split(",")],
-        [float(d) for d in depths.split(",")],
+        kind_list,  # type: ignore[arg-type]
+        length_list,
+        depth_list,
         samples,
         metered.count_tokens,
     )

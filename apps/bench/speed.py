@@ -88,12 +88,19 @@ def main(
     seed: int = typer.Option(0, help="Which generated document to use."),
     out_dir: Path = typer.Option("bench-results", help="Where speed.json is written."),
 ) -> None:
+    from longagent.apps import checks
+
+    length_list = checks.length_list("--lengths", lengths, low=256)
+    checks.at_least("--chunk-tokens", chunk_tokens, 1)
+    checks.one_of("--reading", reading, ("sweep", "relevance", "all"))
+    checks.model_spec(model)
+    checks.writable_dir(out_dir, "--out-dir")  # last: it creates the folder
     import torch
     from rich.console import Console
     from rich.table import Table
 
     from longagent.agents import LongAgent
-    from longagent.apps.bench.qa_data import make_sample, parse_length
+    from longagent.apps.bench.qa_data import make_sample
     from longagent.llm import load_model
     from longagent.llm.usage import MeteredModel
 
@@ -111,7 +118,7 @@ def main(
         **({"chunk_tokens": chunk_tokens} if chunk_tokens else {}),
     )
     records = []
-    for length in (parse_length(n) for n in lengths.split(",")):
+    for length in length_list:
         if cache is not None and prefix_cache:
             cache.clear()  # the first question must read the document cold
         sample = make_sample("two_hop", length, 0.25, seed, metered.count_tokens)

@@ -4,7 +4,10 @@ from deep inside a parser."""
 from __future__ import annotations
 
 import io
+import os
 import random
+import threading
+import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -104,11 +107,17 @@ def test_a_directory_is_not_a_document(tmp_path: Path) -> None:
 
 def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = _write(tmp_path, "locked.txt", b"text")
+    if os.geteuid() == 0:  # chmod would not stop root, so refuse here
+        real_open = os.open
 
-    def refuse(self: Path) -> bytes:  # chmod would not stop root, so refuse here
-        raise PermissionError(13, "Permission denied")
+        def refuse(file: object, flags: int, *args: object) -> int:
+            if str(file) == str(path):
+                raise PermissionError(13, "Permission denied")
+            return real_open(file, flags, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+        monkeypatch.setattr(os, "open", refuse)
+    else:
+        path.chmod(0)
     with pytest.raises(DocumentError, match=r"locked\.txt: cannot be read \(Permission denied\)"):
         load(path)
 
@@ -151,3 +160,58 @@ def test_bad_budgets_are_config_errors() -> None:
         chunk_budget(ScriptedModel([], context_window=512))
     with pytest.raises(ConfigError, match="answer_tokens must be >= 0"):
         chunk_budget(4096, answer_tokens=-5)
+
+
+def test_a_device_is_read_only_up_to_the_limit() -> None:
+    start = time.monotonic()
+    with pytest.raises(DocumentError, match=r"/dev/zero: too large \(more than 1,000,000 bytes"):
+        load("/dev/zero", settings=Settings(max_document_bytes=1_000_000))
+    assert time.monotonic() - start < 5
+    with pytest.raises(DocumentError, match="nothing to read"):
+        load("/dev/null")
+
+
+def test_a_fifo_with_no_writer_is_refused_not_waited_on_forever(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    start = time.monotonic()
+    with pytest.raises(DocumentError, match="nothing to read"):
+        load(fifo)
+    assert time.monotonic() - start < 10
+
+
+def test_a_fifo_whose_writer_comes_late_is_read(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.md"
+    os.mkfifo(fifo)
+
+    def write() -> None:
+        time.sleep(0.5)
+        with open(fifo, "w") as out:
+            out.write("# Title\n\nThe founder was Ada.\n")
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    document = load(fifo)
+    writer.join()
+    assert document.format == "markdown" and "Ada" in document.text
+
+
+def test_an_endless_fifo_is_refused_at_the_limit(tmp_path: Path) -> None:
+    fifo = tmp_path / "endless"
+    os.mkfifo(fifo)
+    stop = threading.Event()
+
+    def write() -> None:
+        try:
+            with open(fifo, "wb") as out:
+                while not stop.is_set():
+                    out.write(b"word " * 10000)
+        except BrokenPipeError:  # the reader refused and closed its end
+            return
+
+    threading.Thread(target=write, daemon=True).start()
+    try:
+        with pytest.raises(DocumentError, match=r"too large \(more than 2,000,000 bytes"):
+            load(fifo, settings=Settings(max_document_bytes=2_000_000))
+    finally:
+        stop.set()
