@@ -4,7 +4,6 @@ folder, and its prompt files."""
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,13 +15,12 @@ from longagent.config import Settings
 from longagent.errors import LongAgentError
 from longagent.llm import ChatModel, Message
 from longagent.llm.usage import Usage
+from longagent.names import NAME_RULE, is_agent_name
 from longagent.prompts import load_prompt
 
 # The one rule for agent names (the CLI, the library and the web app): a folder name that
 # is never "..", never hidden and never holds a path separator or a line break. Check it
 # with fullmatch: "$" in a pattern would also match before a trailing newline.
-AGENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
-NAME_RULE = "letters, digits, '_' and '-', at most 64, starting with a letter or digit"
 # Above this a message is refused: a paste this long belongs in a document. Below it, a
 # message longer than its share of the context budget enters the context as an excerpt.
 MAX_MESSAGE_CHARS = 1_000_000
@@ -84,7 +82,7 @@ class ArgumentError(LongAgentError, ValueError):
 
 
 def check_name(name: object) -> str:
-    if not isinstance(name, str) or not AGENT_NAME.fullmatch(name):
+    if not is_agent_name(name):
         raise ArgumentError(f"agent name {name!r} is not allowed: use {NAME_RULE}")
     return name
 

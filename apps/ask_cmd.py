@@ -30,11 +30,21 @@ def ask(
     chunk_tokens: int = typer.Option(
         None, help="Tokens per member chunk (default: sized to the model)."
     ),
-    max_rounds: int = typer.Option(4, help="Most rounds for one question."),
+    max_rounds: int = typer.Option(
+        None, help="Most rounds for one question (default: the profile's, 4 for small)."
+    ),
     reading: str = typer.Option(
-        "sweep",
-        help="'sweep': every member reads at once; 'relevance': likeliest chunks first, "
-        "stopping at the first grounded evidence.",
+        None,
+        help="'sweep' (default): every member whose chunk could ground an answer reads at "
+        "once; 'relevance': likeliest chunks first, stopping at the first grounded evidence; "
+        "'all': every member.",
+    ),
+    profile: str = typer.Option(None, help="'small' or 'large' (default: chosen from the model)."),
+    leader: str = typer.Option(
+        None, help="'auto' (default: the profile's), 'rule', or 'model' (the paper's leader)."
+    ),
+    verifier: str = typer.Option(
+        None, help="How replies are checked: 'lexical' (default) or 'semantic'."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the whole Answer as JSON."),
     trace: bool = typer.Option(False, "--trace", help="Print every round and member report."),
@@ -45,13 +55,33 @@ def ask(
 
     checks.at_least("--max-rounds", max_rounds, 1)
     checks.at_least("--chunk-tokens", chunk_tokens, 1)
-    checks.one_of("--reading", reading, READINGS)
+    if reading is not None:
+        checks.one_of("--reading", reading, READINGS)
     if not question.strip():
         raise ConfigError("the question is empty")
     checks.model_spec(model)
     document = load(file)  # before the model: a bad file fails in a second
-    answer = run_question(document, question, _load(model), chunk_tokens, max_rounds, reading)
+    stages = {"profile": profile, "leader": leader, "verifier": verifier}
+    _check_stages(**stages)
+    answer = run_question(
+        document, question, _load(model), chunk_tokens, max_rounds, reading, **stages
+    )
     show(answer, document, as_json=as_json, trace=trace)
+
+
+def _check_stages(profile: str | None, leader: str | None, verifier: str | None) -> None:
+    """The stage names (or their LONGAGENT_* settings) against the agents' registries, before
+    the model loads."""
+    from longagent.agents.leader import LEADERS
+    from longagent.agents.profiles import get_profile
+    from longagent.agents.verifier import get_verifier
+    from longagent.config import get_settings
+
+    settings = get_settings()
+    if (name := profile or settings.profile) is not None:
+        get_profile(name)
+    get_verifier(verifier or settings.verifier)
+    checks.one_of("--leader", leader or settings.leader, sorted(LEADERS))
 
 
 def _load(spec: str | None) -> ChatModel:
@@ -66,9 +96,11 @@ def run_question(
     question: str,
     chat_model: ChatModel,
     chunk_tokens: int | None,
-    max_rounds: int,
-    reading: str = "sweep",
+    max_rounds: int | None,
+    reading: str | None = None,
+    **stages: str | None,
 ) -> Answer:
+    """`stages`: `profile`, `leader` and `verifier` by name (None: the default)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from longagent.agents import LongAgent
@@ -78,7 +110,10 @@ def run_question(
         chat_model,
         chunk_tokens=chunk_tokens,
         max_rounds=max_rounds,
-        reading=reading,  # type: ignore[arg-type]  # LongAgent explains a bad value
+        reading=reading,
+        profile=stages.get("profile"),
+        leader=stages.get("leader"),
+        verifier=stages.get("verifier"),
     )
     with console.status("splitting the document"):
         prepared = agent.prepare(document)

@@ -7,7 +7,6 @@ tests.
 
 from __future__ import annotations
 
-import re
 import shlex
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -18,13 +17,11 @@ from rich.console import Console
 from rich.markup import escape
 
 from longagent.errors import LongAgentError
+from longagent.names import NAME_RULE, is_agent_name
 
 if TYPE_CHECKING:
     from longagent.agents.chat import ChatAgent, Reply
 
-# agents.chat_types.NAME_PATTERN, checked here without importing the agents (torch,
-# LanceDB); a test keeps the two equal.
-AGENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 HELP = """commands:
   /core                    show core memory
@@ -56,11 +53,8 @@ def chat(
     from longagent.errors import ConfigError
 
     checks.at_least("--budget", budget, 128)
-    if not AGENT_NAME.match(agent):
-        raise ConfigError(
-            f"--agent {agent!r} is not allowed: use letters, digits, '.', '_' and '-' "
-            "(at most 64, starting with a letter or digit)"
-        )
+    if not is_agent_name(agent):
+        raise ConfigError(f"--agent {agent!r} is not allowed: use {NAME_RULE}")
     checks.model_spec(model)
     checks.writable_dir(  # last: it creates the folder
         home if home is not None else get_settings().home,

@@ -22,12 +22,12 @@ from starlette.exceptions import HTTPException
 
 from longagent.agents import ChatAgent, Reply
 from longagent.agents.chat_functions import DocumentReading, FunctionError
-from longagent.agents.chat_types import AGENT_NAME
 from longagent.apps.web.app import WebError, WebState
 from longagent.apps.web.security import DOC_ID, check_id, inside
 from longagent.apps.web.storage import DocumentStore
 from longagent.llm import ChatModel
 from longagent.memory import Block, Embedder, MiniLMEmbedder
+from longagent.names import AGENT_NAME
 
 MAX_MESSAGE_CHARS = 2000
 SHOWN_CHARS = 600  # long tool results are cut on the page (recall keeps them whole)

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from longagent.agents.chat import ChatAgent
-from longagent.agents.chat_types import AGENT_NAME, MAX_MESSAGE_CHARS, ArgumentError
+from longagent.agents.chat_types import MAX_MESSAGE_CHARS, ArgumentError
 from longagent.errors import LongAgentError
 from longagent.llm import GenerationRequest, ScriptedModel
 from longagent.memory.errors import StoreDamagedError
+from longagent.names import AGENT_NAME
 
 from ._chat_helpers import EMBEDDER, agent, say
 
