@@ -89,8 +89,8 @@ def check(
     novel = tuple(dict.fromkeys(w for w in words(answer) if w not in asked and w not in STOPWORDS))
     if not novel:
         return Check("unsupported", "the answer only repeats the question")
-    about = question.text + " " + question.bridge
-    span = _quoted_sentence(quote, chunk) or _answer_sentence(answer, novel, chunk, about)
+    subject = question.text + " " + question.bridge
+    span = _quoted_sentence(quote, chunk) or _answer_sentence(answer, novel, chunk, subject)
     if span is None:
         return Check("hallucinated", "neither the quote nor the answer is in the chunk")
     evidence = set(words(chunk[span[0] : span[1]]))
@@ -98,7 +98,7 @@ def check(
         if question.keys:
             # A quoted key names one record (a line of key-value data): its value must stand
             # on a line of its own that names the key, never on a neighbouring record's.
-            span = _answer_sentence(answer, novel, chunk, about) or span
+            span = _answer_sentence(answer, novel, chunk, subject) or span
         elif _may_run_over(chunk[span[0] : span[1]], answer, asked):
             span = _with_neighbours(span, chunk)
         evidence = set(words(chunk[span[0] : span[1]]))

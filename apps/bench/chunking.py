@@ -1,7 +1,7 @@
 """`longagent bench chunking`: MB/s to split a large text with the real tokenizer.
 
 The text is real English available offline: the pydoc pages of the standard library
-(`pydoc.render_doc(module, renderer=pydoc.plaintext)`), about 8-9 MB of unique text on
+(`pydoc.render_doc(module, renderer=pydoc.plaintext)  # type: ignore[attr-defined]  # typeshed omits it`), about 8-9 MB of unique text on
 CPython 3.11, repeated to reach `--size-mb`. It is split four ways:
 
 - `split` with the bundled model's tokenizer (SmolLM2, read from its GGUF file): the
@@ -64,7 +64,7 @@ def build_corpus(size_bytes: int) -> str:
         warnings.simplefilter("ignore")
         for name in _module_names():
             try:
-                page = pydoc.render_doc(importlib.import_module(name), renderer=pydoc.plaintext)
+                page = pydoc.render_doc(importlib.import_module(name), renderer=pydoc.plaintext)  # type: ignore[attr-defined]  # typeshed omits it
             except BaseException:
                 continue
             pages.append(page)

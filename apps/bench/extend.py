@@ -199,7 +199,8 @@ def book_tokens(tokenizer: Any) -> list[int]:
     import importlib.util
 
     spec = importlib.util.find_spec(BOOK[0])
-    path = Path(next(iter(spec.submodule_search_locations))) / BOOK[1] if spec else None
+    places = spec.submodule_search_locations if spec else None
+    path = Path(next(iter(places))) / BOOK[1] if places else None
     if path is not None and path.exists():
         text = path.read_text(encoding="utf-8", errors="replace")
     else:  # pragma: no cover - only without xgrammar's dependency
@@ -239,7 +240,7 @@ def load(model_spec: str) -> tuple[Any, Any]:
     from longagent.errors import ConfigError
     from longagent.llm import load_model
 
-    loaded = load_model(model_spec or None)
+    loaded: Any = load_model(model_spec or None)
     if not hasattr(loaded, "hf_model"):
         raise ConfigError("bench extend needs a transformers model (a local one, not a server)")
     return loaded.hf_model, loaded.tokenizer

@@ -101,10 +101,10 @@ def main(
     from rich.console import Console
     from rich.table import Table
 
-    from longagent.agents.leader import DEFAULT_CHUNK_TOKENS
+    from longagent.agents.profiles import PROFILES
     from longagent.apps.bench.chunking import build_corpus
 
-    chunk_tokens = chunk_tokens or DEFAULT_CHUNK_TOKENS
+    chunk_tokens = chunk_tokens or PROFILES["small"].chunk_tokens
     console = Console()
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="longagent-ingest-") as tmp:

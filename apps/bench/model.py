@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any, cast
 
 import typer
 
@@ -13,7 +14,7 @@ import typer
 def _prose(words: int) -> str:
     import pydoc
 
-    text = pydoc.render_doc("json", renderer=pydoc.plaintext) * 20
+    text = pydoc.render_doc("json", renderer=pydoc.plaintext)  # type: ignore[attr-defined]  # typeshed omits it * 20
     return " ".join(text.split()[:words])
 
 
@@ -45,7 +46,8 @@ def main(
     hf = getattr(chat_model, "hf_model", None)
     rows: list[dict[str, float]] = []
     if hf is not None:
-        ids = chat_model.tokenizer(_prose(prompt_tokens * 2), add_special_tokens=False)["input_ids"]
+        tokenizer = cast(Any, chat_model).tokenizer  # an embedded model: hf_model is set
+        ids = tokenizer(_prose(prompt_tokens * 2), add_special_tokens=False)["input_ids"]
         ids = torch.tensor(ids[:prompt_tokens])
         with torch.inference_mode():
             hf(input_ids=ids[None, :64], logits_to_keep=1)  # warm-up

@@ -154,7 +154,9 @@ def main(
     checks.at_least("--samples", samples, 1)
     checks.at_least("--chunk-tokens", chunk_tokens, 1)
     checks.one_of("--reading", reading, ("sweep", "relevance", "all"))
-    extension = {"extend_to": checks.length("--extend-to", extend_to)} if extend_to else {}
+    extension: dict[str, Any] = (
+        {"extend_to": checks.length("--extend-to", extend_to)} if extend_to else {}
+    )
     checks.model_spec(model)
     checks.writable_dir(out_dir, "--out-dir")  # last: it creates the folder
     from longagent.llm import load_model

@@ -155,7 +155,7 @@ def _paragraphs() -> tuple[str, ...]:
     paragraphs: list[str] = []
     for module in _MODULES:
         try:
-            text = pydoc.render_doc(module, renderer=pydoc.plaintext)
+            text = pydoc.render_doc(module, renderer=pydoc.plaintext)  # type: ignore[attr-defined]  # typeshed omits it
         except (ImportError, pydoc.ErrorDuringImport):
             continue
         for block in re.split(r"\n\s*\n", text):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import typer
 
@@ -108,16 +108,12 @@ def main(
     chat_model = load_model(model)
     cache = getattr(chat_model, "prefix_cache", None)
     if not prefix_cache:
-        chat_model.prefix_cache = None
+        cast(Any, chat_model).prefix_cache = None  # the embedded model's; None turns it off
     raw = raw_prefill_rate(chat_model) if hasattr(chat_model, "hf_model") else float("nan")
     clock = ForwardClock(chat_model.hf_model) if hasattr(chat_model, "hf_model") else None
     metered = MeteredModel(chat_model)
-    agent = LongAgent(
-        metered,
-        reading=reading,  # type: ignore[arg-type]
-        **({"chunk_tokens": chunk_tokens} if chunk_tokens else {}),
-    )
-    records = []
+    agent = LongAgent(metered, reading=reading, chunk_tokens=chunk_tokens or None)
+    records: list[dict[str, Any]] = []
     for length in length_list:
         if cache is not None and prefix_cache:
             cache.clear()  # the first question must read the document cold
