@@ -9,18 +9,7 @@ from longagent.agents import Event, LongAgent
 from longagent.chunking import Document
 from longagent.llm import GenerationRequest, ScriptedModel
 
-FILLER = "Modules provide functions and classes for many ordinary tasks in programs. " * 6
-BORN_RENDA = "Kalomi was born in the town of Renda."
-BORN_TOSA = "Kalomi was born in the town of Tosa."
-FAMOUS = "The town of Renda is famous for its glass bells."
-
-
-def document(*facts: str) -> Document:
-    """One paragraph per fact, each among filler, so each lands in its own chunk."""
-    paragraphs = [FILLER]
-    for fact in facts:
-        paragraphs += [f"{FILLER}{fact} {FILLER}", FILLER]
-    return Document.create("\n\n".join(paragraphs))
+from ._qa_helpers import BORN_RENDA, BORN_TOSA, FAMOUS, document
 
 
 def chunk_of(request: GenerationRequest) -> str:

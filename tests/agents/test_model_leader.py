@@ -8,22 +8,12 @@ import pytest
 from longagent.agents import LongAgent, ModelLeader, RuleLeader
 from longagent.agents.leader import make_leader
 from longagent.agents.verifier import get_verifier
-from longagent.chunking import Document
 from longagent.errors import ConfigError
 from longagent.llm import GenerationRequest, ScriptedModel
 
-FILLER = "Modules provide functions and classes for many ordinary tasks in programs. " * 6
-BORN_RENDA = "Kalomi was born in the town of Renda."
-BORN_TOSA = "Kalomi was born in the town of Tosa."
-FAMOUS = "The town of Renda is famous for its glass bells."
+from ._qa_helpers import BORN_RENDA, BORN_TOSA, FAMOUS, document
+
 QUESTION = "In which town was Kalomi born?"
-
-
-def document(*facts: str) -> Document:
-    paragraphs = [FILLER]
-    for fact in facts:
-        paragraphs += [f"{FILLER}{fact} {FILLER}", FILLER]
-    return Document.create("\n\n".join(paragraphs))
 
 
 def members(request: GenerationRequest) -> dict:
