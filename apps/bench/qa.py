@@ -120,15 +120,22 @@ def main(
     model: str = typer.Option(
         None, "--model", "-m", help="Model spec (default: the bundled model)."
     ),
-    systems: str = typer.Option("truncate,retrieval,longagent", help="Comma-separated systems."),
+    systems: str = typer.Option(
+        "truncate,retrieval,longagent",
+        help="Comma-separated systems: truncate, retrieval, dos-rag, longagent.",
+    ),
     kinds: str = typer.Option(
         "single,two_hop,absent,passkey,kv", help="Comma-separated sample kinds."
     ),
     lengths: str = typer.Option(
-        "2k,4k", help="Comma-separated document lengths in tokens (1k..128k)."
+        None,
+        help="Comma-separated document lengths in tokens (1k..128k); default 2k,4k "
+        "(needle suite: 4k,8k,16k,32k).",
     ),
     depths: str = typer.Option(
-        "0.25,0.75", help="Comma-separated needle depths (0 = start, 1 = end)."
+        None,
+        help="Comma-separated needle depths (0 = start, 1 = end); default 0.25,0.75 "
+        "(needle suite: 0,0.25,0.5,0.75,1).",
     ),
     samples: int = typer.Option(1, help="Samples per kind, length and depth."),
     chunk_tokens: int = typer.Option(None, help="LongAgent member chunk size (default: its own)."),
@@ -139,6 +146,15 @@ def main(
         "the method), so --chunk-tokens may exceed the native window.",
     ),
     out_dir: Path = typer.Option("bench-results", help="Where qa.json and the heatmaps go."),
+    suite: str = typer.Option(
+        "synthetic",
+        help="'synthetic' (generated NIAH-PLUS samples), 'natural' (people's questions over "
+        "real manuals), 'person' (one name in every chunk) or 'needle' (gkamradt's NIAH).",
+    ),
+    split: str = typer.Option(
+        "dev", help="natural/person: 'dev' (tune on it), 'test' (report only) or 'all'."
+    ),
+    limit: int = typer.Option(None, help="natural/person/needle: only the first N questions."),
 ) -> None:
     from rich.console import Console
     from rich.progress import Progress
@@ -153,10 +169,39 @@ def main(
     unknown = [s for s in chosen if s not in SYSTEMS]
     if unknown:
         raise ConfigError(f"Unknown system(s) {unknown}; choose from {sorted(SYSTEMS)}.")
+    if suite not in ("synthetic", "natural", "person", "needle"):
+        raise ConfigError(f"Unknown suite '{suite}'; choose synthetic, natural, person or needle.")
+    if split not in ("dev", "test", "all"):
+        raise ConfigError(f"Unknown split '{split}'; choose dev, test or all.")
     console = Console()
     extension = {"extend_to": parse_length(extend_to)} if extend_to else {}
     metered = MeteredModel(load_model(model, **extension))
-    suite = make_suite(
+    longagent_options: dict[str, Any] = {"reading": reading} | (
+        {"chunk_tokens": chunk_tokens} if chunk_tokens else {}
+    )
+    if suite != "synthetic":
+        from functools import partial
+
+        from longagent.apps.bench.suites import run_suite
+
+        run_suite(
+            metered,
+            suite,  # type: ignore[arg-type]
+            {
+                s: partial(SYSTEMS[s], **(longagent_options if s == "longagent" else {}))
+                for s in chosen
+            },
+            out_dir,
+            split=None if split == "all" else split,  # type: ignore[arg-type]
+            limit=limit,
+            lengths=tuple(parse_length(n) for n in lengths.split(",")) if lengths else None,
+            depths=tuple(float(d) for d in depths.split(",")) if depths else None,
+            console=console,
+        )
+        return
+    lengths = lengths or "2k,4k"
+    depths = depths or "0.25,0.75"
+    samples_list = make_suite(
         [k.strip() for k in kinds.split(",")],  # type: ignore[misc]
         [parse_length(n) for n in lengths.split(",")],
         [float(d) for d in depths.split(",")],
@@ -166,14 +211,10 @@ def main(
     results: dict[str, list[dict[str, Any]]] = {}
     with Progress(console=console, transient=True) as progress:
         for system in chosen:
-            task = progress.add_task(f"{system}", total=len(suite))
-            options: dict[str, Any] = {}
-            if system == "longagent":
-                options = {"reading": reading} | (
-                    {"chunk_tokens": chunk_tokens} if chunk_tokens else {}
-                )
+            task = progress.add_task(f"{system}", total=len(samples_list))
+            options = longagent_options if system == "longagent" else {}
             results[system] = run(
-                SYSTEMS[system](metered, **options), suite, metered, progress, task
+                SYSTEMS[system](metered, **options), samples_list, metered, progress, task
             )
     out_dir.mkdir(parents=True, exist_ok=True)
     for system, records in results.items():
