@@ -33,10 +33,12 @@ def _haystack(count_tokens: Callable[[str], int], tokens: int) -> str:
     text = essays[: tokens * 8]  # no tokenizer spends more than 8 characters a token
     while count_tokens(text) < tokens:
         text = (text + essays)[: tokens * 8]
-    # Cut by characters, shrinking proportionally until it fits (tokens are not chars).
-    end = len(text)
-    while count_tokens(text[:end]) > tokens:
-        end = int(end * tokens / count_tokens(text[:end]) * 0.995)
+    # The longest prefix within `tokens` (it cuts by tokens and decodes; we have no decoder).
+    low, high = 0, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if count_tokens(text[:middle]) <= tokens else (low, middle - 1)
+    end = low
     return text[:end]
 
 
