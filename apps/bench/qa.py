@@ -63,6 +63,7 @@ def summary_table(system: str, records: list[dict[str, Any]]) -> Any:
         table.add_column(
             f"{length // 1024}K" if length % 1024 == 0 else str(length), justify="right"
         )
+    table.add_column("wrong-but-found", justify="right")
     table.add_column("s/question", justify="right")
     table.add_column("calls/q", justify="right")
     table.add_column("tokens/q", justify="right")
@@ -78,6 +79,8 @@ def summary_table(system: str, records: list[dict[str, Any]]) -> Any:
         table.add_row(
             kind,
             *cells,
+            # A system that claims an answer and is wrong: the worst outcome, counted apart.
+            f"{100 * sum(bool(r['found']) and not r['correct'] for r in rows) / n:.0f}%",
             f"{sum(r['seconds'] for r in rows) / n:.1f}",
             f"{sum(r['model_calls'] for r in rows) / n:.1f}",
             f"{sum(r['prompt_tokens'] + r['completion_tokens'] for r in rows) / n:.0f}",

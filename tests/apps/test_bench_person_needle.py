@@ -124,3 +124,40 @@ def test_person_suite_runs_through_the_runner(tmp_path: Path) -> None:
     outcomes = [r["outcome"] for r in results["truncate"]]
     assert outcomes.count("refused-absent") == 3 and outcomes.count("not-found") == 12
     assert json.loads((tmp_path / "qa-person.json").read_text())["summary"]["truncate"]["n"] == 15
+
+
+def test_needle_suite_scores_the_key_phrase_and_draws_its_heatmap(tmp_path: Path) -> None:
+    model = ScriptedModel(
+        ["Eat a sandwich in Dolores Park.", "Visit the Golden Gate Bridge."] * 2,
+        context_window=4096,
+    )
+    results = run_suite(
+        model, "needle", {"truncate": truncation}, tmp_path, lengths=(1024, 2048), depths=(0.0, 1.0)
+    )
+    outcomes = [(r["length"], r["depth"], r["outcome"]) for r in results["truncate"]]
+    assert outcomes == [
+        (1024, 0.0, "correct"),
+        (1024, 1.0, "wrong-but-found"),
+        (2048, 0.0, "correct"),
+        (2048, 1.0, "wrong-but-found"),
+    ]
+    assert (tmp_path / "qa-needle-heatmap-truncate.png").stat().st_size > 1000
+
+
+def test_the_synthetic_table_counts_wrong_but_found_apart() -> None:
+    from rich.console import Console
+
+    from longagent.apps.bench.qa import summary_table
+
+    base = {"kind": "single", "length": 1024, "seconds": 1.0, "model_calls": 1}
+    base |= {"prompt_tokens": 10, "completion_tokens": 2}
+    records = [
+        base | {"found": True, "correct": True},
+        base | {"found": True, "correct": False},
+        base | {"found": False, "correct": False},
+        base | {"found": False, "correct": False},
+    ]
+    console = Console(width=200, record=True)
+    console.print(summary_table("x", records))
+    row = next(line for line in console.export_text().splitlines() if "single" in line)
+    assert [c.strip() for c in row.split("│")[2:4]] == ["25%", "25%"]  # accuracy, then wrong-but-found
