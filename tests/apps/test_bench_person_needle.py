@@ -160,4 +160,7 @@ def test_the_synthetic_table_counts_wrong_but_found_apart() -> None:
     console = Console(width=200, record=True)
     console.print(summary_table("x", records))
     row = next(line for line in console.export_text().splitlines() if "single" in line)
-    assert [c.strip() for c in row.split("│")[2:4]] == ["25%", "25%"]  # accuracy, then wrong-but-found
+    assert [c.strip() for c in row.split("│")[2:4]] == [
+        "25%",
+        "25%",
+    ]  # accuracy, then wrong-but-found
