@@ -23,9 +23,9 @@ _ANSWER_TOKENS = 48
 # A baseline that refuses in its own words has not claimed an answer: counting "The document
 # does not contain the answer" as found would charge it with wrong-but-found it never gave.
 _REFUSAL = re.compile(
-    r"not found|(does not|doesn't|do not|don't) (contain|say|mention|state|specify|provide|include)"
+    r"not found|(does not|doesn['’]t|do not|don['’]t) (contain|say|mention|state|specify|provide|include)"
     r"|not (mentioned|stated|specified|provided|given)|no (information|mention)"
-    r"|(cannot|can't|unable to) (find|answer|determine)",
+    r"|(cannot|can['’]t|unable to) (find|answer|determine)",
     re.IGNORECASE,
 )
 

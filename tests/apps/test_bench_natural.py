@@ -22,7 +22,7 @@ from longagent.apps.bench.natural_data import (
     squash,
 )
 from longagent.apps.bench.suites import outcome, run_suite
-from longagent.apps.bench.systems import truncation
+from longagent.apps.bench.systems import refused, truncation
 from longagent.llm import ScriptedModel
 
 QUESTIONS = load_questions()
@@ -91,6 +91,21 @@ def test_answers_are_matched_by_containment_at_word_edges(
     text: str, answer: str, case_sensitive: bool, found: bool
 ) -> None:
     assert contains_answer(text, answer, case_sensitive) is found
+
+
+@pytest.mark.parametrize(
+    ("text", "says_absent"),
+    [
+        ("The document doesn’t contain the answer.", True),  # a typographic apostrophe
+        ("The document does not contain the answer to this question.", True),
+        ("Not found.", True),
+        ("It is not mentioned.", True),
+        ("Use --count; it does not print the lines.", False),
+        ("The exit code is 2.", False),
+    ],
+)
+def test_a_baselines_refusal_in_its_own_words_is_recognised(text: str, says_absent: bool) -> None:
+    assert refused(text) is says_absent
 
 
 def question(kind: str, answers: list[str]) -> NaturalQuestion:
