@@ -63,6 +63,7 @@ def summary_table(system: str, records: list[dict[str, Any]]) -> Any:
         table.add_column(
             f"{length // 1024}K" if length % 1024 == 0 else str(length), justify="right"
         )
+    table.add_column("wrong-but-found", justify="right")
     table.add_column("s/question", justify="right")
     table.add_column("calls/q", justify="right")
     table.add_column("tokens/q", justify="right")
@@ -78,6 +79,8 @@ def summary_table(system: str, records: list[dict[str, Any]]) -> Any:
         table.add_row(
             kind,
             *cells,
+            # A system that claims an answer and is wrong: the worst outcome, counted apart.
+            f"{100 * sum(bool(r['found']) and not r['correct'] for r in rows) / n:.0f}%",
             f"{sum(r['seconds'] for r in rows) / n:.1f}",
             f"{sum(r['model_calls'] for r in rows) / n:.1f}",
             f"{sum(r['prompt_tokens'] + r['completion_tokens'] for r in rows) / n:.0f}",
@@ -120,25 +123,44 @@ def main(
     model: str = typer.Option(
         None, "--model", "-m", help="Model spec (default: the bundled model)."
     ),
-    systems: str = typer.Option("truncate,retrieval,longagent", help="Comma-separated systems."),
+    systems: str = typer.Option(
+        "truncate,retrieval,longagent",
+        help="Comma-separated systems: truncate, retrieval, dos-rag, longagent.",
+    ),
     kinds: str = typer.Option(
         "single,two_hop,absent,passkey,kv", help="Comma-separated sample kinds."
     ),
     lengths: str = typer.Option(
-        "2k,4k", help="Comma-separated document lengths in tokens (1k..128k)."
+        None,
+        help="Comma-separated document lengths in tokens (1k..128k); default 2k,4k "
+        "(needle suite: 4k,8k,16k,32k).",
     ),
     depths: str = typer.Option(
-        "0.25,0.75", help="Comma-separated needle depths (0 = start, 1 = end)."
+        None,
+        help="Comma-separated needle depths (0 = start, 1 = end); default 0.25,0.75 "
+        "(needle suite: 0,0.25,0.5,0.75,1).",
     ),
     samples: int = typer.Option(1, help="Samples per kind, length and depth."),
     chunk_tokens: int = typer.Option(None, help="LongAgent member chunk size (default: its own)."),
     reading: str = typer.Option("sweep", help="LongAgent reading: 'sweep', 'relevance' or 'all'."),
+    verifier: str = typer.Option(
+        "lexical", help="LongAgent verifier: 'lexical' or 'semantic' (issue #18)."
+    ),
     extend_to: str = typer.Option(
         None,
         help="Extend the model's window to this many tokens (e.g. 16k; the planner picks "
         "the method), so --chunk-tokens may exceed the native window.",
     ),
     out_dir: Path = typer.Option("bench-results", help="Where qa.json and the heatmaps go."),
+    suite: str = typer.Option(
+        "synthetic",
+        help="'synthetic' (generated NIAH-PLUS samples), 'natural' (people's questions over "
+        "real manuals), 'person' (one name in every chunk) or 'needle' (gkamradt's NIAH).",
+    ),
+    split: str = typer.Option(
+        "dev", help="natural/person: 'dev' (tune on it), 'test' (report only) or 'all'."
+    ),
+    limit: int = typer.Option(None, help="natural/person/needle: only the first N questions."),
 ) -> None:
     from rich.console import Console
     from rich.progress import Progress
@@ -149,11 +171,14 @@ def main(
 
     chosen = checks.names("--systems", systems, SYSTEMS)
     kind_list = checks.names("--kinds", kinds, KINDS)
-    length_list = checks.length_list("--lengths", lengths, low=256)
-    depth_list = checks.float_list("--depths", depths, 0.0, 1.0)
+    length_list = checks.length_list("--lengths", lengths, low=256) if lengths else None
+    depth_list = checks.float_list("--depths", depths, 0.0, 1.0) if depths else None
     checks.at_least("--samples", samples, 1)
     checks.at_least("--chunk-tokens", chunk_tokens, 1)
+    checks.at_least("--limit", limit, 1)
     checks.one_of("--reading", reading, ("sweep", "relevance", "all"))
+    checks.one_of("--suite", suite, ("synthetic", "natural", "person", "needle"))
+    checks.one_of("--split", split, ("dev", "test", "all"))
     extension: dict[str, Any] = (
         {"extend_to": checks.length("--extend-to", extend_to)} if extend_to else {}
     )
@@ -164,24 +189,43 @@ def main(
 
     console = Console()
     metered = MeteredModel(load_model(model, **extension))
-    suite = make_suite(
+    longagent_options: dict[str, Any] = {"reading": reading, "verifier": verifier} | (
+        {"chunk_tokens": chunk_tokens} if chunk_tokens else {}
+    )
+    if suite != "synthetic":
+        from functools import partial
+
+        from longagent.apps.bench.suites import run_suite
+
+        run_suite(
+            metered,
+            suite,  # type: ignore[arg-type]
+            {
+                s: partial(SYSTEMS[s], **(longagent_options if s == "longagent" else {}))
+                for s in chosen
+            },
+            out_dir,
+            split=None if split == "all" else split,  # type: ignore[arg-type]
+            limit=limit,
+            lengths=tuple(length_list) if length_list else None,
+            depths=tuple(depth_list) if depth_list else None,
+            console=console,
+        )
+        return
+    samples_list = make_suite(
         kind_list,  # type: ignore[arg-type]
-        length_list,
-        depth_list,
+        length_list or [2048, 4096],
+        depth_list or [0.25, 0.75],
         samples,
         metered.count_tokens,
     )
     results: dict[str, list[dict[str, Any]]] = {}
     with Progress(console=console, transient=True) as progress:
         for system in chosen:
-            task = progress.add_task(f"{system}", total=len(suite))
-            options: dict[str, Any] = {}
-            if system == "longagent":
-                options = {"reading": reading} | (
-                    {"chunk_tokens": chunk_tokens} if chunk_tokens else {}
-                )
+            task = progress.add_task(f"{system}", total=len(samples_list))
+            options = longagent_options if system == "longagent" else {}
             results[system] = run(
-                SYSTEMS[system](metered, **options), suite, metered, progress, task
+                SYSTEMS[system](metered, **options), samples_list, metered, progress, task
             )
     out_dir.mkdir(parents=True, exist_ok=True)
     for system, records in results.items():

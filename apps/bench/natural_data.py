@@ -1,0 +1,76 @@
+"""The natural-question suite: questions written the way people ask them, over real documents.
+
+Documents are free-software manuals shipped by Debian (man pages as text and PDF, Python's
+HOWTO and Debian Policy as HTML); see data/natural/SOURCES.md. Each question has a fixed
+`split`: `dev` for tuning, `test` for reporting only. Lookups carry the evidence sentence(s)
+as they stand in the document; absent questions carry the words whose absence makes the
+answer absent (checked against the document's text, not assumed).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+
+from longagent.apps.bench.qa_data import NOT_FOUND
+
+DATA = Path(__file__).parent / "data" / "natural"
+Split = Literal["dev", "test"]
+
+
+class NaturalQuestion(BaseModel):
+    id: str
+    document: str  # a file name under data/natural
+    question: str
+    kind: Literal["lookup", "absent"]
+    answers: list[str]
+    split: Split
+    evidence: list[str] = []
+    not_in_document: list[str] = []
+    case_sensitive: bool = False  # option letters: -R is not -r
+
+
+def load_questions(
+    split: Split | None = None, path: Path = DATA / "questions.json"
+) -> list[NaturalQuestion]:
+    raw = json.loads(path.read_text(encoding="utf-8"))["questions"]
+    questions = [NaturalQuestion.model_validate(q) for q in raw]
+    return [q for q in questions if split is None or q.split == split]
+
+
+@functools.cache
+def document_text(name: str, folder: Path = DATA) -> str:
+    """The document as every system sees it: the project's own loader (txt, html, pdf)."""
+    from longagent.chunking import load
+
+    return load(folder / name).text
+
+
+def squash(text: str) -> str:
+    """Whitespace-insensitive form: man pages justify lines and PDFs break them anywhere."""
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def contains_answer(text: str, answer: str, case_sensitive: bool = False) -> bool:
+    """RULER's string_match (containment), but an answer that starts or ends with a word
+    character must not be glued to another one, so "-c" is not found in "--color" and
+    "2" is not found in "20"."""
+    left = r"(?<!\w)" if re.match(r"\w", answer) else ""
+    right = r"(?!\w)" if re.search(r"\w$", answer) else ""
+    flags = 0 if case_sensitive else re.IGNORECASE
+    return re.search(left + re.escape(answer) + right, text, flags) is not None
+
+
+def is_correct(question: NaturalQuestion, text: str, found: bool | None) -> bool:
+    """Absent questions are right only when the system says not found; lookups need found
+    (or unknown) and any accepted answer in the text."""
+    if question.kind == "absent":
+        return found is False or (found is None and NOT_FOUND in text.lower())
+    if found is False:
+        return False
+    return any(contains_answer(text, a, question.case_sensitive) for a in question.answers)

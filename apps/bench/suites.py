@@ -1,0 +1,218 @@
+"""`longagent bench qa --suite natural|person|needle`: suites of questions we did not write
+around our own code, scored per outcome.
+
+For every system the table separates the outcomes that matter: correct; refused-absent
+("not found" on a question whose answer is not in the document); wrong-but-found (the
+system said it found an answer and the answer is wrong, the worst outcome); not-found on
+a lookup (a miss, but an honest one). Every answer goes to bench-results/qa-SUITE.json.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from longagent.apps.bench.natural_data import (
+    NaturalQuestion,
+    Split,
+    document_text,
+    is_correct,
+    load_questions,
+)
+from longagent.apps.bench.qa_data import NOT_FOUND
+from longagent.llm import ChatModel
+
+Suite = Literal["natural", "person", "needle"]
+SUITES: tuple[Suite, ...] = ("natural", "person", "needle")
+
+
+@dataclass(frozen=True)
+class Item:
+    question: NaturalQuestion
+    text: str  # the document as the systems read it
+    length: int | None = None
+    depth: float | None = None
+
+
+def make_items(
+    suite: Suite,
+    count_tokens: Any,
+    *,
+    split: Split | None = "dev",
+    lengths: tuple[int, ...] | None = None,
+    depths: tuple[float, ...] | None = None,
+    seed: int = 0,
+) -> list[Item]:
+    """The suite's questions with their documents. `split` filters natural and person
+    questions (None = all); needle uses `lengths` and `depths` (its defaults if None)."""
+    if suite == "natural":
+        return [Item(q, document_text(q.document)) for q in load_questions(split)]
+    if suite == "person":
+        from longagent.apps.bench.person import make_person
+
+        story, questions = make_person(count_tokens, seed=seed)
+        return [Item(q, story) for q in questions if split is None or q.split == split]
+    from longagent.apps.bench.needle import DEPTHS, LENGTHS, make_needle_suite
+
+    return [
+        Item(q, text, length, depth)
+        for q, text, length, depth in make_needle_suite(
+            count_tokens, lengths or LENGTHS, depths or DEPTHS
+        )
+    ]
+
+
+def outcome(question: NaturalQuestion, text: str, found: bool | None) -> str:
+    """One of: correct, refused-absent, wrong-but-found, not-found (a refused lookup),
+    wrong-not-found (neither claimed nor right: a lookup answered without a claim)."""
+    claimed = found if found is not None else NOT_FOUND not in text.lower()
+    if question.kind == "absent":
+        return "refused-absent" if is_correct(question, text, found) else "wrong-but-found"
+    if is_correct(question, text, found):
+        return "correct"
+    return "wrong-but-found" if claimed else "not-found"
+
+
+def run_items(
+    ask: Any, items: list[Item], metered: Any, progress: Any = None, task: Any = None
+) -> list[dict[str, Any]]:
+    records = []
+    for item in items:
+        q = item.question
+        before = metered.usage.model_copy()
+        start = time.perf_counter()
+        text, found = ask(item.text, q.question)
+        seconds = time.perf_counter() - start
+        used = metered.usage - before
+        result = outcome(q, text, found)
+        records.append(
+            {
+                "id": q.id,
+                "document": q.document,
+                "split": q.split,
+                "kind": q.kind,
+                "length": item.length,
+                "depth": item.depth,
+                "question": q.question,
+                "answers": q.answers,
+                "text": text,
+                "found": found,
+                "outcome": result,
+                "correct": result in ("correct", "refused-absent"),
+                "wrong_but_found": result == "wrong-but-found",
+                "seconds": seconds,
+                "model_calls": used.model_calls,
+                "prompt_tokens": used.prompt_tokens,
+                "completion_tokens": used.completion_tokens,
+            }
+        )
+        if progress is not None:
+            progress.advance(task)
+    return records
+
+
+def counts(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The numbers one table row shows, for any group of records."""
+    n = len(records)
+    by = {
+        o: sum(r["outcome"] == o for r in records)
+        for o in ("correct", "refused-absent", "wrong-but-found", "not-found")
+    }
+    return {
+        "n": n,
+        "correct": by["correct"] + by["refused-absent"],
+        "refused_absent": by["refused-absent"],
+        "wrong_but_found": by["wrong-but-found"],
+        "not_found_lookup": by["not-found"],
+        "seconds": sum(r["seconds"] for r in records) / max(n, 1),
+        "calls": sum(r["model_calls"] for r in records) / max(n, 1),
+        "tokens": sum(r["prompt_tokens"] + r["completion_tokens"] for r in records) / max(n, 1),
+    }
+
+
+def summary_table(system: str, suite: str, records: list[dict[str, Any]]) -> Any:
+    from rich.table import Table
+
+    table = Table(title=f"{system} on {suite}")
+    for name in ("kind", "n", "correct", "refused-absent", "wrong-but-found", "not-found (lookup)"):
+        table.add_column(name, justify="left" if name == "kind" else "right")
+    for name in ("s/question", "calls/q", "tokens/q"):
+        table.add_column(name, justify="right")
+
+    def cell(value: int, n: int) -> str:
+        return f"{value} ({100 * value / n:.0f}%)" if n else "-"
+
+    groups = [(kind, [r for r in records if r["kind"] == kind]) for kind in ("lookup", "absent")]
+    for kind, rows in [*groups, ("all", records)]:
+        if not rows:
+            continue
+        c = counts(rows)
+        table.add_row(
+            kind,
+            str(c["n"]),
+            cell(c["correct"], c["n"]),
+            cell(c["refused_absent"], c["n"]) if kind != "lookup" else "-",
+            cell(c["wrong_but_found"], c["n"]),
+            cell(c["not_found_lookup"], c["n"]) if kind != "absent" else "-",
+            f"{c['seconds']:.1f}",
+            f"{c['calls']:.1f}",
+            f"{c['tokens']:.0f}",
+        )
+    return table
+
+
+def run_suite(
+    model: ChatModel,
+    suite: Suite,
+    systems: dict[str, Any],
+    out_dir: Path,
+    *,
+    split: Split | None = "dev",
+    limit: int | None = None,
+    lengths: tuple[int, ...] | None = None,
+    depths: tuple[float, ...] | None = None,
+    console: Any = None,
+) -> dict[str, list[dict[str, Any]]]:
+    """Ask every item of the suite with every system (`name -> ask`) over the metered
+    `model`; print a table per system; write answers to OUT_DIR/qa-SUITE.json."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from longagent.llm.usage import MeteredModel
+
+    console = console or Console()
+    metered = model if isinstance(model, MeteredModel) else MeteredModel(model)
+    items = make_items(suite, metered.count_tokens, split=split, lengths=lengths, depths=depths)
+    items = items[:limit] if limit else items
+    results: dict[str, list[dict[str, Any]]] = {}
+    with Progress(console=console, transient=True) as progress:
+        for name, make in systems.items():
+            task = progress.add_task(name, total=len(items))
+            results[name] = run_items(make(metered), items, metered, progress, task)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, records in results.items():
+        console.print(summary_table(name, suite, records))
+    if suite == "needle" and results:
+        from longagent.apps.bench.qa import heatmap
+
+        for name, records in results.items():
+            heatmap(name, records, out_dir / f"qa-needle-heatmap-{name}.png")
+    path = out_dir / f"qa-{suite}.json"
+    path.write_text(
+        json.dumps(
+            {
+                "suite": suite,
+                "split": split,
+                "model": metered.name,
+                "limit": limit,
+                "summary": {name: counts(records) for name, records in results.items()},
+                "results": results,
+            },
+            indent=1,
+        )
+    )
+    console.print(f"answers: {path}")
+    return results

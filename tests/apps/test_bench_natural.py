@@ -1,0 +1,172 @@
+"""The natural-question suite: its data is honest (evidence verbatim, absent answers absent,
+a fixed dev/test split) and its scoring separates wrong-but-found from honest misses."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from longagent.apps.bench.natural_data import (
+    DATA,
+    NaturalQuestion,
+    contains_answer,
+    document_text,
+    is_correct,
+    load_questions,
+    squash,
+)
+from longagent.apps.bench.suites import outcome, run_suite
+from longagent.apps.bench.systems import refused, truncation
+from longagent.llm import ScriptedModel
+
+QUESTIONS = load_questions()
+LOOKUPS = [q for q in QUESTIONS if q.kind == "lookup"]
+ABSENT = [q for q in QUESTIONS if q.kind == "absent"]
+
+
+def test_the_dev_set_has_the_size_and_mix_asked_for() -> None:
+    documents = {q.document for q in QUESTIONS}
+    assert len(QUESTIONS) >= 60 and len(ABSENT) >= 15
+    assert 5 <= len(documents) <= 8
+    assert {Path(d).suffix for d in documents} >= {".txt", ".html", ".pdf"}
+    assert len({q.id for q in QUESTIONS}) == len(QUESTIONS)
+    assert all(q.answers for q in QUESTIONS)
+
+
+@pytest.mark.parametrize("name", sorted({q.document for q in QUESTIONS}))
+def test_every_document_is_long_and_named_in_sources(name: str) -> None:
+    assert len(document_text(name).split()) >= 4000  # about 8K tokens or more
+    assert f"`{name}`" in (DATA / "SOURCES.md").read_text()
+
+
+def test_the_split_is_fixed_about_sixty_forty_and_has_absent_questions_on_both_sides() -> None:
+    dev, test = load_questions("dev"), load_questions("test")
+    assert {q.id for q in dev}.isdisjoint(q.id for q in test)
+    assert len(dev) + len(test) == len(QUESTIONS)
+    assert 0.55 <= len(dev) / len(QUESTIONS) <= 0.65
+    assert Counter(q.kind for q in test)["absent"] >= 5
+    # The test ids are frozen: moving a question between splits is tuning on test.
+    ids = ",".join(sorted(q.id for q in test))
+    assert hashlib.sha256(ids.encode()).hexdigest()[:16] == "6917bc7b34141d6d"
+
+
+@pytest.mark.parametrize("question", LOOKUPS, ids=lambda q: q.id)
+def test_every_lookups_evidence_stands_verbatim_in_its_document(
+    question: NaturalQuestion,
+) -> None:
+    text = squash(document_text(question.document))
+    assert question.evidence
+    for sentence in question.evidence:
+        assert squash(sentence) in text  # whitespace aside: man pages justify their lines
+
+
+@pytest.mark.parametrize("question", ABSENT, ids=lambda q: q.id)
+def test_every_absent_answer_is_not_in_its_document(question: NaturalQuestion) -> None:
+    text = squash(document_text(question.document)).lower()
+    assert question.answers == ["not found"] and question.not_in_document
+    for word in question.not_in_document:
+        assert word.lower() not in text
+
+
+@pytest.mark.parametrize(
+    ("text", "answer", "case_sensitive", "found"),
+    [
+        ("Use --count.", "--count", False, True),
+        ("Use --color.", "-c", False, False),  # not glued to another word
+        ("The default is 20 tries.", "2", False, False),
+        ("It exits with 2.", "2", False, True),
+        ("grep_colors", "GREP_COLORS", False, True),
+        ("Use -r.", "-R", True, False),  # option letters keep their case
+        ("Use -R to follow links.", "-R", True, True),
+        ("The & command", "&", False, True),
+    ],
+)
+def test_answers_are_matched_by_containment_at_word_edges(
+    text: str, answer: str, case_sensitive: bool, found: bool
+) -> None:
+    assert contains_answer(text, answer, case_sensitive) is found
+
+
+@pytest.mark.parametrize(
+    ("text", "says_absent"),
+    [
+        ("The document doesn’t contain the answer.", True),  # a typographic apostrophe
+        ("The document does not contain the answer to this question.", True),
+        ("Not found.", True),
+        ("It is not mentioned.", True),
+        ("Use --count; it does not print the lines.", False),
+        ("The exit code is 2.", False),
+    ],
+)
+def test_a_baselines_refusal_in_its_own_words_is_recognised(text: str, says_absent: bool) -> None:
+    assert refused(text) is says_absent
+
+
+def question(kind: str, answers: list[str]) -> NaturalQuestion:
+    return NaturalQuestion(
+        id="x", document="d", question="q", kind=kind, answers=answers, split="dev"
+    )  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "found", "expected"),
+    [
+        ("lookup", "It is wget-log.", True, "correct"),
+        ("lookup", "It is wget.log.", True, "wrong-but-found"),
+        ("lookup", "The document does not say.", False, "not-found"),
+        ("lookup", "wget-log", False, "not-found"),  # a refusal never scores
+        ("lookup", "It is wget.log.", None, "wrong-but-found"),
+        ("absent", "Not found.", False, "refused-absent"),
+        ("absent", "Use --socks.", True, "wrong-but-found"),
+        ("absent", "not found", None, "refused-absent"),
+    ],
+)
+def test_outcomes(kind: str, text: str, found: bool | None, expected: str) -> None:
+    q = question(kind, ["wget-log"] if kind == "lookup" else ["not found"])
+    assert outcome(q, text, found) == expected
+    assert is_correct(q, text, found) is (expected in ("correct", "refused-absent"))
+
+
+def test_a_run_reports_each_outcome_and_writes_every_answer(tmp_path: Path) -> None:
+    # The first three dev questions are grep-01 (exit code 2), grep-03 (-l), grep-05
+    # (underscore); the scripted model answers right, refuses, then answers wrongly.
+    model = ScriptedModel(
+        ["It returns 2.", "The document does not contain the answer.", "Only letters."],
+        context_window=4096,
+    )
+    results = run_suite(model, "natural", {"truncate": truncation}, tmp_path, limit=3)
+    assert [r["outcome"] for r in results["truncate"]] == [
+        "correct",
+        "not-found",
+        "wrong-but-found",
+    ]
+    report = json.loads((tmp_path / "qa-natural.json").read_text())
+    assert report["split"] == "dev" and report["suite"] == "natural"
+    summary = report["summary"]["truncate"]
+    assert (summary["correct"], summary["wrong_but_found"], summary["not_found_lookup"]) == (
+        1,
+        1,
+        1,
+    )
+    (first, *_) = report["results"]["truncate"]
+    assert first["id"] == "grep-01" and first["text"] == "It returns 2."
+    # truncation read the document's beginning, as much as the window allows
+    assert first["prompt_tokens"] > 3000
+
+
+@pytest.mark.parametrize("args", [["--suite", "nope"], ["--suite", "natural", "--split", "train"]])
+def test_an_unknown_suite_or_split_is_one_line_and_exit_2(args: list[str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "longagent.apps.cli", "bench", "qa", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and args[-1] in result.stderr
