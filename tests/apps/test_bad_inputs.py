@@ -317,12 +317,11 @@ def test_random_options_exit_0_or_2_never_raise(
 RSS_BOUND_MB = 400  # the CLI without a model is ~150 MB; the input may add at most its limit
 
 
-def _ask_child(path: str, env: dict[str, str], timeout: float) -> tuple[int, str, float, float]:
-    """Run `ask` in a child: (exit code, stderr, seconds, its own peak RSS in MB). A child
+def _ask_child(path: str, env: dict[str, str], timeout: float) -> tuple[int, str, float]:
+    """Run `ask` in a child: (exit code, stderr, its own peak RSS in MB). A child
     that hangs is killed at `timeout`, so its exit code fails the test; no test asserts a
     time (a loaded machine would make that flaky)."""
     with tempfile.TemporaryFile() as err:
-        start = time.monotonic()
         child = subprocess.Popen(
             [*CLI, "ask", path, "q"], env=env, stdin=subprocess.DEVNULL, stdout=err, stderr=err
         )
@@ -333,10 +332,9 @@ def _ask_child(path: str, env: dict[str, str], timeout: float) -> tuple[int, str
         finally:
             killer.cancel()
         child.returncode = os.waitstatus_to_exitcode(status)
-        seconds = time.monotonic() - start
         err.seek(0)
         stderr = err.read().decode(errors="replace")
-    return child.returncode, stderr, seconds, usage.ru_maxrss / 1024
+    return child.returncode, stderr, usage.ru_maxrss / 1024
 
 
 def test_ask_refuses_an_endless_pipe_quickly_in_bounded_memory(tmp_path: Path) -> None:
@@ -356,7 +354,7 @@ def test_ask_refuses_an_endless_pipe_quickly_in_bounded_memory(tmp_path: Path) -
     writer.start()
     env = base_env(tmp_path) | {"LONGAGENT_MAX_DOCUMENT_BYTES": str(50 * 2**20)}
     try:
-        code, stderr, seconds, rss = _ask_child(str(fifo), env, timeout=60)
+        code, stderr, rss = _ask_child(str(fifo), env, timeout=60)
     finally:
         stop.set()
     assert code == 2, stderr
@@ -368,12 +366,12 @@ def test_ask_refuses_a_file_over_the_limit_without_reading_it(tmp_path: Path) ->
     big = tmp_path / "big.txt"
     with open(big, "wb") as out:  # sparse: 2 GB on paper, nothing on disk
         out.truncate(2 * 2**30)
-    code, stderr, seconds, rss = _ask_child(str(big), base_env(tmp_path), timeout=60)
+    code, stderr, rss = _ask_child(str(big), base_env(tmp_path), timeout=60)
     assert code == 2 and "too large" in stderr, stderr
     assert rss < RSS_BOUND_MB, f"peak RSS {rss:.0f} MB"
 
 
 def test_ask_refuses_dev_zero_in_bounded_memory(tmp_path: Path) -> None:
-    code, stderr, seconds, rss = _ask_child("/dev/zero", base_env(tmp_path), timeout=60)
+    code, stderr, rss = _ask_child("/dev/zero", base_env(tmp_path), timeout=60)
     assert code == 2 and "too large" in stderr, stderr
     assert rss < RSS_BOUND_MB, f"peak RSS {rss:.0f} MB"
