@@ -17,11 +17,11 @@ import io
 import os
 import re
 import stat
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from longagent.chunking.bounded_read import open_fifo, read_at_most
 from longagent.chunking.document import Document, DocumentFormat, Heading
 from longagent.chunking.html_text import extract_html
 from longagent.chunking.markdown_headings import markdown_headings
@@ -270,50 +270,6 @@ def _check_size(size: int, name: str, settings: Settings) -> None:
         )
 
 
-# How long an opened FIFO may go without a writer before it counts as empty.
-FIFO_WRITER_WAIT_S = 2.0
-_BLOCK = 1 << 20
-
-
-def _read_at_most(fd: int, name: str, size: int, expected: int) -> bytes:
-    """Up to `size` bytes, fewer only at the end of the input. `expected` (a file's size)
-    is read in one piece; the rest, if any, in blocks, never allocating `size` up front."""
-    parts: list[bytes] = []
-    total = 0
-    try:
-        with open(fd, "rb", closefd=False) as stream:
-            want = min(size, max(expected, _BLOCK))
-            while want > 0:
-                block = stream.read(want)
-                if not block:
-                    break
-                parts.append(block)
-                total += len(block)
-                want = min(size - total, _BLOCK)
-    except OSError as exc:
-        raise DocumentError(f"{name}: cannot be read ({exc.strerror})") from None
-    return parts[0] if len(parts) == 1 else b"".join(parts)
-
-
-def _open_fifo(path: Path, name: str) -> tuple[int, bytes]:
-    """Open a FIFO without hanging (a blocking open waits for a writer forever): open it
-    non-blocking and give a writer a moment to appear. Returns the fd, in blocking mode,
-    and whatever was read while waiting."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    deadline = time.monotonic() + FIFO_WRITER_WAIT_S
-    first = b""
-    while True:
-        try:
-            first = os.read(fd, 65536)
-        except BlockingIOError:
-            break  # a writer is there, nothing written yet
-        if first or time.monotonic() > deadline:
-            break  # data, or still no writer: the read below sees the end at once
-        time.sleep(0.05)  # no writer (yet)
-    os.set_blocking(fd, True)
-    return fd, first
-
-
 def _load_path(path: Path, settings: Settings) -> Document:
     name = str(path)
     try:
@@ -336,7 +292,7 @@ def _load_path(path: Path, settings: Settings) -> Document:
     first = b""
     try:
         if stat.S_ISFIFO(info.st_mode):
-            fd, first = _open_fifo(path, name)
+            fd, first = open_fifo(path)
         else:
             fd = os.open(path, os.O_RDONLY)
     except OSError as exc:
@@ -346,7 +302,7 @@ def _load_path(path: Path, settings: Settings) -> Document:
         # a device (/dev/zero) may never end.
         rest = limit + 1 - len(first)
         expected = 0 if streamed else info.st_size + 1  # +1: to see whether it grew
-        data = first + _read_at_most(fd, name, rest, expected) if rest > 0 else first
+        data = first + read_at_most(fd, name, rest, expected) if rest > 0 else first
     finally:
         os.close(fd)
     if len(data) > limit and streamed:  # its real size is unknown: it may never end
