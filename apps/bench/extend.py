@@ -263,9 +263,9 @@ def main(
     from longagent.apps.extend_cmd import METHODS
 
     wanted = checks.names("--methods", methods, METHODS)
-    sizes = sorted(checks.length_list("--lengths", lengths, low=256))
+    sizes = sorted(checks.length_list("--lengths", lengths, low=32))  # a passkey prompt fits 32
     checks.at_least("--samples", samples, 1)
-    checks.at_least("--ppl-tokens", ppl_tokens, 16)
+    checks.at_least("--ppl-tokens", ppl_tokens, 1)
     checks.at_least("--ppl-samples", ppl_samples, 0)
     checks.at_least("--threads", threads, 0)
     if model:
