@@ -17,6 +17,23 @@ from typing import Any
 import typer
 
 
+def timed_ask(ask: Any, metered: Any, document: str, question: str) -> dict[str, Any]:
+    """One question to one system: its answer, seconds and model usage, as record fields."""
+    before = metered.usage.model_copy()
+    start = time.perf_counter()
+    text, found = ask(document, question)
+    seconds = time.perf_counter() - start
+    used = metered.usage - before
+    return {
+        "text": text,
+        "found": found,
+        "seconds": seconds,
+        "model_calls": used.model_calls,
+        "prompt_tokens": used.prompt_tokens,
+        "completion_tokens": used.completion_tokens,
+    }
+
+
 def run(
     ask: Any, samples: list[Any], metered: Any, progress: Any = None, task: Any = None
 ) -> list[dict[str, Any]]:
@@ -25,11 +42,7 @@ def run(
 
     records = []
     for sample in samples:
-        before = metered.usage.model_copy()
-        start = time.perf_counter()
-        text, found = ask(sample.document, sample.question)
-        seconds = time.perf_counter() - start
-        used = metered.usage - before
+        answer = timed_ask(ask, metered, sample.document, sample.question)
         records.append(
             {
                 "id": sample.id,
@@ -38,13 +51,8 @@ def run(
                 "depth": sample.depth,
                 "question": sample.question,
                 "answers": sample.answers,
-                "text": text,
-                "found": found,
-                "correct": is_correct(sample, text, found),
-                "seconds": seconds,
-                "model_calls": used.model_calls,
-                "prompt_tokens": used.prompt_tokens,
-                "completion_tokens": used.completion_tokens,
+                **answer,
+                "correct": is_correct(sample, answer["text"], answer["found"]),
             }
         )
         if progress is not None:

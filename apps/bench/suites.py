@@ -10,7 +10,6 @@ a lookup (a miss, but an honest one). Every answer goes to bench-results/qa-SUIT
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -22,6 +21,7 @@ from longagent.apps.bench.natural_data import (
     is_correct,
     load_questions,
 )
+from longagent.apps.bench.qa import timed_ask
 from longagent.apps.bench.qa_data import NOT_FOUND
 from longagent.llm import ChatModel
 
@@ -82,12 +82,8 @@ def run_items(
     records = []
     for item in items:
         q = item.question
-        before = metered.usage.model_copy()
-        start = time.perf_counter()
-        text, found = ask(item.text, q.question)
-        seconds = time.perf_counter() - start
-        used = metered.usage - before
-        result = outcome(q, text, found)
+        answer = timed_ask(ask, metered, item.text, q.question)
+        result = outcome(q, answer["text"], answer["found"])
         records.append(
             {
                 "id": q.id,
@@ -98,15 +94,10 @@ def run_items(
                 "depth": item.depth,
                 "question": q.question,
                 "answers": q.answers,
-                "text": text,
-                "found": found,
+                **answer,
                 "outcome": result,
                 "correct": result in ("correct", "refused-absent"),
                 "wrong_but_found": result == "wrong-but-found",
-                "seconds": seconds,
-                "model_calls": used.model_calls,
-                "prompt_tokens": used.prompt_tokens,
-                "completion_tokens": used.completion_tokens,
             }
         )
         if progress is not None:
