@@ -317,24 +317,38 @@ def test_random_options_exit_0_or_2_never_raise(
 RSS_BOUND_MB = 400  # the CLI without a model is ~150 MB; the input may add at most its limit
 
 
+# Linux starts a child's peak RSS at its parent's size (fork copies the page counts, and
+# exec keeps the old high-water mark), and this test process may hold a model from an
+# earlier test. So `ask` runs under a small launcher, and its peak is read there.
+_LAUNCHER = """
+import resource, subprocess, sys
+timeout, report, *argv = sys.argv[1:]
+try:
+    code = subprocess.run(argv, stdin=subprocess.DEVNULL, timeout=float(timeout)).returncode
+except subprocess.TimeoutExpired:  # a hang: the exit code fails the test
+    code = 124
+with open(report, "w") as out:
+    out.write(f"{code} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}")
+"""
+
+
 def _ask_child(path: str, env: dict[str, str], timeout: float) -> tuple[int, str, float]:
     """Run `ask` in a child: (exit code, stderr, its own peak RSS in MB). A child
     that hangs is killed at `timeout`, so its exit code fails the test; no test asserts a
     time (a loaded machine would make that flaky)."""
-    with tempfile.TemporaryFile() as err:
-        child = subprocess.Popen(
-            [*CLI, "ask", path, "q"], env=env, stdin=subprocess.DEVNULL, stdout=err, stderr=err
+    with tempfile.TemporaryDirectory() as scratch:
+        report = Path(scratch) / "report"
+        launched = subprocess.run(
+            [sys.executable, "-c", _LAUNCHER, str(timeout), str(report), *CLI, "ask", path, "q"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=timeout + 60,
         )
-        killer = threading.Timer(timeout, child.kill)
-        killer.start()
-        try:
-            _, status, usage = os.wait4(child.pid, 0)  # the rusage of this child alone
-        finally:
-            killer.cancel()
-        child.returncode = os.waitstatus_to_exitcode(status)
-        err.seek(0)
-        stderr = err.read().decode(errors="replace")
-    return child.returncode, stderr, usage.ru_maxrss / 1024
+        stderr = launched.stderr.decode(errors="replace")
+        assert report.exists(), stderr
+        code, peak_kb = report.read_text().split()
+    return int(code), stderr, int(peak_kb) / 1024
 
 
 def test_ask_refuses_an_endless_pipe_quickly_in_bounded_memory(tmp_path: Path) -> None:
