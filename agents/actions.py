@@ -37,6 +37,16 @@ class Focus:
 
 
 @dataclass(frozen=True)
+class Search:
+    """Readers read the document's passages ranked for the hop's question (BM25 fused with
+    MiniLM), `waves[0]` passages first, then `waves[1]` more, ..., until a wave grounds an
+    answer: the question's words alone found nothing."""
+
+    waves: tuple[int, ...]
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class Resolve:
     """Each pair of conflicting answer clusters (indices into the hop's clusters) re-reads
     both chunks together."""
@@ -65,7 +75,7 @@ class Conclude:
     answer: str = ""  # a leader's pick among the standing answers; "" keeps the standing one
 
 
-Action = Read | Focus | Resolve | FollowUp | Conclude
+Action = Read | Focus | Search | Resolve | FollowUp | Conclude
 
 
 @dataclass
@@ -85,6 +95,7 @@ class Hop:
     reports: list[MemberReport] = field(default_factory=list)
     clusters: list[Cluster] = field(default_factory=list)
     focused: bool = False
+    searched: bool = False  # ranked passages were read
     split: bool = False  # a conflict pair could not be settled
 
     @property

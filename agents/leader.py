@@ -25,6 +25,7 @@ from longagent.agents.actions import (
     FollowUp,
     Read,
     Resolve,
+    Search,
     State,
 )
 from longagent.agents.chat_types import prompt
@@ -51,6 +52,11 @@ class RuleLeader:
             return Read(plan.readers, plan.wave, f"ask {len(plan.readers)} members{how}")
         if not hop.grounded and not hop.focused:
             return Focus(hop.members, "no reply was grounded: re-read the passages on the subject")
+        plan = state.plan
+        searchable = plan.index is not None and bool(plan.search_waves)
+        if not hop.grounded and not hop.searched and len(state.hops) == 1 and searchable:
+            why = "the question's words grounded nothing: read the likeliest passages"
+            return Search(plan.search_waves, why)
         if len(hop.clusters) > 1 and not hop.split:
             pairs = [(i, i + 1) for i in range(0, len(hop.clusters) - 1, 2)]
             return Resolve(pairs, f"{len(hop.clusters)} grounded answers conflict")

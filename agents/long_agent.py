@@ -11,6 +11,7 @@ class plus one argument: `LongAgent(model, verifier="mine", leader=MyLeader())`.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from longagent.agents.leader import Leader, make_leader
@@ -89,6 +90,7 @@ class LongAgent:
         self.reading = get_reading(reading)
         self.leader = leader or settings.leader
         make_leader(self.leader, model, self.verifier, self.profile.leader)  # fail early
+        self.embedder = embedder
         self.thoughts = thoughts if thoughts is not None else InMemoryThoughts()
         self.on_event = on_event
         room = self.profile.reply_tokens + self.profile.prompt_room
@@ -121,11 +123,15 @@ class LongAgent:
         prepared = doc if isinstance(doc, PreparedDocument) else self.prepare(doc)
         parsed = Question.parse(question)
         model = MeteredModel(self.model)
+        plan = self.reading.plan(prepared, parsed, self.verifier, self.thoughts)
+        if self.profile.search_waves:  # the passages are embedded only if a search runs
+            index = prepared.passage_index(self.embedder)
+            plan = replace(plan, index=index, search_waves=self.profile.search_waves)
         runner = Runner(
             model,
             prepared,
             parsed,
-            self.reading.plan(prepared, parsed, self.verifier, self.thoughts),
+            plan,
             leader=make_leader(self.leader, model, self.verifier, self.profile.leader),
             verifier=self.verifier,
             profile=self.profile,

@@ -37,6 +37,9 @@ class Profile:
     reply_tokens: int = 160
     prompt_room: int = 200  # instructions and question around a chunk, in tokens
     wave: int = 8  # members per wave when reading by relevance
+    # When the question's words ground nothing, readers read the likeliest passages (a few
+    # sentences each), this many per wave, until a wave grounds an answer: k grows 4, 12.
+    search_waves: tuple[int, ...] = (4, 8)
     max_rounds: int = 4
     leader: LeaderName = "rule"
 

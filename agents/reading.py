@@ -21,6 +21,7 @@ from longagent import text
 from longagent.agents import relevance
 from longagent.agents.prepared import PreparedDocument
 from longagent.agents.question import Question
+from longagent.agents.ranking import PassageIndex
 from longagent.agents.thoughts import ThoughtStore
 from longagent.agents.verifier import Verifier
 from longagent.errors import ConfigError
@@ -29,10 +30,13 @@ from longagent.memory.embedder import Embedder, MiniLMEmbedder
 
 @dataclass(frozen=True)
 class ReadPlan:
-    """The members to ask, in order, and how many at a time (0: all at once)."""
+    """The members to ask, in order, and how many at a time (0: all at once); `index`, when
+    set, holds the document's ranked passages for a search when the readers ground nothing."""
 
     readers: list[int]
     wave: int = 0
+    index: PassageIndex | None = None
+    search_waves: tuple[int, ...] = ()  # passages per search wave; () never searches
 
 
 @runtime_checkable

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from longagent.agents import conflict, member
+from longagent.agents import conflict, member, ranking
 from longagent.agents.actions import (
     Conclude,
     Focus,
@@ -25,6 +25,7 @@ from longagent.agents.actions import (
     Hop,
     Read,
     Resolve,
+    Search,
     State,
 )
 from longagent.agents.leader import Leader
@@ -88,6 +89,8 @@ class Runner:
                     self.read(action)
                 case Focus():
                     self.focus(action)
+                case Search():
+                    self.search(action)
                 case Resolve():
                     self.resolve(action)
                 case FollowUp():
@@ -210,6 +213,45 @@ class Runner:
         ]
         same = self.verifier.same_answer
         hop.reports = self.record([conflict.agreed_reading(r, same) for r in judged])
+        self.settle(hop)
+
+    def search(self, action: Search) -> None:
+        """The hop's question over the document's ranked passages: each reader sees one
+        passage (with a sentence of context on each side) in the profile's prompt styles,
+        one batched call per wave, until a wave grounds an answer. Replies are judged
+        against the whole chunk, so citations keep their document offsets."""
+        hop, index = self.state.hop, self.state.plan.index
+        assert hop is not None and index is not None
+        hop.searched = True
+        question = hop.question
+        passages = ranking.readings(index, f"{question.text} {question.bridge}".strip())
+        passages = passages[: sum(action.waves)]
+        current = self.open_round(
+            "search", [], f"reading the {len(passages)} passages likeliest to answer"
+        )
+        styles = self.profile.focus_styles
+        same = self.verifier.same_answer
+        reports: list[MemberReport] = []
+        start = 0
+        for size in action.waves:
+            wave, start = passages[start : start + size], start + size
+            if not wave:
+                break
+            spans = [(self.chunks[p.chunk].start, p.start, p.end) for p in wave]
+            current.passages += [(o + a, o + b) for o, a, b in spans]
+            current.members += [p.chunk for p in wave if p.chunk not in current.members]
+            requests = [
+                member.member_request(p.chunk, index.text(p), question, self.profile, style=s)
+                for p in wave
+                for s in styles
+            ]
+            replies = iter(member.run_batch(self.model, requests))
+            judged = [[self.judge(p.chunk, next(replies), question) for _ in styles] for p in wave]
+            reports += self.record([conflict.agreed_reading(r, same) for r in judged])
+            if any(r.verdict == "grounded" for r in reports):
+                break
+        hop.members = list(dict.fromkeys(hop.members + current.members))
+        hop.reports = reports
         self.settle(hop)
 
     def resolve(self, action: Resolve) -> None:

@@ -40,7 +40,7 @@ class ConflictGraph(BaseModel):
     edges: list[tuple[int, int]] = Field(default_factory=list)
 
 
-RoundKind = Literal["ask", "focus", "resolve", "follow_up"]
+RoundKind = Literal["ask", "focus", "search", "resolve", "follow_up"]
 EventKind = Literal["round_started", "member_reports", "conflict_resolved", "answered"]
 
 
@@ -52,6 +52,10 @@ class Round(BaseModel):
     skipped: list[int] = Field(
         default_factory=list,
         description="Chunks not read: they could not ground an answer, or reading stopped early.",
+    )
+    passages: list[tuple[int, int]] = Field(
+        default_factory=list,
+        description="A search round's passages, read in this order: document character spans.",
     )
     reports: list[MemberReport] = Field(default_factory=list)
     conflict_graph: ConflictGraph | None = None

@@ -130,6 +130,7 @@ def extract_html(markup: str) -> HtmlText:
     out = _Builder()
     # An explicit stack instead of recursion: real pages nest deeper than Python's limit.
     stack: list[tuple[Tag | NavigableString, bool]] = [(_root(soup), False)]
+    cells = 0  # open table cells: a paragraph inside a cell must not break its row
     while stack:
         node, leaving = stack.pop()
         if isinstance(node, NavigableString):
@@ -139,8 +140,11 @@ def extract_html(markup: str) -> HtmlText:
             continue
         name = node.name
         if leaving:
-            if name in _BLOCK_TAGS:
+            cells -= name in ("td", "th")
+            if name in _BLOCK_TAGS and not cells:
                 out.end_block()
+            elif cells:
+                out.inline.append(" ")
             continue
         if level := _HEADING.match(name):
             out.heading(int(level.group(1)), " ".join(node.get_text().split()))
@@ -151,11 +155,13 @@ def extract_html(markup: str) -> HtmlText:
         elif name == "br":
             out.end_line()
         else:
-            if name in _BLOCK_TAGS:
+            if name in _BLOCK_TAGS and not cells:
                 out.end_block()
-            if name in ("td", "th") and node.find_previous_sibling(["td", "th"]) is not None:
-                out.inline.append(" | ")
-            if name == "li":
+            if name in ("td", "th"):
+                if node.find_previous_sibling(["td", "th"]) is not None:
+                    out.inline.append(" | ")
+                cells += 1
+            if name == "li" and not cells:
                 out.prefix = "- "
             stack.append((node, True))
             # Every child is a Tag or a NavigableString; the check narrows PageElement.

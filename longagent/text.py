@@ -12,9 +12,19 @@ import re
 from collections.abc import Sequence
 
 WORD = re.compile(r"[\w'-]+")
-# A sentence ends at terminal punctuation followed by a space or the end of the line, or
-# at a line break: "~/.netrc", "3.5" and "e.g.x" stay whole.
-_SENTENCE = re.compile(r"[^\n]*?[.!?]+(?=\s|$)|[^\n]+", re.MULTILINE)
+# A sentence ends at terminal punctuation followed by whitespace ("~/.netrc", "3.5" and
+# "e.g.x" stay whole) or at a paragraph break. A single line break is a space: man pages,
+# PDFs and wrapped text break lines mid-sentence. But a line that is a table row or a list
+# item is a unit of its own, and a run-on "sentence" (code, a list without punctuation) is
+# cut at its line breaks.
+_PARAGRAPH = re.compile(r"\S(?:.|\n(?![ \t]*\n))*", re.MULTILINE)
+_SENTENCE = re.compile(r".*?[.!?]+(?=\s|$)|.+", re.DOTALL)
+_LINE = re.compile(r"[^\n]+")
+# A list item, a table row, or a record ("key": value, key = value, Key: value).
+_ITEM = re.compile(
+    r"^\s*(?:[-*\u2022]\s|\d{1,3}[.)]\s|[\"'][^\"'\n]+[\"']\s*[:=]|[^\W\d][\w.]*(?::\s|\s=\s))|\s\|\s"
+)
+LONGEST_SENTENCE = 600  # characters; longer runs are split at their line breaks
 _QUOTED = re.compile(r"[\"“]([^\"”]{2,})[\"”]")
 _STOPWORDS_TEXT = """
 a an the of in on at to for from by with and or but is are was were be been being do
@@ -70,16 +80,33 @@ def entities(text: str) -> set[str]:
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
-    """Character spans of the sentences of `text`, whitespace trimmed."""
-    spans = []
-    for match in _SENTENCE.finditer(text):
-        start, end = match.span()
-        piece = text[start:end]
-        start += len(piece) - len(piece.lstrip())
-        end -= len(piece) - len(piece.rstrip())
-        if end > start:
-            spans.append((start, end))
-    return spans
+    """Character spans of the sentences of `text`, whitespace trimmed (see `_SENTENCE`)."""
+    spans: list[tuple[int, int]] = []
+    for paragraph in _PARAGRAPH.finditer(text):
+        lines = [m.span() for m in _LINE.finditer(text, *paragraph.span())]
+        if any(_ITEM.search(text[a:b]) for a, b in lines):  # a table or a list: by line
+            pieces = [
+                span
+                for a, b in lines
+                for span in (
+                    [(a, b)]
+                    if _ITEM.search(text[a:b])
+                    else [m.span() for m in _SENTENCE.finditer(text, a, b)]
+                )
+            ]
+        else:
+            pieces = [m.span() for m in _SENTENCE.finditer(text, *paragraph.span())]
+        for start, end in pieces:
+            if end - start > LONGEST_SENTENCE and "\n" in text[start:end]:
+                spans += [_trim(text, *m.span()) for m in _LINE.finditer(text, start, end)]
+            else:
+                spans.append(_trim(text, start, end))
+    return [(a, b) for a, b in spans if b > a]
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    piece = text[start:end]
+    return start + len(piece) - len(piece.lstrip()), end - (len(piece) - len(piece.rstrip()))
 
 
 def sentence_texts(text: str) -> list[str]:

@@ -40,8 +40,10 @@ def test_all_members_refuse() -> None:
     model = ScriptedModel(lambda r: reply())
     answer = agent(model, reading="all").ask(document(), "In which town was Kalomi born?")
     assert not answer.found and "does not say" in answer.text
-    assert model.calls == 1 and len(answer.trace) == 1
-    assert len(model.batches[0]) == answer.chunks
+    assert [r.kind for r in answer.trace] == ["ask", "search"]
+    assert len(model.batches[0]) == answer.chunks  # every member read its chunk
+    search = answer.trace[1]  # then the likeliest passages were read, and refused too
+    assert search.passages and {r.verdict for r in search.reports} == {"refused"}
 
 
 def test_chunks_that_cannot_ground_an_answer_are_not_read() -> None:
@@ -57,10 +59,14 @@ def test_chunks_that_cannot_ground_an_answer_are_not_read() -> None:
     assert swept.text == everyone.text == "Renda" and swept.citations == everyone.citations
     assert len(swept_model.batches[0]) == 1 < len(all_model.batches[0]) == swept.chunks
     assert len(swept.trace[0].skipped) == swept.chunks - 1
-    # A question about someone the document never names needs no model call at all.
+    # A question about someone the document never names: no whole chunk is read; the
+    # likeliest passages are, and the one about Kalomi's birth does not ground an answer
+    # about Zorbu Tam.
     nobody = ScriptedModel(respond)
     answer = agent(nobody).ask(doc, "In which town was Zorbu Tam born?")
-    assert not answer.found and nobody.calls == 0
+    assert not answer.found and answer.trace[0].members == []
+    assert [r.kind for r in answer.trace] == ["ask", "search"]
+    assert any(BORN_RENDA in r.task["passage"] for r in nobody.requests)
 
 
 def test_one_grounded_answer_is_cited_and_members_run_as_one_batch() -> None:
@@ -208,7 +214,7 @@ def test_relevance_reading_reads_every_candidate_when_nothing_is_grounded() -> N
     assert [len(b) for b in model.batches][:2] == [2, 2]  # the four chunks naming Kalomi
     ask = answer.trace[0]  # the waves are one ask round
     assert len(set(ask.members)) == 4 and len(ask.skipped) == answer.chunks - 4
-    assert [r.kind for r in answer.trace] == ["ask", "focus"]
+    assert [r.kind for r in answer.trace] == ["ask", "focus", "search"]
 
 
 def test_a_member_that_misses_the_fact_in_its_chunk_finds_it_in_the_focused_passage() -> None:

@@ -1,0 +1,140 @@
+"""Hybrid ranking of a document's passages for a question: BM25 (tantivy, in memory)
+fused with MiniLM similarity by reciprocal rank.
+
+A question worded unlike its answer ("which file holds my personal client settings?"
+against "~/.ssh/config: the per-user configuration file") shares no rare word with it,
+so a reading that waits for the question's words reads nothing. Ranked passages give the
+small model a few hundred well-chosen tokens instead: BM25 finds the passages that share
+the question's terms (stemmed, weighted by rarity), MiniLM the ones that paraphrase it,
+and each fails where the other holds. A passage is two sentences (measured for issue #18:
+MiniLM put the passage holding the answer first for 18 of 29 people's questions over real
+documents, and in the top 5 for 26).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from longagent import text
+from longagent.chunking import Chunk
+from longagent.memory.embedder import Embedder, MiniLMEmbedder
+
+PASSAGE_SENTENCES = 2  # sentences per ranked passage (windows overlap by one sentence)
+CONTEXT_SENTENCES = 1  # sentences of context a reader sees on each side of a passage
+_TERM = re.compile(r"[^\W_]+")  # what a query may hold: tantivy's query syntax stays out
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A span of one chunk's text: `start`/`end` are offsets into the chunk."""
+
+    chunk: int
+    start: int
+    end: int
+
+
+def bm25_scores(query: str, texts: Sequence[str]) -> list[float]:
+    """BM25 score of each text for `query` (English stemming; 0 for texts without a
+    query term), from an in-memory tantivy index."""
+    import tantivy
+
+    terms = [t for w in text.words(query) if w not in text.STOPWORDS for t in _TERM.findall(w)]
+    if not terms or not texts:
+        return [0.0] * len(texts)
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("body", stored=False, tokenizer_name="en_stem")
+    builder.add_integer_field("row", stored=True)
+    index = tantivy.Index(builder.build())
+    writer = index.writer(heap_size=15_000_000, num_threads=1)
+    for row, body in enumerate(texts):
+        writer.add_document(tantivy.Document(row=row, body=body))
+    writer.commit()
+    writer.wait_merging_threads()
+    index.reload()
+    searcher = index.searcher()
+    scores = [0.0] * len(texts)
+    for score, address in searcher.search(
+        index.parse_query(" ".join(terms), ["body"]), len(texts)
+    ).hits:
+        scores[searcher.doc(address)["row"][0]] = float(score)
+    return scores
+
+
+class PassageIndex:
+    """The passages of a document's chunks, embedded once (on the first ranking)."""
+
+    def __init__(self, chunks: Sequence[Chunk], embedder: Embedder | None = None) -> None:
+        self.chunks = list(chunks)
+        self.embedder = embedder
+        self.passages: list[Passage] = []
+        for chunk in self.chunks:
+            spans = text.sentences(chunk.text)
+            last = max(1, len(spans) - PASSAGE_SENTENCES + 1)
+            for i in range(last):
+                window = spans[i : i + PASSAGE_SENTENCES]
+                if window:
+                    self.passages.append(Passage(chunk.index, window[0][0], window[-1][1]))
+        self._sentences = {c.index: text.sentences(c.text) for c in self.chunks}
+
+    def text(self, passage: Passage) -> str:
+        return self.chunks[passage.chunk].text[passage.start : passage.end]
+
+    @cached_property
+    def vectors(self) -> np.ndarray:
+        if self.embedder is None:
+            self.embedder = MiniLMEmbedder()
+        return self.embedder.embed([" ".join(self.text(p).split()) for p in self.passages])
+
+    def scores(self, query: str) -> tuple[list[float], list[float]]:
+        """Each passage's BM25 score and its cosine similarity to `query`."""
+        lexical = bm25_scores(query, [self.text(p) for p in self.passages])
+        if not self.passages:
+            return lexical, []
+        vectors = self.vectors  # embeds the passages, loading the embedder, on first need
+        assert self.embedder is not None
+        similarity = vectors @ self.embedder.embed([query])[0]
+        return lexical, [float(s) for s in similarity]
+
+    def rank(self, query: str) -> list[Passage]:
+        """Every passage, likeliest to answer `query` first."""
+        return [self.passages[i] for i in text.rrf(*self.scores(query))]
+
+    def chunk_order(self, query: str) -> list[int]:
+        """Chunk indices by their best passage's rank; chunks without passages last."""
+        order = list(dict.fromkeys(p.chunk for p in self.rank(query)))
+        return order + [c.index for c in self.chunks if c.index not in set(order)]
+
+    def context(self, passage: Passage) -> Passage:
+        """The passage with CONTEXT_SENTENCES of its chunk's sentences on each side."""
+        spans = self._sentences[passage.chunk]
+        starts = [i for i, (a, b) in enumerate(spans) if b > passage.start]
+        first = max(0, (starts[0] if starts else 0) - CONTEXT_SENTENCES)
+        ends = [i for i, (a, b) in enumerate(spans) if a < passage.end]
+        last = min(len(spans) - 1, (ends[-1] if ends else 0) + CONTEXT_SENTENCES)
+        if not spans:
+            return passage
+        return Passage(passage.chunk, spans[first][0], spans[last][1])
+
+
+def readings(index: PassageIndex, query: str) -> list[Passage]:
+    """What readers should see, likeliest first: ranked passages in their context. No two
+    overlap: a passage overlapping an earlier reading is dropped, and one whose context
+    would is read without it."""
+    chosen: list[Passage] = []
+    for passage in index.rank(query):
+        if _overlaps(passage, chosen):
+            continue
+        wide = index.context(passage)
+        chosen.append(passage if _overlaps(wide, chosen) else wide)
+    return chosen
+
+
+def _overlaps(passage: Passage, others: Sequence[Passage]) -> bool:
+    return any(
+        p.chunk == passage.chunk and p.start < passage.end and passage.start < p.end for p in others
+    )
