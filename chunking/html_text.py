@@ -155,8 +155,11 @@ def extract_html(markup: str) -> HtmlText:
         elif name == "br":
             out.end_line()
         else:
-            if name in _BLOCK_TAGS and not cells:
-                out.end_block()
+            if name in _BLOCK_TAGS:
+                if cells:
+                    out.inline.append(" ")
+                else:
+                    out.end_block()
             if name in ("td", "th"):
                 if node.find_previous_sibling(["td", "th"]) is not None:
                     out.inline.append(" | ")

@@ -42,3 +42,41 @@ def test_sentences_are_spans_of_the_text() -> None:
 def test_rrf_fuses_ranks_and_ignores_zero_scores() -> None:
     assert text.rrf([0.1, 0.9, 0.5], [0.2, 0.8, 0.9])[0] == 1
     assert text.rrf([0.0, 0.0, 0.0], [0.1, 0.9, 0.5]) == [1, 2, 0]
+
+
+MAN_PAGE = """       -w, --word-regexp
+              Select only those  lines  containing  matches  that  form  whole
+              words.   The  test is that the matching substring must either be
+              at the  beginning  of  the  line.
+
+Level | Value
+ERROR | 40
+WARNING | 30
+
+- first item of a list
+- second item
+  "k-111": "v-aaa",
+  "k-222": "v-bbb"
+"""
+
+
+def test_sentences_run_across_wrapped_lines_and_keep_rows_items_and_records_whole() -> None:
+    assert text.sentence_texts(MAN_PAGE) == [
+        "-w, --word-regexp Select only those lines containing matches that form whole words.",
+        "The test is that the matching substring must either be at the beginning of the line.",
+        "Level | Value",
+        "ERROR | 40",
+        "WARNING | 30",
+        "- first item of a list",
+        "- second item",
+        '"k-111": "v-aaa",',
+        '"k-222": "v-bbb"',
+    ]
+    spans = text.sentences(MAN_PAGE)
+    assert MAN_PAGE[spans[3][0] : spans[3][1]] == "ERROR | 40"
+
+
+def test_a_run_on_sentence_is_cut_at_its_line_breaks() -> None:
+    code = "\n".join(f"x{i} = compute(x{i - 1}) + offset" for i in range(1, 40))
+    pieces = text.sentence_texts(code)
+    assert len(pieces) == 39 and all(len(p) < text.LONGEST_SENTENCE for p in pieces)

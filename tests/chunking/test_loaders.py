@@ -251,3 +251,16 @@ def test_repr_does_not_print_megabytes() -> None:
 def test_wrong_type_is_a_programming_error() -> None:
     with pytest.raises(TypeError):
         load(42)  # type: ignore[arg-type]
+
+
+def test_html_table_rows_stay_whole_when_cells_hold_paragraphs(tmp_path: Path) -> None:
+    page = tmp_path / "levels.html"
+    page.write_text(
+        "<html><body><p>The levels:</p><table>"
+        "<tr><th>Level</th><th>Value</th></tr>"
+        "<tr><td><p>ERROR</p></td><td><p>40</p></td></tr>"
+        "<tr><td>WARNING<ul><li>also WARN</li></ul></td><td>30</td></tr>"
+        "</table></body></html>"
+    )
+    lines = load(page).text.splitlines()
+    assert "ERROR | 40" in lines and "WARNING also WARN | 30" in lines
