@@ -77,6 +77,7 @@ class Library:
     `embedder` None makes (or opens) a library without vectors: search is then BM25 only.
     `count_tokens` is needed by `add` only (the model's tokenizer sizes the chunks).
     `chunk_tokens` applies when the library is created and is kept in its metadata.
+    `create` False: a library that does not exist yet is a StoreError (for readers).
     """
 
     def __init__(
@@ -90,6 +91,7 @@ class Library:
         settings: Settings | None = None,
         lock_timeout: float = 120.0,
         write_batch: int = 128,
+        create: bool = True,
     ) -> None:
         self.name = name
         self.root = library_dir(home, name)
@@ -99,6 +101,12 @@ class Library:
         self.lock_timeout = lock_timeout
         self.write_batch = max(1, write_batch)
         self._locks: dict[str, FileLock] = {}
+        is_file = self.root.exists() and not self.root.is_dir()  # _prepare_folder says so
+        if not create and not is_file and not self.exists(home, name):
+            raise StoreError(
+                f"there is no library {name!r} under {self.root.parent}; add documents with "
+                f"`longagent add PATH --library {name}`"
+            )
         self._prepare_folder()
         try:
             self.db = lancedb.connect(str(self.root), read_consistency_interval=timedelta(0))
@@ -117,6 +125,12 @@ class Library:
         self.check()
         self.documents_table = self.db.open_table(DOCUMENTS)
         self.chunks_table = self.db.open_table(CHUNKS)
+
+    @staticmethod
+    def exists(home: Path, name: str) -> bool:
+        """Whether library `name` has been created under `home` (its metadata is written
+        last, so a creation that was interrupted does not count)."""
+        return (library_dir(home, name) / f"{META_TABLE}.lance").exists()
 
     # -- opening -------------------------------------------------------------------------
 

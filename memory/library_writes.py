@@ -60,7 +60,7 @@ def _title(document: Document, path: Path) -> str:
     title = document.metadata.get("title") or next(
         (h.title for h in document.headings if h.level == 1), None
     )
-    return str(title or path.stem)[:300]
+    return " ".join(str(title or path.stem).split())[:300]
 
 
 class _Progress:
