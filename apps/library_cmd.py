@@ -55,9 +55,18 @@ def _tokenizer(folder: str, gguf_file: str | None) -> Any:
     return AutoTokenizer.from_pretrained(folder, gguf_file=gguf_file)
 
 
+def _embedder(settings: Settings) -> MiniLMEmbedder:
+    """One loaded MiniLM per process (commands run in-process in tests share it), on
+    LONGAGENT_THREADS threads: torch's default (every core) spins its threads against
+    each other on a busy machine (measured: 1 s instead of 50 ms for one query)."""
+    import torch
+
+    torch.set_num_threads(settings.threads)
+    return _shared_embedder()
+
+
 @functools.cache
-def _embedder() -> MiniLMEmbedder:
-    """One loaded MiniLM per process (commands run in-process in tests share it)."""
+def _shared_embedder() -> MiniLMEmbedder:
     from longagent.memory.embedder import MiniLMEmbedder
 
     return MiniLMEmbedder()
@@ -92,7 +101,7 @@ def open_for_add(
 
     counter = token_counter(settings)
     if not Library.exists(settings.home, name):
-        embedder = _embedder() if vectors else None
+        embedder = _embedder(settings) if vectors else None
         size = chunk_tokens or settings.chunk_tokens or DEFAULT_CHUNK_TOKENS
         library = Library(
             settings.home,
@@ -119,7 +128,7 @@ def open_for_add(
                 f"library {name!r} holds vectors from {library.meta.get('embedder')!r}, "
                 f"which `longagent add` cannot make"
             )
-        library.embedder = _embedder()
+        library.embedder = _embedder(settings)
     if library.embedder is not None:
         library.embedder.embed(["warm up"])  # load it now, not inside the timed add
     return library

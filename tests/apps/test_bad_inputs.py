@@ -160,6 +160,9 @@ CASES: list[tuple[str, list[str], dict[str, str]]] = [
     ("library-ls-bad-name", ["library", "ls", "--library", "../evil"], {}),
     ("library-rm-no-library", ["library", "rm", "abc", "--library", "nobody"], {}),
     ("library-info-no-library", ["library", "info", "--library", "nobody"], {}),
+    # bench library
+    ("bench-library-docs-0", ["bench", "library", "--docs", "0"], {}),
+    ("bench-library-kb-abc", ["bench", "library", "--kb", "abc"], {}),
     # the command itself
     ("unknown-command", ["bogus"], {}),
     ("unknown-option", ["ask", "{doc}", "q", "--bogus"], {}),
