@@ -26,6 +26,7 @@ from longagent.memory.library_types import (
     AddReport,
     FileResult,
     LibraryDocument,
+    Outcome,
     chunks_schema,
     collect,
     documents_schema,
@@ -158,7 +159,7 @@ def _add_file(library: Library, path: Path, progress: _Progress) -> FileResult:
         with _try_lock(library, f"doc-{old}") as held:
             if held:
                 _delete_chunks(library, [old])
-    outcome = "replaced" if old_ids else "added"
+    outcome: Outcome = "replaced" if old_ids else "added"
     return FileResult(
         path=name, outcome=outcome, document_id=doc_id, chunks=len(chunks), bytes=len(data)
     )
