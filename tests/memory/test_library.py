@@ -145,6 +145,19 @@ def test_oversized_files_fail_before_they_are_read(tmp_path: Path, docs: Path) -
     assert report.files[0].outcome == "failed" and "too large" in report.files[0].reason
 
 
+def test_pdf_chunks_keep_their_pages(tmp_path: Path, make_pdf) -> None:  # type: ignore[no-untyped-def]
+    pages = [[f"Page {n} line {i} " + "word " * 30 for i in range(3)] for n in range(1, 4)]
+    (tmp_path / "report.pdf").write_bytes(make_pdf(pages))
+    library = open_library(tmp_path / "home")
+    assert library.add([tmp_path / "report.pdf"]).count("added") == 1
+    [doc] = library.documents()
+    assert doc.format == "pdf"
+    hit = library.search("Page 3 line 2", k=1)[0]
+    assert 3 in hit.pages and hit.text[:20] == load(tmp_path / "report.pdf").text[hit.start :][:20]
+    rows = library.chunks_table.to_arrow().to_pylist()
+    assert rows[0]["pages"][0] == 1 and {p for r in rows for p in r["pages"]} == {1, 2, 3}
+
+
 def test_remove_by_id_prefix_and_path(tmp_path: Path, docs: Path) -> None:
     library = open_library(tmp_path / "home")
     library.add([docs])
