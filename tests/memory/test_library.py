@@ -5,6 +5,7 @@ two processes at once (real subprocesses)."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -316,6 +317,33 @@ def test_two_processes_adding_at_once_lose_nothing(tmp_path: Path) -> None:
     docs = consistent(library)
     assert len(docs) == 12 and sum(d.chunk_count for d in docs) == 12 * 30
     assert library.info()["stray_chunks"] == 0
+
+
+def test_two_processes_adding_the_same_files_store_each_once(tmp_path: Path, docs: Path) -> None:
+    home = tmp_path / "home"
+    open_library(home)
+    procs = [child(home, 0, docs) for _ in range(2)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=TIMEOUT)
+        assert proc.returncode == 0, err
+    library = open_library(home)
+    assert len(consistent(library)) == 3
+    assert library.chunks_table.count_rows() == 30 and library.info()["stray_chunks"] == 0
+
+
+def test_a_creation_cut_short_is_finished_and_rows_without_metadata_are_refused(
+    tmp_path: Path, docs: Path
+) -> None:
+    home = tmp_path / "home"
+    library = open_library(home)
+    meta = library.root / "_meta.lance"
+    os.rename(meta, tmp_path / "meta-aside")  # as if killed before the metadata was written
+    assert open_library(home).documents() == []  # finished: the metadata is there again
+    open_library(home).add([docs / "d0.txt"])
+
+    shutil.rmtree(library.root / "_meta.lance")
+    with pytest.raises(StoreDamagedError, match="no metadata"):
+        open_library(home)
 
 
 # -- the real embedder --------------------------------------------------------------------
