@@ -60,7 +60,7 @@ def chunks_schema(dim: int) -> pa.Schema:
 
 
 DOCUMENT_COLUMNS = documents_schema().names
-CHUNK_COLUMNS = [name for name in chunks_schema(0).names]
+CHUNK_COLUMNS = chunks_schema(0).names  # without the vector: callers never read it
 
 
 class LibraryDocument(BaseModel):
@@ -161,19 +161,12 @@ class AddProgress:
 # -- from the paths given to the files to add ------------------------------------------
 
 
-def _is_hidden(path: Path, root: Path) -> bool:
-    return any(part.startswith(".") for part in path.relative_to(root).parts)
-
-
 def _folder_files(folder: Path) -> Iterable[Path]:
     """Files under `folder`, recursively and sorted, leaving out hidden files and folders
     (.git) and LanceDB tables (a library added to itself)."""
     for root, dirs, names in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not d.endswith(".lance"))
-        for name in sorted(names):
-            path = Path(root) / name
-            if not _is_hidden(path, folder):
-                yield path
+        yield from (Path(root) / name for name in sorted(names) if not name.startswith("."))
 
 
 def collect(inputs: Sequence[str | os.PathLike[str]]) -> tuple[list[Path], list[FileResult]]:

@@ -10,7 +10,7 @@ import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -71,7 +71,7 @@ class _Progress:
         self.bytes_total = sum(_size(p) for p in files)
         self.files_done = self.bytes_done = self.chunks_done = 0
 
-    def emit(self, path: Path, stage: str) -> None:
+    def emit(self, path: Path, stage: Literal["chunks", "file"]) -> None:
         if self.callback is not None:
             self.callback(
                 AddProgress(
@@ -81,7 +81,7 @@ class _Progress:
                     bytes_total=self.bytes_total,
                     chunks_done=self.chunks_done,
                     path=str(path),
-                    stage=stage,  # type: ignore[arg-type]
+                    stage=stage,
                 )
             )
 
