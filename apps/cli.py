@@ -15,7 +15,15 @@ from rich.console import Console
 from rich.markup import escape
 from typer._click import exceptions as clicks  # typer vendors click: its errors live here
 
-from longagent.apps import ask_cmd, chat_cmd, checks, extend_cmd, repair_cmd, web_cmd
+from longagent.apps import (
+    ask_cmd,
+    chat_cmd,
+    checks,
+    extend_cmd,
+    library_cmd,
+    repair_cmd,
+    web_cmd,
+)
 from longagent.apps.bench import bench_app
 from longagent.errors import LongAgentError
 
@@ -25,6 +33,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(bench_app, name="bench")
+app.add_typer(library_cmd.library_app, name="library")
 err = Console(stderr=True)
 out = Console()
 
@@ -98,6 +107,7 @@ app.command("extend", help="Plan a context extension for a model; print vLLM set
 )
 app.command()(web_cmd.serve)
 app.command()(repair_cmd.repair)
+app.command()(library_cmd.add)
 
 
 def _fail(message: str) -> int:

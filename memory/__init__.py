@@ -6,6 +6,8 @@ blocks, and the MemGPT paging controller.
     store.archival.search("sister", tags=["family"], limit=5)   # hybrid, RRF-fused
     thoughts = ThoughtMemory(store.thoughts)       # merge / contradiction / size cap
     core = CoreMemory(home / "core.json")          # persona and human blocks
+    library = Library(home, "papers", embedder=MiniLMEmbedder(), count_tokens=count)
+    library.add(["~/papers"]); library.search("who founded Acme", k=5)   # documents
     pager = PagingController(store, model, agent="alice", core=core)
 """
 
@@ -19,6 +21,8 @@ from longagent.memory.errors import (
     StoreError,
 )
 from longagent.memory.filters import FilterArgs
+from longagent.memory.library import Library
+from longagent.memory.library_types import AddReport, ChunkHit, LibraryDocument
 from longagent.memory.paging import PagingController, PagingReport, PagingState
 from longagent.memory.records import ArchivalEntry, Hit, RecallMessage, Thought
 from longagent.memory.repair import TableReport, repair_store
@@ -28,14 +32,18 @@ from longagent.memory.tier import SearchMode, Tier
 
 __all__ = [
     "SCHEMA_VERSION",
+    "AddReport",
     "ArchivalEntry",
     "Block",
+    "ChunkHit",
     "CoreMemory",
     "CoreMemoryError",
     "DamagedFileError",
     "Embedder",
     "FilterArgs",
     "Hit",
+    "Library",
+    "LibraryDocument",
     "MemoryStore",
     "MiniLMEmbedder",
     "PagingController",

@@ -20,6 +20,7 @@ BENCHMARKS = {
     "chat": "deep-memory-retrieval accuracy of the chat agent",
     "speed": "first/second question seconds and orchestration overhead",
     "ingest": "peak memory and seconds to load and split a document, by size",
+    "library": "document-library ingest MB/s and chunks/s, with and without vectors",
 }
 
 bench_app = typer.Typer(

@@ -148,6 +148,21 @@ CASES: list[tuple[str, list[str], dict[str, str]]] = [
     # bench ingest
     ("bench-ingest-sizes-abc", ["bench", "ingest", "--sizes", "abc"], {}),
     ("bench-ingest-sizes-0", ["bench", "ingest", "--sizes", "0"], {}),
+    # add and library (a document library)
+    ("add-missing", ["add", "{missing}"], {}),
+    ("add-glob-no-match", ["add", "{dir}/*.pdf"], {}),
+    ("add-library-bad-name", ["add", "{doc}", "--library", "../evil"], {}),
+    ("add-chunk-tokens-0", ["add", "{doc}", "--chunk-tokens", "0"], {}),
+    ("add-home-file", ["add", "{doc}"], {"LONGAGENT_HOME": "{file}"}),
+    ("add-home-readonly", ["add", "{doc}"], {"LONGAGENT_HOME": "{ro}"}),
+    ("add-no-paths", ["add"], {}),
+    ("library-ls-no-library", ["library", "ls", "--library", "nobody"], {}),
+    ("library-ls-bad-name", ["library", "ls", "--library", "../evil"], {}),
+    ("library-rm-no-library", ["library", "rm", "abc", "--library", "nobody"], {}),
+    ("library-info-no-library", ["library", "info", "--library", "nobody"], {}),
+    # bench library
+    ("bench-library-docs-0", ["bench", "library", "--docs", "0"], {}),
+    ("bench-library-kb-abc", ["bench", "library", "--kb", "abc"], {}),
     # the command itself
     ("unknown-command", ["bogus"], {}),
     ("unknown-option", ["ask", "{doc}", "q", "--bogus"], {}),

@@ -1,0 +1,406 @@
+"""A document library: documents added once (loaded, split, embedded, full-text indexed)
+and kept in an embedded LanceDB under `$LONGAGENT_HOME/libraries/NAME`.
+
+    library = Library(settings.home, "papers", embedder=MiniLMEmbedder(), count_tokens=tok)
+    report = library.add(["~/papers", "notes/*.md"])
+    library.search("who founded the company", k=5)     # BM25 + vectors, fused by RRF
+
+Two tables: `documents` (one row per document; id = sha256 of its bytes) and `chunks`
+(text with exact character offsets into the document's text, tokens, vector, pages).
+
+Safety. A document becomes visible only once all its chunks are written: its chunks are
+appended first and its `documents` row (status "ready") last, and every reader keeps to
+chunks of ready documents. An add killed at any moment leaves chunks without a ready row;
+the next add deletes them (or, for the same file, writes it again). Each document is added
+under its own file lock (so the cleanup never deletes the chunks of an add in progress in
+another process), and each table is written under a table lock, so two processes adding
+at once serialise their commits and lose nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, cast
+
+import lancedb
+import numpy as np
+import pyarrow as pa
+from filelock import FileLock, Timeout
+from lancedb.index import FTS
+from lancedb.query import LanceVectorQueryBuilder
+
+from longagent.config import Settings, get_settings
+from longagent.errors import ConfigError, DocumentError, LongAgentError
+from longagent.memory import library_writes
+from longagent.memory.embedder import Embedder
+from longagent.memory.errors import SchemaVersionError, StoreDamagedError, StoreError
+from longagent.memory.filters import quote
+from longagent.memory.library_types import (
+    CHUNK_COLUMNS,
+    DOCUMENT_COLUMNS,
+    LIBRARY_SCHEMA_VERSION,
+    READY,
+    AddProgress,
+    AddReport,
+    ChunkHit,
+    LibraryDocument,
+    chunks_schema,
+    documents_schema,
+)
+from longagent.memory.records import utcnow
+from longagent.memory.repair import META_TABLE, damage, short_error
+from longagent.memory.store import _META_SCHEMA
+from longagent.names import NAME_RULE, is_agent_name
+from longagent.text import RRF_K, rrf
+
+DOCUMENTS, CHUNKS = "documents", "chunks"
+_TABLES = (DOCUMENTS, CHUNKS, META_TABLE)
+_OWN = {f"{name}.lance" for name in _TABLES} | {".locks"}
+DEFAULT_CHUNK_TOKENS = 512  # the small profile's member chunk (agents/profiles.py)
+TokenCounter = Callable[[str], int]
+
+
+def library_dir(home: Path, name: str) -> Path:
+    """Where library `name` lives under `home`; refuses a name that is not a plain folder."""
+    if not is_agent_name(name):
+        raise ConfigError(f"bad library name {name!r}: use {NAME_RULE}")
+    return Path(home).expanduser() / "libraries" / name
+
+
+class Library:
+    """Documents, their chunks and a full-text index in one LanceDB database.
+
+    `embedder` None makes (or opens) a library without vectors: search is then BM25 only.
+    `count_tokens` is needed by `add` only (the model's tokenizer sizes the chunks).
+    `chunk_tokens` applies when the library is created and is kept in its metadata.
+    `create` False: a library that does not exist yet is a StoreError (for readers).
+    """
+
+    def __init__(
+        self,
+        home: Path,
+        name: str = "default",
+        *,
+        embedder: Embedder | None = None,
+        count_tokens: TokenCounter | None = None,
+        chunk_tokens: int = DEFAULT_CHUNK_TOKENS,
+        settings: Settings | None = None,
+        lock_timeout: float = 120.0,
+        write_batch: int = 128,
+        create: bool = True,
+    ) -> None:
+        self.name = name
+        self.root = library_dir(home, name)
+        self.embedder = embedder
+        self.count_tokens = count_tokens
+        self.settings = settings or get_settings()
+        self.lock_timeout = lock_timeout
+        self.write_batch = max(1, write_batch)
+        self._locks: dict[str, FileLock] = {}
+        is_file = self.root.exists() and not self.root.is_dir()  # _prepare_folder says so
+        if not create and not is_file and not self.exists(home, name):
+            raise StoreError(
+                f"there is no library {name!r} under {self.root.parent}; add documents with "
+                f"`longagent add PATH --library {name}`"
+            )
+        self._prepare_folder()
+        try:
+            self.db = lancedb.connect(str(self.root), read_consistency_interval=timedelta(0))
+        except Exception as exc:
+            raise StoreError(f"cannot open the library at {self.root}: {short_error(exc)}") from exc
+        with self._lock(META_TABLE):
+            try:
+                self._open_or_create(chunk_tokens)
+            except LongAgentError:
+                raise
+            except Exception as exc:  # LanceDB's own errors: damage, or something else
+                self.check()
+                raise StoreError(
+                    f"cannot open the library at {self.root}: {short_error(exc)}"
+                ) from exc
+        self.check()
+        self.documents_table = self.db.open_table(DOCUMENTS)
+        self.chunks_table = self.db.open_table(CHUNKS)
+
+    @staticmethod
+    def exists(home: Path, name: str) -> bool:
+        """Whether library `name` has been created under `home` (its metadata is written
+        last, so a creation that was interrupted does not count)."""
+        return (library_dir(home, name) / f"{META_TABLE}.lance").exists()
+
+    # -- opening -------------------------------------------------------------------------
+
+    def _prepare_folder(self) -> None:
+        root = self.root
+        if root.exists() and not root.is_dir():
+            raise StoreDamagedError(
+                f"the library {self.name!r} cannot be opened: {root} is a file, not a library "
+                "folder. Move it aside and add the documents again."
+            )
+        if root.is_dir() and not (root / f"{META_TABLE}.lance").exists():
+            foreign = sorted(p.name for p in root.iterdir() if p.name not in _OWN)
+            if foreign:
+                raise StoreError(
+                    f"{root} is not a longagent library (it holds {', '.join(foreign[:3])}); "
+                    "use another library name or move the folder aside"
+                )
+        try:
+            (root / ".locks").mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the library at {root}: {exc.strerror}") from None
+
+    def _open_or_create(self, chunk_tokens: int) -> None:
+        names = set(self.db.list_tables().tables)
+        if META_TABLE not in names:
+            # The metadata table is written last: tables without it and without rows are a
+            # creation that was interrupted; finish it.
+            present = [n for n in (DOCUMENTS, CHUNKS) if n in names]
+            if any(self.db.open_table(n).count_rows() for n in present):
+                raise StoreDamagedError(
+                    f"the library at {self.root} has tables but no metadata; move it aside "
+                    "and add the documents again"
+                )
+            for table_name in present:
+                self.db.drop_table(table_name)
+            self._create(chunk_tokens)
+        self.meta = self._read_meta()
+        version = int(self.meta.get("schema_version", "0"))
+        if version != LIBRARY_SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"the library at {self.root} has schema version {version}; this longagent "
+                f"reads version {LIBRARY_SCHEMA_VERSION}. Open it with the longagent that "
+                "wrote it, or move it aside and add the documents again."
+            )
+        self.dim = int(self.meta.get("dim", "0"))
+        self.chunk_tokens = int(self.meta.get("chunk_tokens", str(DEFAULT_CHUNK_TOKENS)))
+        if self.embedder is not None and self.embedder.dim != self.dim:
+            have = f"{self.dim}-dimensional vectors" if self.dim else "no vectors"
+            raise StoreError(
+                f"the library {self.name!r} holds {have} ({self.meta.get('embedder')}), but "
+                f"the embedder given makes {self.embedder.dim}; open it with the embedder "
+                "that created it" + (" (none)" if not self.dim else "")
+            )
+
+    def _create(self, chunk_tokens: int) -> None:
+        dim = self.embedder.dim if self.embedder is not None else 0
+        self.db.create_table(DOCUMENTS, schema=documents_schema())
+        chunks = self.db.create_table(CHUNKS, schema=chunks_schema(dim))
+        # LanceDB's native (not tantivy) inverted index; rows added later are searched
+        # unindexed until `optimize` folds them in, which every add does at its end.
+        chunks.create_index("text", config=FTS())
+        values = {
+            "schema_version": str(LIBRARY_SCHEMA_VERSION),
+            "embedder": self.embedder.name if self.embedder is not None else "none",
+            "dim": str(dim),
+            "chunk_tokens": str(chunk_tokens),
+            "created_at": utcnow().isoformat(),
+        }
+        meta = pa.table({"key": list(values), "value": list(values.values())}, schema=_META_SCHEMA)
+        self.db.create_table(META_TABLE, data=meta, schema=_META_SCHEMA)
+
+    def _read_meta(self) -> dict[str, str]:
+        rows = self.db.open_table(META_TABLE).to_arrow().to_pylist()
+        return {row["key"]: row["value"] for row in rows}
+
+    def check(self) -> None:
+        """Raise StoreDamagedError when a table cannot be opened or has data files that
+        cannot be read (a scan of the id column opens each of them)."""
+        for table_name in _TABLES:
+            try:
+                problem = damage(self.db.open_table(table_name))
+            except Exception as exc:
+                problem = short_error(exc)
+            if problem is not None:
+                raise StoreDamagedError(
+                    f"the library at {self.root} is damaged: its {table_name} table cannot be "
+                    f"read ({problem}). Nothing was changed. Move the folder aside and add "
+                    "the documents again (they are re-read from their files)."
+                )
+
+    # -- locks ---------------------------------------------------------------------------
+
+    def _lock_for(self, key: str) -> FileLock:
+        # One FileLock object per key: filelock counts re-entry per object.
+        return self._locks.get(key) or self._locks.setdefault(
+            key, FileLock(self.root / ".locks" / f"{key}.lock", timeout=self.lock_timeout)
+        )
+
+    @contextlib.contextmanager
+    def _lock(self, key: str, timeout: float | None = None) -> Iterator[None]:
+        lock = self._lock_for(key)
+        try:
+            lock.acquire(timeout=timeout)
+        except Timeout as exc:
+            raise StoreError(
+                f"timed out waiting for the lock {key!r} of the library at {self.root}; "
+                "another process holds it"
+            ) from exc
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def _guarded(self, what: str, action: Callable[[], Any]) -> Any:
+        """Run a LanceDB read or write; a failure from damaged files becomes StoreDamagedError."""
+        try:
+            return action()
+        except LongAgentError:
+            raise
+        except (RuntimeError, OSError, ValueError) as exc:
+            self.check()
+            raise StoreError(f"{what} failed in {self.root}: {short_error(exc)}") from exc
+
+    # -- writes (in library_writes.py) ------------------------------------------------------
+
+    def add(
+        self,
+        paths: Sequence[str | os.PathLike[str]],
+        on_progress: Callable[[AddProgress], None] | None = None,
+    ) -> AddReport:
+        """Add files, folders (recursively) and globs. A file that cannot be read or is
+        not a supported document is reported in the result and skipped; an unchanged file
+        is a no-op; a changed file at a known path is re-indexed and its old rows removed."""
+        return library_writes.add(self, paths, on_progress)
+
+    def remove(self, doc: str) -> LibraryDocument:
+        """Remove a document by id, unique id prefix or path; returns what was removed."""
+        return library_writes.remove(self, doc)
+
+    def optimize(self) -> None:
+        """Fold new chunks into the full-text index and compact files (adds do it too)."""
+        library_writes.optimize(self)
+
+    def close(self) -> None:
+        """Nothing to flush: every write is committed when its call returns."""
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Library({str(self.root)!r}, embedder={self.meta.get('embedder')!r})"
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def _document_rows(self, where: str | None = None) -> list[dict[str, Any]]:
+        condition = f"status = {quote(READY)}" + (f" AND ({where})" if where else "")
+        query = self.documents_table.search().where(condition).select(DOCUMENT_COLUMNS)
+        rows = self._guarded("reading documents", lambda: query.limit(None).to_arrow())
+        return rows.to_pylist()  # type: ignore[no-any-return]
+
+    def documents(self) -> list[LibraryDocument]:
+        """The ready documents, in the order they were added."""
+        rows = sorted(self._document_rows(), key=lambda r: (r["added_at"], r["path"]))
+        return [LibraryDocument(**row) for row in rows]
+
+    def find(self, doc: str) -> LibraryDocument:
+        """A document by id, by a unique id prefix (6+ characters) or by path."""
+        path = str(Path(doc).expanduser().resolve())
+        found = self._document_rows(f"id = {quote(doc)} OR path = {quote(path)}")
+        if not found and len(doc) >= 6 and all(c in "0123456789abcdef" for c in doc):
+            found = [r for r in self._document_rows() if r["id"].startswith(doc)]
+            if len(found) > 1:
+                raise DocumentError(f"{doc!r} matches {len(found)} documents; give more of the id")
+        if not found:
+            raise DocumentError(f"no document {doc!r} in the library {self.name!r}")
+        return LibraryDocument(**found[0])
+
+    def _stray_chunks(self, ready: list[dict[str, Any]]) -> int:
+        """Chunks that belong to no ready document (an add in progress, or one killed)."""
+        total = self._guarded("counting chunks", self.chunks_table.count_rows)
+        return max(0, int(total) - sum(r["chunk_count"] for r in ready))
+
+    def info(self) -> dict[str, Any]:
+        """Counts, sizes and settings of the library."""
+        ready = self._document_rows()
+        on_disk = sum(p.stat().st_size for p in self.root.rglob("*") if p.is_file())
+        return {
+            "name": self.name,
+            "path": str(self.root),
+            "documents": len(ready),
+            "chunks": sum(r["chunk_count"] for r in ready),
+            "bytes": sum(r["size"] for r in ready),
+            "chars": sum(r["chars"] for r in ready),
+            "stray_chunks": self._stray_chunks(ready),
+            "disk_bytes": on_disk,
+            "embedder": self.meta.get("embedder", "none"),
+            "chunk_tokens": self.chunk_tokens,
+            "created_at": self.meta.get("created_at", ""),
+        }
+
+    def search(self, query: str, k: int = 10) -> list[ChunkHit]:
+        """The `k` best chunks of ready documents for `query`: BM25 over LanceDB's native
+        full-text index and cosine similarity of the vectors, fused by reciprocal rank
+        (BM25 alone in a library without vectors)."""
+        if not query.strip():
+            raise ValueError("search needs a non-empty query")
+        if k < 1:
+            return []
+        documents = {r["id"]: r for r in self._document_rows()}
+        # Each ranking looks deep enough to fill k after dropping chunks of documents that
+        # are not ready (rare: only while an add runs or after one was killed).
+        depth = max(k, 30) + self._stray_chunks(list(documents.values()))
+        legs = [("bm25", self._ranking_fts(query, depth))]
+        if self.embedder is not None and self.dim:
+            legs.append(("similarity", self._ranking_vector(query, depth)))
+        rows: dict[str, dict[str, Any]] = {}
+        ranked: dict[str, dict[str, float]] = {}  # leg -> chunk id -> score, best first
+        for leg, found in legs:
+            ranked[leg] = {}
+            for row, score in found:
+                if row["document_id"] in documents:
+                    rows.setdefault(row["id"], row)
+                    ranked[leg][row["id"]] = score
+        ids = list(rows)
+        # rrf ranks each list by score and skips items <= 0: score each found chunk by its
+        # place in that ranking (cosine similarity itself may be negative).
+        places = {
+            leg: {cid: len(order) - n for n, cid in enumerate(order)}
+            for leg, order in ranked.items()
+        }
+        order = (
+            rrf(*([float(places[leg].get(cid, 0)) for cid in ids] for leg in places)) if ids else []
+        )
+        hits = []
+        for index in order[:k]:
+            cid = ids[index]
+            row, doc = rows[cid], documents[rows[cid]["document_id"]]
+            fused = sum(
+                1.0 / (RRF_K + len(ranked[leg]) - places[leg][cid] + 1)
+                for leg in places
+                if cid in places[leg]
+            )
+            hits.append(
+                ChunkHit(
+                    **{c: row[c] for c in CHUNK_COLUMNS if c != "id"},
+                    path=doc["path"],
+                    title=doc["title"],
+                    score=fused,
+                    bm25=ranked["bm25"].get(cid),
+                    similarity=ranked.get("similarity", {}).get(cid),
+                )
+            )
+        return hits
+
+    def _ranking_fts(self, query: str, depth: int) -> list[tuple[dict[str, Any], float]]:
+        builder = self.chunks_table.search(query, query_type="fts", fts_columns="text")
+        arrow = self._guarded(
+            "searching", builder.select([*CHUNK_COLUMNS, "_score"]).limit(depth).to_arrow
+        )
+        return [(row, float(row["_score"])) for row in arrow.to_pylist()]
+
+    def _ranking_vector(self, query: str, depth: int) -> list[tuple[dict[str, Any], float]]:
+        assert self.embedder is not None
+        vector = np.asarray(self.embedder.embed([query])[0], dtype=np.float32)
+        search = self.chunks_table.search(vector, query_type="vector")
+        builder = cast(LanceVectorQueryBuilder, search).distance_type("cosine")
+        arrow = self._guarded(
+            "searching", builder.select([*CHUNK_COLUMNS, "_distance"]).limit(depth).to_arrow
+        )
+        return [(row, 1.0 - float(row["_distance"])) for row in arrow.to_pylist()]

@@ -1,0 +1,279 @@
+"""The writes of a `Library`: adding files, removing documents, and cleaning up the chunks
+an interrupted add left behind. See `library.py` for the order that keeps them safe."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pyarrow as pa
+from filelock import Timeout
+
+from longagent.chunking import Chunk, Document, load, split
+from longagent.errors import ConfigError, DocumentError
+from longagent.memory.errors import StoreError
+from longagent.memory.filters import in_list, quote
+from longagent.memory.library_types import (
+    READY,
+    AddProgress,
+    AddReport,
+    FileResult,
+    LibraryDocument,
+    Outcome,
+    chunks_schema,
+    collect,
+    documents_schema,
+    read_file,
+)
+from longagent.memory.records import utcnow
+
+if TYPE_CHECKING:
+    from longagent.memory.library import Library
+
+log = logging.getLogger(__name__)
+DOCUMENTS, CHUNKS = "documents", "chunks"
+ProgressCallback = Callable[[AddProgress], None]
+
+
+@contextlib.contextmanager
+def _try_lock(library: Library, key: str) -> Iterator[bool]:
+    """Hold lock `key` if it is free now; yields whether it is held."""
+    lock = library._lock_for(key)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        lock.release()
+
+
+def _title(document: Document, path: Path) -> str:
+    title = document.metadata.get("title") or next(
+        (h.title for h in document.headings if h.level == 1), None
+    )
+    return " ".join(str(title or path.stem).split())[:300]
+
+
+class _Progress:
+    def __init__(self, files: Sequence[Path], callback: ProgressCallback | None) -> None:
+        self.callback = callback
+        self.files_total = len(files)
+        self.bytes_total = sum(_size(p) for p in files)
+        self.files_done = self.bytes_done = self.chunks_done = 0
+
+    def emit(self, path: Path, stage: Literal["chunks", "file"]) -> None:
+        if self.callback is not None:
+            self.callback(
+                AddProgress(
+                    files_done=self.files_done,
+                    files_total=self.files_total,
+                    bytes_done=self.bytes_done,
+                    bytes_total=self.bytes_total,
+                    chunks_done=self.chunks_done,
+                    path=str(path),
+                    stage=stage,
+                )
+            )
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def add(
+    library: Library, inputs: Sequence[str | os.PathLike[str]], on_progress: ProgressCallback | None
+) -> AddReport:
+    started = time.perf_counter()
+    if library.count_tokens is None:
+        raise ConfigError("Library.add needs count_tokens (the model's token counter)")
+    if library.dim and library.embedder is None:
+        raise StoreError(
+            f"the library {library.name!r} stores vectors from {library.meta.get('embedder')}: "
+            "pass that embedder to add documents to it"
+        )
+    files, skipped = collect(inputs)
+    report = AddReport(files=list(skipped))
+    report.cleaned_chunks = clean_stray(library)
+    progress = _Progress(files, on_progress)
+    for path in files:
+        result = _add_file(library, path, progress)
+        report.files.append(result)
+        progress.files_done += 1
+        progress.bytes_done += _size(path)
+        progress.emit(path, "file")
+    if report.count("added", "replaced") or report.cleaned_chunks:
+        optimize(library)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _add_file(library: Library, path: Path, progress: _Progress) -> FileResult:
+    name = str(path)
+    try:
+        data = read_file(path, library.settings.max_document_bytes)
+    except DocumentError as exc:
+        return FileResult(path=name, outcome="failed", reason=str(exc))
+    doc_id = hashlib.sha256(data).hexdigest()
+    resolved = str(path.resolve())
+    with library._lock(f"doc-{doc_id}"):
+        same = library._document_rows(f"id = {quote(doc_id)}")
+        if same:
+            if same[0]["path"] == resolved:
+                return FileResult(path=name, outcome="unchanged", document_id=doc_id)
+            reason = f"same content as {same[0]['path']}"
+            return FileResult(path=name, outcome="duplicate", document_id=doc_id, reason=reason)
+        old_ids = [r["id"] for r in library._document_rows(f"path = {quote(resolved)}")]
+        try:
+            document = load(data, filename=name, settings=library.settings)
+            document = document.model_copy(update={"id": doc_id})
+            assert library.count_tokens is not None
+            chunks = split(document, library.count_tokens, library.chunk_tokens)
+        except Exception as exc:  # a bad file never ends the batch: report it, go on
+            reason = str(exc) if isinstance(exc, DocumentError) else f"{name}: {exc!r}"[:300]
+            return FileResult(path=name, outcome="failed", document_id=doc_id, reason=reason)
+        if not chunks:
+            reason = f"{name}: no text to index"
+            return FileResult(path=name, outcome="failed", document_id=doc_id, reason=reason)
+        # Chunks of this document left by an add that was killed: we hold its lock, so
+        # no other process is writing them.
+        _delete_chunks(library, [doc_id])
+        for first in range(0, len(chunks), library.write_batch):
+            _write_chunks(library, chunks[first : first + library.write_batch])
+            progress.chunks_done += min(library.write_batch, len(chunks) - first)
+            progress.emit(path, "chunks")
+        _write_document(library, document, path, resolved, len(data), len(chunks), old_ids)
+    for old in old_ids:  # now invisible; what a kill leaves here, clean_stray removes
+        with _try_lock(library, f"doc-{old}") as held:
+            if held:
+                _delete_chunks(library, [old])
+    outcome: Outcome = "replaced" if old_ids else "added"
+    return FileResult(
+        path=name, outcome=outcome, document_id=doc_id, chunks=len(chunks), bytes=len(data)
+    )
+
+
+def _write_chunks(library: Library, chunks: Sequence[Chunk]) -> None:
+    columns: dict[str, Any] = {
+        "id": [c.id for c in chunks],
+        "document_id": [c.document_id for c in chunks],
+        "index": [c.index for c in chunks],
+        "start": [c.start for c in chunks],
+        "end": [c.end for c in chunks],
+        "text": [c.text for c in chunks],
+        "token_count": [c.token_count for c in chunks],
+        "heading_path": [list(c.heading_path) for c in chunks],
+        "pages": [list(c.pages) for c in chunks],
+    }
+    if library.dim:
+        assert library.embedder is not None
+        # Embed outside the lock: it is the slow part.
+        vectors = np.ascontiguousarray(library.embedder.embed(columns["text"]), dtype=np.float32)
+        if vectors.shape != (len(chunks), library.dim):
+            raise StoreError(f"the embedder returned shape {vectors.shape} for {len(chunks)} texts")
+        columns["vector"] = pa.FixedSizeListArray.from_arrays(
+            pa.array(vectors.ravel()), library.dim
+        )
+    data = pa.table(columns, schema=chunks_schema(library.dim))
+    with library._lock(CHUNKS):
+        library._guarded("writing chunks", lambda: library.chunks_table.add(data))
+
+
+def _write_document(
+    library: Library,
+    document: Document,
+    path: Path,
+    resolved: str,
+    size: int,
+    chunk_count: int,
+    old_ids: Sequence[str],
+) -> None:
+    """The ready row, replacing the rows of an earlier version of the file in one commit."""
+    row = {
+        "id": document.id,
+        "path": resolved,
+        "title": _title(document, path),
+        "format": document.format,
+        "size": size,
+        "chars": len(document.text),
+        "added_at": utcnow(),
+        "chunk_count": chunk_count,
+        "status": READY,
+    }
+    data = pa.Table.from_pylist([row], schema=documents_schema())
+    builder = (
+        library.documents_table.merge_insert("id")
+        .when_matched_update_all()
+        .when_not_matched_insert_all()
+    )
+    if old_ids:
+        builder = builder.when_not_matched_by_source_delete(in_list("id", old_ids))
+    with library._lock(DOCUMENTS):
+        library._guarded("writing a document", lambda: builder.execute(data))
+
+
+def _delete_chunks(library: Library, doc_ids: Sequence[str]) -> int:
+    where = in_list("document_id", doc_ids)
+    with library._lock(CHUNKS):
+        found = int(
+            library._guarded("counting chunks", lambda: library.chunks_table.count_rows(where))
+        )
+        if found:
+            library._guarded("deleting chunks", lambda: library.chunks_table.delete(where))
+    return found
+
+
+def clean_stray(library: Library) -> int:
+    """Delete chunks of documents without a ready row whose add is not running (a killed
+    add, an interrupted replace); returns how many. Skipped when the counts add up."""
+    ready = library._document_rows()
+    if not library._stray_chunks(ready):
+        return 0
+    ready_ids = {r["id"] for r in ready}
+    scan = library.chunks_table.search().select(["document_id"]).limit(None)
+    column = library._guarded("reading chunks", scan.to_arrow).column("document_id")
+    stray = sorted(set(column.unique().to_pylist()) - ready_ids)
+    cleaned = 0
+    for doc_id in stray:
+        with _try_lock(library, f"doc-{doc_id}") as held:
+            # Held elsewhere: an add in progress. Ready meanwhile: it just finished.
+            if held and not library._document_rows(f"id = {quote(doc_id)}"):
+                cleaned += _delete_chunks(library, [doc_id])
+    if cleaned:
+        log.info("%s: removed %d chunks left by an interrupted add", library.root, cleaned)
+    return cleaned
+
+
+def remove(library: Library, doc: str) -> LibraryDocument:
+    """Remove a document (by id, id prefix or path): its row first, so it disappears in
+    one commit, then its chunks."""
+    found = library.find(doc)
+    with library._lock(f"doc-{found.id}"):
+        where = f"id = {quote(found.id)}"
+        with library._lock(DOCUMENTS):
+            library._guarded("removing a document", lambda: library.documents_table.delete(where))
+        _delete_chunks(library, [found.id])
+    return found
+
+
+def optimize(library: Library) -> None:
+    """Fold new chunks into the full-text index and compact both tables' files. Upkeep
+    after committed writes: a failure (a full disk) is logged, not raised."""
+    for name, table in ((CHUNKS, library.chunks_table), (DOCUMENTS, library.documents_table)):
+        try:
+            with library._lock(name):
+                table.optimize()
+        except Exception as exc:
+            log.warning("%s: optimizing %s failed: %s", library.root, name, exc)
