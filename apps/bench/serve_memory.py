@@ -219,19 +219,21 @@ def main(
         row["seconds"] = time.monotonic() - started
     table = Table(title=f"longagent serve RSS, {document.name}, {questions} questions + "
                   f"{chat_turns} chat turns, LONGAGENT_THREADS={env['LONGAGENT_THREADS']}")  # fmt: skip
-    for column in ("moment", "RSS MB", "prefix cache MB", "cache limit MB"):
+    for column in ("moment", "RSS MB", "anonymous MB", "file MB", "prefix cache MB",
+                   "cache limit MB"):  # fmt: skip
         table.add_column(column, justify="right")
 
-    def cache_mb(api: dict[str, Any], key: str) -> str:
-        value = api.get(key)
+    def as_mb(numbers: dict[str, Any], key: str) -> str:
+        value = numbers.get(key)
         return "-" if value is None else f"{value / MB:.0f}"
 
     for label, key in (("idle, model loaded", "idle"), ("after the work", "after"),
                        (f"after the work + {settle:g} s", "settled")):  # fmt: skip
-        api = row[key]["api"]
-        table.add_row(label, f"{row[key]['VmRSS'] / MB:.0f}", cache_mb(api, "prefix_cache_bytes"),
-                      cache_mb(api, "prefix_cache_limit_bytes"))  # fmt: skip
-    table.add_row("peak (VmHWM)", f"{row['peak'] / MB:.0f}", "", "")
+        api, proc = row[key]["api"], row[key]
+        table.add_row(label, *(as_mb(proc, k) for k in ("VmRSS", "RssAnon", "RssFile")),
+                      as_mb(api, "prefix_cache_bytes"),
+                      as_mb(api, "prefix_cache_limit_bytes"))  # fmt: skip
+    table.add_row("peak (VmHWM)", f"{row['peak'] / MB:.0f}", "", "", "", "")
     console.print(table)
     console.print(f"jobs: {row['statuses']}; chat: {row['chat_status']}; {row['seconds']:.0f} s")
     (out_dir / "serve-memory.json").write_text(json.dumps(row, indent=1))

@@ -18,8 +18,10 @@ from typing import Any
 
 
 def status_bytes(pid: int | str = "self") -> dict[str, int]:
-    """Resident (VmRSS) and peak resident (VmHWM) bytes of a process, from /proc; empty
-    where /proc is not there (not Linux) or the process has gone."""
+    """Resident (VmRSS) and peak resident (VmHWM) bytes of a process, and the resident
+    bytes that are anonymous (RssAnon: the heap, tensors) or file pages (RssFile: shared
+    libraries and mapped weights, which the kernel can drop and read again), from /proc;
+    empty where /proc is not there (not Linux) or the process has gone."""
     out: dict[str, int] = {}
     try:
         lines = Path(f"/proc/{pid}/status").read_text().splitlines()
@@ -27,7 +29,7 @@ def status_bytes(pid: int | str = "self") -> dict[str, int]:
         return out
     for line in lines:
         key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
+        if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
             out[key] = int(value.split()[0]) * 1024  # kB
     return out
 
@@ -60,6 +62,8 @@ def report(model: Any) -> dict[str, Any]:
     return {
         "rss_bytes": proc.get("VmRSS"),
         "peak_rss_bytes": proc.get("VmHWM"),
+        "anonymous_bytes": proc.get("RssAnon"),
+        "file_bytes": proc.get("RssFile"),
         "prefix_cache_bytes": getattr(cache_, "bytes", None),
         "prefix_cache_limit_bytes": getattr(cache_, "max_bytes", None),
         "prefix_cache_blocks": len(cache_) if cache_ is not None else None,
