@@ -21,6 +21,7 @@ BENCHMARKS = {
     "speed": "first/second question seconds and orchestration overhead",
     "ingest": "peak memory and seconds to load and split a document, by size",
     "library": "document-library ingest MB/s and chunks/s, with and without vectors",
+    "serve-memory": "the web server's RSS idle, at peak and after questions and chat turns",
 }
 
 bench_app = typer.Typer(
@@ -28,6 +29,6 @@ bench_app = typer.Typer(
 )
 
 for _name, _help in BENCHMARKS.items():
-    _module = f"{__name__}.{_name}"
+    _module = f"{__name__}.{_name.replace('-', '_')}"
     if importlib.util.find_spec(_module) is not None:
         bench_app.command(_name, help=_help)(importlib.import_module(_module).main)

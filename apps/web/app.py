@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -75,7 +76,7 @@ def create_app(
     127.0.0.1, [::1]) or one of `allowed_hosts` ("*": any), so that a site whose DNS
     name is rebound to 127.0.0.1 cannot talk to it.
     `embedder` defaults to the bundled MiniLM, loaded when a chat agent first needs it."""
-    from longagent.apps.web import chat, qa
+    from longagent.apps.web import chat, memory, qa
 
     data_dir = Path(data_dir).expanduser().resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -86,7 +87,8 @@ def create_app(
         max_upload_bytes=max_upload_bytes,
         leader=LongAgent(model, chunk_tokens=chunk_tokens),
         documents=DocumentStore(data_dir / "documents"),
-        runner=JobRunner(data_dir / "jobs.json"),
+        # Idle: freed KV and activations go back to the system, not kept at the peak.
+        runner=JobRunner(data_dir / "jobs.json", on_idle=memory.trim),
     )
     agents = chat.AgentPool(model, data_dir, state.documents, embedder, budget=chat_budget)
 
@@ -120,6 +122,12 @@ def create_app(
     @app.get("/health")
     async def health() -> dict[str, str]:
         return {"status": "ok", "model": model.name}
+
+    @app.get("/api/memory")
+    async def memory_report() -> dict[str, Any]:
+        """Resident and peak bytes, the prefix cache's bytes, what the app keeps per job."""
+        kept = {"prepared_documents": len(state.prepared), "jobs": len(state.runner.jobs("qa"))}
+        return memory.report(model) | kept
 
     @app.get("/login", response_class=HTMLResponse)
     async def login_page(request: Request, next: str = "/") -> Response:

@@ -74,8 +74,12 @@ Work = Callable[[Job], Any]
 
 
 class JobRunner:
-    def __init__(self, path: Path | None = None) -> None:
+    """`on_idle` runs on the model thread each time it runs out of work (after a job or a
+    call, before it waits): the web app gives freed memory back to the system there."""
+
+    def __init__(self, path: Path | None = None, on_idle: Callable[[], Any] | None = None) -> None:
         self._path = path  # where unfinished jobs are kept; None: in memory only
+        self._on_idle = on_idle
         self._lock = threading.Condition()
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._work: dict[str, Work] = {}
@@ -190,13 +194,20 @@ class JobRunner:
     # -- the model thread -------------------------------------------------------------------
 
     def _serve(self) -> None:
+        busy = False  # something ran since the last idle hook
         while True:
+            with self._lock:
+                idle = busy and not (self._calls or self._waiting or self._closing)
+            if idle:
+                busy = False
+                self._idle()
             with self._lock:
                 while not (self._calls or self._waiting or self._closing):
                     self._lock.wait()
                 item = self._next()
             if item is None:
                 return
+            busy = True
             if isinstance(item, Job):
                 self._run(item)
             else:
@@ -206,6 +217,14 @@ class JobRunner:
                         future.set_result(work())
                     except BaseException as exc:  # handed to the waiting request
                         future.set_exception(exc)
+
+    def _idle(self) -> None:
+        if self._on_idle is None:
+            return
+        try:
+            self._on_idle()
+        except Exception as exc:  # housekeeping: never stops the model thread
+            print(f"longagent: idle hook failed: {exc!r}", file=sys.stderr)
 
     def _next(self) -> Job | tuple[Future[Any], Callable[[], Any]] | None:
         """Interactive calls first, but a waiting job after INTERACTIVE_BURST of them."""
@@ -230,7 +249,7 @@ class JobRunner:
         except JobStopped as stop:
             status = job.stop or stop.args[0]
         except Exception as exc:
-            job.error, status = exc, "failed"
+            job.error, status = _detached(exc), "failed"
         with self._lock:
             job.status = status
             self._current = None
@@ -278,3 +297,18 @@ class JobRunner:
             ):
                 self._jobs[job_id] = Job(id=job_id, kind=kind, meta=meta, status="interrupted")
         self._save()
+
+
+def _detached(exc: BaseException) -> BaseException:
+    """`exc` without its tracebacks (its causes' too): a kept error must not keep the
+    failed work's frames alive, with their document, chunks and KV states."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        e.__traceback__ = None
+        todo += [e.__cause__, e.__context__]
+    return exc
