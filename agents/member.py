@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from longagent import text
 from longagent.agents.chat_types import prompt
 from longagent.agents.profiles import Profile, Style
 from longagent.agents.question import Question
@@ -49,6 +50,7 @@ def member_request(
     the greedy reading; others sample with that seed."""
     known = f"Known from other parts of the document: {question.known}\n" if question.known else ""
     name = "member" if style == "instructed" else "member_plain"
+    passage = text.compact(passage)
     user = prompt(name).format(chunk=passage, question=question.text, known=known)
     task = {"kind": "member", "chunk": chunk, "passage": passage, "style": style, "sample": sample}
     request = _request(user, profile, task)
@@ -78,8 +80,8 @@ def pair_request(
     """Two conflicting members re-read both chunks (or passages) together (the paper's
     Eq. 4)."""
     user = prompt("pair").format(
-        first=passages[0],
-        second=passages[1],
+        first=text.compact(passages[0]),
+        second=text.compact(passages[1]),
         question=question.text,
         answer_a=answers[0],
         answer_b=answers[1],

@@ -24,6 +24,8 @@ _LINE = re.compile(r"[^\n]+")
 _ITEM = re.compile(
     r"^\s*(?:[-*\u2022]\s|\d{1,3}[.)]\s|[\"'][^\"'\n]+[\"']\s*[:=]|[^\W\d][\w.]*(?::\s|\s=\s))|\s\|\s"
 )
+_SPACES = re.compile(r"[ \t]{2,}")
+_INDENT = re.compile(r"^[ \t]+", re.MULTILINE)
 LONGEST_SENTENCE = 600  # characters; longer runs are split at their line breaks
 _QUOTED = re.compile(r"[\"“]([^\"”]{2,})[\"”]")
 _STOPWORDS_TEXT = """
@@ -46,6 +48,13 @@ def words(text: str) -> list[str]:
 def _base(word: str) -> str:
     word = word.lower().strip("'-")
     return word[:-2] if word.endswith("'s") and len(word) > 2 else word
+
+
+def compact(text: str) -> str:
+    """`text` with line indentation dropped and runs of spaces squeezed to one: what a
+    model reads of a man page or PDF text (their padding costs tokens, and a quote of it
+    runs past the reply's token limit); evidence matching ignores whitespace anyway."""
+    return _INDENT.sub("", _SPACES.sub(" ", text))
 
 
 def normalize(text: str) -> str:

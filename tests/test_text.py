@@ -80,3 +80,9 @@ def test_a_run_on_sentence_is_cut_at_its_line_breaks() -> None:
     code = "\n".join(f"x{i} = compute(x{i - 1}) + offset" for i in range(1, 40))
     pieces = text.sentence_texts(code)
     assert len(pieces) == 39 and all(len(p) < text.LONGEST_SENTENCE for p in pieces)
+
+
+def test_compact_drops_padding_a_model_need_not_read() -> None:
+    assert text.compact(
+        "       -l, --files-with-matches\n              Suppress  normal  output."
+    ) == ("-l, --files-with-matches\nSuppress normal output.")
