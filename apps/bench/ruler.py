@@ -39,6 +39,7 @@ from longagent.apps.bench.qa import timed_ask
 from longagent.apps.bench.qa_data import NOT_FOUND
 from longagent.apps.bench.ruler_data import CONFIG, Draws, niah, variable_tracking
 from longagent.apps.bench.ruler_extract import common_words_extraction, freq_words_extraction
+from longagent.errors import ConfigError
 from longagent.llm import ChatModel
 
 TASKS: tuple[str, ...] = tuple(CONFIG)
@@ -121,9 +122,14 @@ def make_ruler_items(
     for task in tasks:
         config = CONFIG[task]
         for length in lengths:
-            made = GENERATORS[config["task"]](
-                Draws(seed), count_tokens, length, samples, **config["args"]
-            )
+            try:
+                made = GENERATORS[config["task"]](
+                    Draws(seed), count_tokens, length, samples, **config["args"]
+                )
+            except ConfigError as exc:  # a length the task's haystack steps cannot fit
+                raise ConfigError(
+                    f"--lengths: {length} tokens is too short for {task}: {exc}"
+                ) from exc
             items += [
                 RulerItem(task, length, i, s.input, s.answer_prefix, s.outputs, s.length)
                 for i, s in enumerate(made)

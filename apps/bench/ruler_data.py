@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 
 from longagent.apps.bench.needle import ESSAYS
+from longagent.errors import ConfigError
 from longagent.text import sentence_texts
 
 CountTokens = Callable[[str], int]
@@ -249,7 +250,7 @@ def sized_samples(
             if length <= max_seq_length:
                 break
             if used <= incremental:
-                raise ValueError(f"no haystack fits {max_seq_length} tokens")
+                raise ConfigError("its smallest haystack step does not fit")
             used -= incremental
         out.append((text, answer, length))
     return out
@@ -438,7 +439,7 @@ def variable_tracking(
             if length <= max_seq_length:
                 break
             if used <= incremental:
-                raise ValueError(f"no haystack fits {max_seq_length} tokens")
+                raise ConfigError("its smallest haystack step does not fit")
             used -= incremental
         samples.append(Sample(*split_prefix(text, spec["answer_prefix"]), answer, length))
     return samples

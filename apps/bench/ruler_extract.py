@@ -38,6 +38,7 @@ from longagent.apps.bench.ruler_data import (
     split_prefix,
     wordlist,
 )
+from longagent.errors import ConfigError
 
 
 @functools.cache
@@ -66,7 +67,7 @@ def common_words_extraction(
 
     def example(num_words: int, common: int, uncommon: int) -> tuple[str, list[str]]:
         if num_words > len(words):
-            raise ValueError(
+            raise ConfigError(
                 f"cwe would draw {num_words} words; the shipped lists hold {len(words)}"
             )
         full = rng.sample(words, num_words)

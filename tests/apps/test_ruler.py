@@ -240,6 +240,20 @@ def test_an_unknown_ruler_task_is_one_line_and_exit_2() -> None:
     assert len(result.stderr.strip().splitlines()) == 1 and "niah_single_9" in result.stderr
 
 
+def test_a_length_too_short_for_a_task_is_one_line_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from longagent.apps.cli import run
+
+    model = ScriptedModel([], context_window=4096)
+    monkeypatch.setattr("longagent.llm.load_model", lambda *a, **k: model)
+    args = ["bench", "qa", "--suite", "ruler", "--tasks", "niah_single_2", "--lengths", "512"]
+    assert run(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "512" in err and "niah_single_2" in err
+    assert not model.requests
+
+
 @pytest.mark.slow
 def test_one_4k_niah_sample_through_the_real_model(tmp_path: Path) -> None:
     from typer.testing import CliRunner
