@@ -18,10 +18,13 @@
 "RULER: What's the Real Context Size of Your Long-Context Language Models?").
 
 The generators (ruler_data.py, ruler_extract.py) build RULER's inputs at each target
-length. Our systems take a document and a question, so each input is cut at its last
-line: the question is RULER's query line (the template's text after the context), the
-document is everything before it (instruction, any answered example, context). The answer
-prefix RULER appends for base models is recorded, not sent: these are chat systems.
+length, sized as RULER sizes them. Our systems take a document and a question: the
+document is RULER's context (the haystack with its needles, chains or word lists), the
+question is RULER's query line (the template's text after the context). RULER's
+instruction line, the answered example it puts first for vt and cwe, and the answer prefix
+it appends for base models are recorded, not sent: they prompt a bare model, and an
+instruction in the document is a sentence a reader could quote as the answer ("A special
+magic number is hidden within the following text" was, before this split).
 
 Scored as RULER scores: string_match_all (the fraction of references found in the answer,
 case-insensitive) for niah, vt, cwe and fwe; string_match_part for qa. Apart from that,
@@ -31,13 +34,14 @@ case-insensitive) for niah, vt, cwe and fwe; string_match_part for qa. Apart fro
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from longagent.apps.bench.qa import timed_ask
 from longagent.apps.bench.qa_data import NOT_FOUND
-from longagent.apps.bench.ruler_data import CONFIG, Draws, niah, variable_tracking
+from longagent.apps.bench.ruler_data import CONFIG, TEMPLATES, Draws, niah, variable_tracking
 from longagent.apps.bench.ruler_extract import common_words_extraction, freq_words_extraction
 from longagent.errors import ConfigError
 from longagent.llm import ChatModel
@@ -101,12 +105,27 @@ class RulerItem:
         return f"{self.task}-{self.length}-{self.index}"
 
     @property
+    def instruction(self) -> str:
+        """RULER's text before the context: its instruction line, and for vt and cwe an
+        answered example (in-context learning for a bare model)."""
+        return self.input[: _context_start(self.task, self.input)]
+
+    @property
     def document(self) -> str:
-        return self.input[: self.input.rstrip().rfind("\n")]
+        """The context as RULER's template places it: the haystack with its needles."""
+        return self.input[_context_start(self.task, self.input) : self.input.rstrip().rfind("\n")]
 
     @property
     def question(self) -> str:
         return self.input.rstrip().rsplit("\n", 1)[1].strip()
+
+
+def _context_start(task: str, text: str) -> int:
+    # The template's text just before {context} (after its last other placeholder),
+    # found from the end: an answered example before it repeats the same instruction.
+    before = TEMPLATES[CONFIG[task]["task"]]["template"].split("{context}")[0]
+    marker = re.split(r"\{\w+\}", before)[-1]
+    return text.rfind(marker) + len(marker)
 
 
 def make_ruler_items(

@@ -73,7 +73,7 @@ def test_each_niah_task_hides_rulers_needles_where_ruler_puts_them(task: str) ->
         assert item.document.count(f"is: {value}.") == 1
         assert by_value[value] in item.question
     if args["type_haystack"] == "needle":  # every line is a needle
-        lines = item.document.split("\n")[1:]
+        lines = item.document.split("\n")
         assert all(
             re.fullmatch(r"One of the special magic \w+ for \S+ is: \S+\.", x) for x in lines
         )
@@ -83,12 +83,13 @@ def test_each_niah_task_hides_rulers_needles_where_ruler_puts_them(task: str) ->
         needle = NEEDLE.format(type_needle_v=kind, key=key, value=value)
         before, after = item.document.split(needle)
         if args["type_haystack"] == "essay":  # between sentences of the essays
-            assert re.search(r"[.!?]\S* $", before) and re.match(r"( \S|$)", after)
+            assert re.search(r"(^|[.!?]\S* )$", before) and re.match(r"( \S|$)", after)
         else:  # a line of its own among the noise lines
-            assert before.endswith("\n") and (after.startswith("\n") or not after)
+            assert before[-1:] in ("\n", "") and after[:1] in ("\n", "")
     singular = args["num_needle_q"] * args["num_needle_v"] == 1
     assert item.question.startswith("What is" if singular else "What are all")
-    assert item.document.startswith("A special magic" if singular else "Some special magic")
+    assert item.instruction.startswith("A special magic" if singular else "Some special magic")
+    assert "is hidden within" not in item.document
 
 
 def test_multiquery_asks_four_keys_and_multivalue_one_key_with_four_values() -> None:
@@ -109,10 +110,11 @@ def test_variable_tracking_hides_one_chain_of_four_hops_after_an_answered_exampl
     at += [lines.index(f"VAR {b} = VAR {a} ") for a, b in zip(item.outputs, rest, strict=False)]
     assert at == sorted(at)  # the chain's lines in order among the noise
     # RULER's in-context example: its own chain of 3-letter names, answered, first
-    example, _, task = item.document.partition("\n\nMemorize and track")
+    example, _, task = item.input.partition("\n\nMemorize and track")
     assert example.count("Answer: According to the chain(s)") == 1
     assert len(re.findall(r"VAR [A-Z]{3} = ", example)) == 5 and value[1] not in example
-    assert task.count("VAR ") == 9
+    assert task.count("VAR ") == 9 and item.document.count("VAR ") == 9
+    assert "Answer:" not in item.document and item.instruction.startswith(example)
 
 
 def test_common_words_repeat_thirty_times_the_others_three() -> None:
@@ -121,12 +123,13 @@ def test_common_words_repeat_thirty_times_the_others_three() -> None:
     counts = Counter(re.findall(r"\d+\. (\S+)", listing))
     assert len(item.outputs) == 10 and {counts[w] for w in item.outputs} == {30}
     assert {c for w, c in counts.items() if w not in item.outputs} == {3}
-    assert item.document.count("Question: What are the 10 most common words") == 1  # example
+    assert item.instruction.count("Question: What are the 10 most common words") == 1  # example
+    assert item.document == listing
 
 
 def test_frequent_words_are_the_second_to_fourth_of_a_zeta_draw() -> None:
     item = one("fwe")
-    counts = Counter(item.document.split(". ", 2)[-1].split())
+    counts = Counter(item.document.split())
     ranked = [w for w, _ in counts.most_common(4)]
     assert ranked[0] == "..." and ranked[1:] == item.outputs
     assert all(re.fullmatch(r"[a-z]{6}", w) for w in item.outputs)
@@ -142,7 +145,7 @@ def test_each_input_fits_the_target_length_as_ruler_fits_it(task: str) -> None:
     assert 0.8 * 4096 <= item.tokens <= 4096
     if CONFIG[task]["args"].get("type_haystack") in ("noise", "needle"):
         assert item.tokens >= 0.95 * 4096
-    assert item.input == item.document + "\n" + item.question
+    assert item.input == item.instruction + item.document + "\n" + item.question
 
 
 def test_items_repeat_by_seed_and_differ_across_seeds() -> None:
