@@ -268,5 +268,5 @@ def test_one_4k_niah_sample_through_the_real_model(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     (record,) = json.loads((tmp_path / "qa-ruler.json").read_text())["results"]["longagent"]
-    assert 0.0 <= record["score"] <= 1.0 and record["model_calls"] >= 1
+    assert 0.0 <= record["score"] <= 1.0 and record["found"] in (True, False)
     assert 3400 <= record["tokens"] <= 4096  # measured with the model's own tokenizer
