@@ -14,7 +14,7 @@ import typer
 BENCHMARKS = {
     "model": "prefill and decode tokens/s of a model at several batch sizes",
     "chunking": "MB/s to split a large text with the real tokenizer",
-    "qa": "long-document QA accuracy per system (synthetic NIAH-PLUS; --suite natural, person, needle)",
+    "qa": "long-document QA accuracy per system (synthetic NIAH-PLUS; --suite natural, person, needle, ruler)",
     "memory": "memory store insert rate and search latency",
     "extend": "passkey accuracy and perplexity with each context-extension method",
     "chat": "deep-memory-retrieval accuracy of the chat agent",

@@ -148,7 +148,9 @@ def main(
         help="Comma-separated needle depths (0 = start, 1 = end); default 0.25,0.75 "
         "(needle suite: 0,0.25,0.5,0.75,1).",
     ),
-    samples: int = typer.Option(1, help="Samples per kind, length and depth."),
+    samples: int = typer.Option(
+        1, help="Samples per kind, length and depth (ruler: per task and length)."
+    ),
     chunk_tokens: int = typer.Option(None, help="LongAgent member chunk size (default: its own)."),
     reading: str = typer.Option("sweep", help="LongAgent reading: 'sweep', 'relevance' or 'all'."),
     verifier: str = typer.Option(
@@ -163,12 +165,21 @@ def main(
     suite: str = typer.Option(
         "synthetic",
         help="'synthetic' (generated NIAH-PLUS samples), 'natural' (people's questions over "
-        "real manuals), 'person' (one name in every chunk) or 'needle' (gkamradt's NIAH).",
+        "real manuals), 'person' (one name in every chunk), 'needle' (gkamradt's NIAH) or "
+        "'ruler' (RULER's synthetic tasks).",
     ),
     split: str = typer.Option(
         "dev", help="natural/person: 'dev' (tune on it), 'test' (report only) or 'all'."
     ),
-    limit: int = typer.Option(None, help="natural/person/needle: only the first N questions."),
+    limit: int = typer.Option(
+        None, help="natural/person/needle/ruler: only the first N questions."
+    ),
+    tasks: str = typer.Option(
+        None,
+        help="ruler: comma-separated RULER tasks (default all: niah_single_1-3, "
+        "niah_multikey_1-3, niah_multivalue, niah_multiquery, vt, cwe, fwe); --samples "
+        "per task and length; --lengths default 4k,8k,16k,32k.",
+    ),
 ) -> None:
     from rich.console import Console
     from rich.progress import Progress
@@ -185,7 +196,11 @@ def main(
     checks.at_least("--chunk-tokens", chunk_tokens, 1)
     checks.at_least("--limit", limit, 1)
     checks.one_of("--reading", reading, ("sweep", "relevance", "all"))
-    checks.one_of("--suite", suite, ("synthetic", "natural", "person", "needle"))
+    checks.one_of("--suite", suite, ("synthetic", "natural", "person", "needle", "ruler"))
+    if suite == "ruler":
+        from longagent.apps.bench import ruler
+
+        ruler_tasks = checks.names("--tasks", tasks or ",".join(ruler.TASKS), ruler.TASKS)
     checks.one_of("--split", split, ("dev", "test", "all"))
     extension: dict[str, Any] = (
         {"extend_to": checks.length("--extend-to", extend_to)} if extend_to else {}
@@ -200,18 +215,30 @@ def main(
     longagent_options: dict[str, Any] = {"reading": reading, "verifier": verifier} | (
         {"chunk_tokens": chunk_tokens} if chunk_tokens else {}
     )
-    if suite != "synthetic":
-        from functools import partial
+    from functools import partial
 
+    factories = {
+        s: partial(SYSTEMS[s], **(longagent_options if s == "longagent" else {})) for s in chosen
+    }
+    if suite == "ruler":
+        ruler.run_ruler(
+            metered,
+            factories,
+            out_dir,
+            tasks=ruler_tasks,
+            lengths=length_list or ruler.LENGTHS,
+            samples=samples,
+            limit=limit,
+            console=console,
+        )
+        return
+    if suite != "synthetic":
         from longagent.apps.bench.suites import run_suite
 
         run_suite(
             metered,
             suite,  # type: ignore[arg-type]
-            {
-                s: partial(SYSTEMS[s], **(longagent_options if s == "longagent" else {}))
-                for s in chosen
-            },
+            factories,
             out_dir,
             split=None if split == "all" else split,  # type: ignore[arg-type]
             limit=limit,
