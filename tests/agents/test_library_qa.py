@@ -152,4 +152,5 @@ def test_a_single_document_answer_keeps_its_citation_unchanged(tmp_path: Path) -
         load(paths[0]), "Where was Kalomi born?"
     )
     citation = answer.citations[0]
-    assert (citation.document_id, citation.path, citation.title, citation.page) == ("", "", "", None)
+    named = (citation.document_id, citation.path, citation.title, citation.page)
+    assert named == ("", "", "", None)
