@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from longagent.agents.prepared import PreparedDocument
+from longagent.agents.question import Question
 from longagent.agents.types import Answer, Citation
 from longagent.chunking import Chunk, Document, load, split
 from longagent.memory.library import Library
 from longagent.memory.library_types import ChunkHit
+from longagent.text import mentions_any
 
 TokenCounter = Callable[[str], int]
 
@@ -44,7 +46,7 @@ def prepare(
     """The `k` chunks of `library` likeliest to answer `question`, as members' chunks in
     rank order. A chunk over `chunk_tokens` under the model's counter (a library made for
     another tokenizer) is split again, keeping its document's offsets."""
-    hits = library.search(question, k)
+    hits = find(library, question, k)
     chunks: list[Chunk] = []
     sources: list[ChunkHit] = []
     for hit in hits:
@@ -70,6 +72,25 @@ def prepare(
         update={"id": library_document_id(library)}
     )
     return PreparedLibrary(document, chunks, library=library, sources=sources)
+
+
+def find(library: Library, question: str, k: int) -> list[ChunkHit]:
+    """The `k` chunks to read: first those naming the question's names, numbers and
+    quoted keys (by BM25 on those alone), then the hybrid ranking of the whole question.
+
+    The literal leg is the single-document pipeline's fast path, at library scale. Fused
+    ranking alone can bury the one chunk that names a rare subject: among 50 documents
+    that each say "X was born in the town of Y" of someone else, "In which town was
+    Renvello born?" ranked the planted chunk 14th (BM25 puts it first; MiniLM finds every
+    birth sentence alike and votes the others up)."""
+    names = Question.parse(question).entities
+    literal: list[ChunkHit] = []
+    if names:
+        named = library.search(" ".join(sorted(names)), k, vectors=False)
+        literal = [h for h in named if mentions_any(h.text, set(names))]
+    seen = {(h.document_id, h.index) for h in literal}
+    ranked = [h for h in library.search(question, k) if (h.document_id, h.index) not in seen]
+    return (literal + ranked)[:k]
 
 
 def _pieces(hit: ChunkHit, count: TokenCounter, budget: int) -> list[tuple[int, int, int]]:

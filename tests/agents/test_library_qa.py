@@ -154,3 +154,47 @@ def test_a_single_document_answer_keeps_its_citation_unchanged(tmp_path: Path) -
     citation = answer.citations[0]
     named = (citation.document_id, citation.path, citation.title, citation.page)
     assert named == ("", "", "", None)
+
+
+def test_a_pdf_citation_names_the_page_of_its_span(tmp_path: Path, make_pdf) -> None:
+    pages = [["The harbour cranes were painted orange."], [BORN], ["Ferries leave twice a day."]]
+    path = tmp_path / "docs" / "report.pdf"
+    path.parent.mkdir()
+    path.write_bytes(make_pdf(pages))
+    library = Library(tmp_path / "home", "pdfs", embedder=HashEmbedder(), count_tokens=words_count)
+    library.add([path])
+    (hit,) = library.search(BORN, 5)
+    assert hit.pages == [1, 2, 3]  # one chunk across three pages: the file says which
+    agent = LongAgent(ScriptedModel(born_in_fenni))
+    citation = agent.ask(library, "Where was Kalomi born?").citations[0]
+    assert citation.page == 2 and citation.path == str(path.resolve())
+    path.write_bytes(make_pdf([*pages, ["A page added since."]]))  # offsets may differ now
+    assert agent.ask(library, "Where was Kalomi born?").citations[0].page is None
+
+
+def test_a_chunk_naming_the_asked_name_is_read_even_when_decoys_outrank_it(
+    tmp_path: Path,
+) -> None:
+    """Every document says where someone was born; only one names Renvello. The fused
+    ranking votes up the decoys (alike in words and vectors); the literal leg reads the
+    chunk that names the subject first."""
+    decoys = {
+        i: " ".join(f"{n} was born in the town of {t}." for n, t in zip(names, towns, strict=True))
+        for i, (names, towns) in enumerate(
+            [
+                (["Ulo", "Pem", "Asta"], ["Tosa", "Kir", "Vel"]),
+                (["Oda", "Lin", "Sef"], ["Mora", "Dun", "Hal"]),
+                (["Ira", "Bo", "Nell"], ["Pira", "Sol", "Teg"]),
+                (["Ana", "Rik", "Oso"], ["Lum", "Fae", "Gor"]),
+                (["Tam", "Ula", "Ved"], ["Rin", "Kes", "Bay"]),
+            ]
+        )
+    }
+    fact = "Renvello, a weaver, was born in the town of Ello."
+    library, paths = make_library(tmp_path, {**decoys, 5: fact})
+    agent = LongAgent(ScriptedModel(born_in_fenni))
+    question = "In which town was Renvello born?"
+    planted = str(paths[5].resolve())
+    prepared = agent.prepare_library(library, question, k=2)
+    assert prepared.sources[0].path == planted and fact in prepared.chunks[0].text
+    assert len(prepared.chunks) == 2  # the literal chunk, then the best of the ranking
