@@ -8,6 +8,8 @@ then asked twice: over the whole library (`LongAgent.ask(library, q)`) and over 
 document alone. `absent` more questions ask about people in no document (right answer:
 not found), over the library only. Each answer is correct, wrong but found, or not found;
 a library answer counts as correct only when its citation names the planted document.
+Each fact also records where its document ranks in `Library.search` (the fused ranking)
+and whether it is among the chunks the library question reads (`library_qa.find`).
 Prints a table and writes bench-results/library_qa.json. Set LONGAGENT_THREADS=1 on a
 shared machine.
 """
@@ -32,14 +34,14 @@ def make_library_documents(
     folder: Path, docs: int, facts: int, tokens: int, count_tokens: Any
 ) -> tuple[list[Path], list[dict[str, Any]]]:
     """The documents, and per planted fact: its question, answer and document's path."""
-    from longagent.apps.bench.qa_data import make_sample
+    from longagent.apps.bench.qa_data import Kind, make_sample
 
     folder.mkdir(parents=True, exist_ok=True)
     step = max(1, docs // max(1, facts))
     planted = {i * step for i in range(min(facts, docs))}
     paths, questions = [], []
     for i in range(docs):
-        kind = "single" if i in planted else "absent"  # "absent": a decoy about another
+        kind: Kind = "single" if i in planted else "absent"  # "absent": a decoy of another
         sample = make_sample(kind, tokens, 0.5, i, count_tokens)
         path = folder / f"doc{i:03d}.txt"
         path.write_text(sample.document + "\n")
@@ -83,6 +85,7 @@ def main(
     from rich.table import Table
 
     from longagent.agents import LongAgent
+    from longagent.agents.library_qa import find
     from longagent.apps.bench.qa_data import make_sample
     from longagent.apps.library_cmd import _embedder
     from longagent.config import get_settings
@@ -113,15 +116,18 @@ def main(
         for n in range(absent):  # people in no document: a fresh name from another seed
             sample = make_sample("absent", 64, 0.5, 10_000 + n, chat_model.count_tokens)
             questions.append({"question": sample.question, "answers": [], "path": None})
+        wave = LongAgent(chat_model).profile.wave  # the chunks a library question reads
         for item in questions:
             targets: list[tuple[str, Any]] = [("library", library)]
             if item["path"] is not None:
                 targets.append(("own document", Path(item["path"])))
-            rank = None  # where the planted document's best chunk ranks in the search
+            rank = read = None  # the planted document's place: fused ranking, chunks read
             if item["path"] is not None:
-                hits = library.search(item["question"], SEARCH_DEPTH)
                 planted = str(Path(item["path"]).resolve())
+                hits = library.search(item["question"], SEARCH_DEPTH)
                 rank = next((n for n, h in enumerate(hits, 1) if h.path == planted), None)
+                reading = find(library, item["question"], wave)
+                read = next((n for n, h in enumerate(reading, 1) if h.path == planted), None)
             for scope, target in targets:
                 started = time.perf_counter()
                 answer = LongAgent(chat_model).ask(target, item["question"])
@@ -142,16 +148,21 @@ def main(
                         "cited": [c.path or answer.document_id for c in answer.citations],
                         "outcome": outcome,
                         "search_rank": rank,
+                        "read_rank": read,
                         "seconds": seconds,
                         "model_calls": answer.usage.model_calls,
                     }
                 )
-                where = f"search rank {rank}" if scope == "library" and item["path"] else ""
+                where = ""
+                if scope == "library" and item["path"] is not None:
+                    where = f"fused rank {rank}, read {read or 'no'}"
                 console.print(
                     f"[dim]{scope:12} {outcome:9} {seconds:5.1f} s  {item['question']} "
                     f"-> {answer.text!r} {where}[/]"
                 )
-    table = Table("questions", "scope", "n", *OUTCOMES, "s/question", "model calls/q", "in top 8")
+    table = Table(
+        "questions", "scope", "n", *OUTCOMES, "s/question", "model calls/q", "planted read"
+    )
     summary = []
     for kind, scope in (("fact", "library"), ("fact", "own document"), ("absent", "library")):
         chosen = [r for r in rows if r["kind"] == kind and r["scope"] == scope]
@@ -162,10 +173,9 @@ def main(
             counts = {"correct": 0, "wrong": counts["wrong"], "not found": counts["correct"]}
         per_q = sum(r["seconds"] for r in chosen) / len(chosen)
         calls = sum(r["model_calls"] for r in chosen) / len(chosen)
-        ranks = [r["search_rank"] for r in chosen]
         top = ""
-        if scope == "library" and kind == "fact":  # the members read the top 8 (the wave)
-            top = f"{sum(r is not None and r <= 8 for r in ranks)}/{len(ranks)}"
+        if scope == "library" and kind == "fact":
+            top = f"{sum(r['read_rank'] is not None for r in chosen)}/{len(chosen)}"
         summary.append({"kind": kind, "scope": scope, "n": len(chosen), **counts, "s": per_q})
         table.add_row(
             kind, scope, str(len(chosen)), *(str(counts[o]) for o in OUTCOMES),
