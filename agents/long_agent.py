@@ -14,7 +14,9 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
+from longagent.agents import library_qa
 from longagent.agents.leader import Leader, make_leader
+from longagent.agents.library_qa import PreparedLibrary
 from longagent.agents.prepared import PreparedDocument
 from longagent.agents.profiles import Profile, profile_for
 from longagent.agents.question import Question
@@ -25,15 +27,17 @@ from longagent.agents.types import Answer
 from longagent.agents.verifier import Verifier, get_verifier
 from longagent.chunking import Document, chunk_budget, load, split
 from longagent.config import Settings
-from longagent.errors import ConfigError, LongAgentError
+from longagent.errors import ConfigError, DocumentError, LongAgentError
 from longagent.llm import ChatModel
 from longagent.llm.usage import MeteredModel
 from longagent.memory.embedder import Embedder
+from longagent.memory.library import Library
 
 
 class LongAgent:
     """`LongAgent(model).ask(doc, question)`; `doc` is a string of text, a path, a
-    `Document` or a `PreparedDocument` (split once, reused).
+    `Document`, a `PreparedDocument` (split once, reused) or a `Library` (every document
+    in it: its best chunks for the question are read).
 
     Every stage can be swapped, by registered name or by instance:
     - `reading`: "sweep" (default: every member whose chunk could ground an answer, at
@@ -112,20 +116,62 @@ class LongAgent:
 
     def ask(
         self,
-        doc: str | Path | Document | PreparedDocument,
+        doc: str | Path | Document | PreparedDocument | Library,
         question: str,
         on_event: EventHandler | None = None,
     ) -> Answer:
+        """`doc` a `Library`: the question over all its documents (see `ask_library`)."""
         if not isinstance(question, str):
             raise LongAgentError(f"The question must be text, not {type(question).__name__}.")
         if not question.strip():
             raise LongAgentError("The question is empty.")
+        if isinstance(doc, Library):
+            return self.ask_library(doc, question, on_event=on_event)
         prepared = doc if isinstance(doc, PreparedDocument) else self.prepare(doc)
+        return self._run(prepared, question, on_event, self.embedder)
+
+    def ask_library(
+        self,
+        library: Library,
+        question: str,
+        k: int | None = None,
+        on_event: EventHandler | None = None,
+    ) -> Answer:
+        """A question over every document of `library`: its `k` best chunks for the
+        question (default: the profile's wave, 8 for small models) are the members'
+        chunks. Citations name their document (id, path, title), the span in it and, for
+        a PDF, the page."""
+        if not question.strip():
+            raise LongAgentError("The question is empty.")
+        prepared = self.prepare_library(library, question, k)
+        if not prepared.chunks and not library.documents():
+            raise DocumentError(
+                f"the library {library.name!r} has no documents; add some with "
+                f"`longagent add PATH --library {library.name}`"
+            )
+        return self._run(prepared, question, on_event, self.embedder or library.embedder)
+
+    def prepare_library(
+        self, library: Library, question: str, k: int | None = None
+    ) -> PreparedLibrary:
+        """The members' chunks for `question`: the library's `k` best, in rank order."""
+        k = self.profile.wave if k is None else k
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise ConfigError(f"k must be a whole number of at least 1, not {k!r}.")
+        return library_qa.prepare(library, question, k, self.model.count_tokens, self.chunk_tokens)
+
+    def _run(
+        self,
+        prepared: PreparedDocument,
+        question: str,
+        on_event: EventHandler | None,
+        embedder: Embedder | None,
+    ) -> Answer:
         parsed = Question.parse(question)
         model = MeteredModel(self.model)
         plan = self.reading.plan(prepared, parsed, self.verifier, self.thoughts)
         if self.profile.search_waves:  # the passages are embedded only if a search runs
-            index = prepared.passage_index(self.embedder)
+            index = prepared.passage_index(embedder)
             plan = replace(plan, index=index, search_waves=self.profile.search_waves)
         runner = Runner(
             model,
@@ -140,6 +186,8 @@ class LongAgent:
         )
         answer = runner.run()
         self.thoughts.remember(prepared.document.id, thoughts_of(answer))
+        if isinstance(prepared, PreparedLibrary):
+            answer = library_qa.cite(answer, prepared)
         return answer
 
     def ask_many(self, doc: str | Path | Document, questions: Iterable[str]) -> list[Answer]:

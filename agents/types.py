@@ -12,13 +12,19 @@ Verdict = Literal["grounded", "refused", "hallucinated", "unsupported", "invalid
 
 
 class Citation(BaseModel):
-    """A verbatim span of the document that supports the answer."""
+    """A verbatim span of the document that supports the answer. An answer over a library
+    also names the document (`document_id`, `path`, `title`; `chunk_index` is then the
+    chunk's index in that document) and, for a PDF, the `page` the span starts on."""
 
     chunk_id: str
     chunk_index: int
     start: int = Field(description="Character offset into the document text.")
     end: int
     quote: str
+    document_id: str = ""
+    path: str = ""
+    title: str = ""
+    page: int | None = None
 
 
 class MemberReport(BaseModel):

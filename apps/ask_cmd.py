@@ -12,9 +12,11 @@ from rich.markup import escape
 from longagent.apps import checks
 
 if TYPE_CHECKING:  # the agents import torch and LanceDB: only once options are checked
-    from longagent.agents import Answer, Event
+    from longagent.agents import Answer, Event, LongAgent, PreparedDocument
+    from longagent.agents.library_qa import PreparedLibrary
     from longagent.chunking import Document
     from longagent.llm import ChatModel
+    from longagent.memory.library import Library
 
 READINGS = ("sweep", "relevance", "all")
 
@@ -22,8 +24,16 @@ CONTEXT_CHARS = 90  # shown around each citation
 
 
 def ask(
-    file: Path = typer.Argument(..., help="The document: .txt .md .html .pdf .docx"),
-    question: str = typer.Argument(..., help="What to ask about it."),
+    file: str = typer.Argument(
+        None, metavar="FILE", help="The document: .txt .md .html .pdf .docx (not with --library)."
+    ),
+    question: str = typer.Argument(None, metavar="QUESTION", help="What to ask about it."),
+    library: str = typer.Option(
+        None,
+        "--library",
+        "-l",
+        help="Ask over every document of this library (see `longagent add`) instead of a FILE.",
+    ),
     model: str = typer.Option(
         None, "--model", "-m", help="Model spec (default: the bundled model)."
     ),
@@ -49,10 +59,19 @@ def ask(
     as_json: bool = typer.Option(False, "--json", help="Print the whole Answer as JSON."),
     trace: bool = typer.Option(False, "--trace", help="Print every round and member report."),
 ) -> None:
-    """Answer a question over a document longer than the model's window, with citations."""
+    """Answer a question over a document longer than the model's window, or over every
+    document of a library (`--library NAME "question"`), with citations."""
     from longagent.chunking import load
     from longagent.errors import ConfigError
 
+    if library is not None:
+        if question is not None:
+            raise ConfigError("give a FILE or --library, not both")
+        question = file  # `ask --library NAME QUESTION`: the one argument is the question
+    elif file is None or question is None:
+        raise ConfigError("give a FILE and a QUESTION, or --library NAME and a QUESTION")
+    if question is None:
+        raise ConfigError("the question is missing")
     checks.at_least("--max-rounds", max_rounds, 1)
     checks.at_least("--chunk-tokens", chunk_tokens, 1)
     if reading is not None:
@@ -60,8 +79,19 @@ def ask(
     if not question.strip():
         raise ConfigError("the question is empty")
     checks.model_spec(model)
-    document = load(file)  # before the model: a bad file fails in a second
     stages = {"profile": profile, "leader": leader, "verifier": verifier}
+    if library is not None:
+        from longagent.apps.library_cmd import open_for_ask
+        from longagent.config import get_settings
+
+        books = open_for_ask(get_settings(), library)  # before the model: fails in a second
+        _check_stages(**stages)
+        answer, prepared = run_library_question(
+            books, question, _load(model), chunk_tokens, max_rounds, reading, **stages
+        )
+        show_library(answer, prepared, as_json=as_json, trace=trace)
+        return
+    document = load(Path(file))  # before the model: a bad file fails in a second
     _check_stages(**stages)
     answer = run_question(
         document, question, _load(model), chunk_tokens, max_rounds, reading, **stages
@@ -91,22 +121,16 @@ def _load(spec: str | None) -> ChatModel:
         return load_model(spec)
 
 
-def run_question(
-    document: Document,
-    question: str,
+def _agent(
     chat_model: ChatModel,
     chunk_tokens: int | None,
     max_rounds: int | None,
-    reading: str | None = None,
-    **stages: str | None,
-) -> Answer:
-    """`stages`: `profile`, `leader` and `verifier` by name (None: the default)."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
+    reading: str | None,
+    stages: dict[str, str | None],
+) -> LongAgent:
     from longagent.agents import LongAgent
 
-    console = Console(stderr=True)
-    agent = LongAgent(
+    return LongAgent(
         chat_model,
         chunk_tokens=chunk_tokens,
         max_rounds=max_rounds,
@@ -115,8 +139,13 @@ def run_question(
         leader=stages.get("leader"),
         verifier=stages.get("verifier"),
     )
-    with console.status("splitting the document"):
-        prepared = agent.prepare(document)
+
+
+def _with_progress(
+    agent: LongAgent, prepared: PreparedDocument, question: str, console: Console
+) -> Answer:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -132,13 +161,53 @@ def run_question(
         return agent.ask(prepared, question, on_event=on_event)
 
 
+def run_question(
+    document: Document,
+    question: str,
+    chat_model: ChatModel,
+    chunk_tokens: int | None,
+    max_rounds: int | None,
+    reading: str | None = None,
+    **stages: str | None,
+) -> Answer:
+    """`stages`: `profile`, `leader` and `verifier` by name (None: the default)."""
+    console = Console(stderr=True)
+    agent = _agent(chat_model, chunk_tokens, max_rounds, reading, stages)
+    with console.status("splitting the document"):
+        prepared = agent.prepare(document)
+    return _with_progress(agent, prepared, question, console)
+
+
+def run_library_question(
+    library: Library,
+    question: str,
+    chat_model: ChatModel,
+    chunk_tokens: int | None,
+    max_rounds: int | None,
+    reading: str | None = None,
+    **stages: str | None,
+) -> tuple[Answer, PreparedLibrary]:
+    """The question over the library's best chunks for it; the answer and those chunks."""
+    from longagent.errors import DocumentError
+
+    console = Console(stderr=True)
+    agent = _agent(chat_model, chunk_tokens, max_rounds, reading, stages)
+    with console.status("searching the library"):
+        prepared = agent.prepare_library(library, question)
+    if not prepared.chunks and not library.documents():
+        raise DocumentError(
+            f"the library {library.name!r} has no documents; add some with "
+            f"`longagent add PATH --library {library.name}`"
+        )
+    return _with_progress(agent, prepared, question, console), prepared
+
+
 def show(answer: Answer, document: Document, *, as_json: bool = False, trace: bool = False) -> None:
     out = Console()
     if as_json:
         out.print_json(answer.model_dump_json())
         return
-    style = "bold green" if answer.found else "bold yellow"
-    out.print(f"[{style}]{escape(answer.text)}[/]")
+    _print_answer(out, answer)
     for number, citation in enumerate(answer.citations, 1):
         before = document.text[max(0, citation.start - CONTEXT_CHARS) : citation.start].replace(
             "\n", " "
@@ -148,6 +217,41 @@ def show(answer: Answer, document: Document, *, as_json: bool = False, trace: bo
             f"  [{number}] chars {citation.start}-{citation.end} (chunk {citation.chunk_index}): "
             f"[dim]…{escape(before)}[/][bold]{escape(citation.quote)}[/][dim]{escape(after)}…[/]"
         )
+    _print_trace_and_usage(out, answer, trace)
+
+
+def show_library(
+    answer: Answer, prepared: PreparedLibrary, *, as_json: bool = False, trace: bool = False
+) -> None:
+    """Like `show`, each citation with its document's path (and page, for a PDF); the
+    context around the quote comes from the chunk it was read in."""
+    out = Console()
+    if as_json:
+        out.print_json(answer.model_dump_json())
+        return
+    _print_answer(out, answer)
+    chunks = {c.id: c for c in prepared.chunks}
+    for number, citation in enumerate(answer.citations, 1):
+        before = after = ""
+        if (chunk := chunks.get(citation.chunk_id)) is not None:
+            start, end = citation.start - chunk.start, citation.end - chunk.start
+            before = chunk.text[max(0, start - CONTEXT_CHARS) : start].replace("\n", " ")
+            after = chunk.text[end : end + CONTEXT_CHARS].replace("\n", " ")
+        page = f", page {citation.page}" if citation.page is not None else ""
+        out.print(
+            f"  [{number}] {escape(citation.path)} chars {citation.start}-{citation.end}"
+            f"{page} (chunk {citation.chunk_index}): "
+            f"[dim]…{escape(before)}[/][bold]{escape(citation.quote)}[/][dim]{escape(after)}…[/]"
+        )
+    _print_trace_and_usage(out, answer, trace)
+
+
+def _print_answer(out: Console, answer: Answer) -> None:
+    style = "bold green" if answer.found else "bold yellow"
+    out.print(f"[{style}]{escape(answer.text)}[/]")
+
+
+def _print_trace_and_usage(out: Console, answer: Answer, trace: bool) -> None:
     if trace:
         for round_ in answer.trace:
             out.print(

@@ -134,6 +134,23 @@ def open_for_add(
     return library
 
 
+def open_for_ask(settings: Settings, name: str) -> Library:
+    """An existing library to ask, with MiniLM loaded when its chunks hold MiniLM vectors
+    (hybrid search); one without vectors is searched by BM25 alone."""
+    from longagent.memory.embedder import MiniLMEmbedder
+    from longagent.memory.library import Library
+
+    library = Library(settings.home, _library_name(name), create=False, settings=settings)
+    if library.dim:
+        if library.meta.get("embedder") != MiniLMEmbedder.name:
+            raise ConfigError(
+                f"library {name!r} holds vectors from {library.meta.get('embedder')!r}, "
+                "which `longagent ask` cannot make"
+            )
+        library.embedder = _embedder(settings)
+    return library
+
+
 def add(
     paths: list[str] = typer.Argument(..., help="Files, folders (recursively) and globs."),
     library: str = typer.Option("default", "--library", "-l", help=LIBRARY_HELP),

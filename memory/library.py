@@ -334,10 +334,10 @@ class Library:
             "created_at": self.meta.get("created_at", ""),
         }
 
-    def search(self, query: str, k: int = 10) -> list[ChunkHit]:
+    def search(self, query: str, k: int = 10, *, vectors: bool = True) -> list[ChunkHit]:
         """The `k` best chunks of ready documents for `query`: BM25 over LanceDB's native
         full-text index and cosine similarity of the vectors, fused by reciprocal rank
-        (BM25 alone in a library without vectors)."""
+        (BM25 alone in a library without vectors, or with `vectors` False)."""
         if not query.strip():
             raise ValueError("search needs a non-empty query")
         if k < 1:
@@ -347,7 +347,7 @@ class Library:
         # are not ready (rare: only while an add runs or after one was killed).
         depth = max(k, 30) + self._stray_chunks(list(documents.values()))
         legs = [("bm25", self._ranking_fts(query, depth))]
-        if self.embedder is not None and self.dim:
+        if vectors and self.embedder is not None and self.dim:
             legs.append(("similarity", self._ranking_vector(query, depth)))
         rows: dict[str, dict[str, Any]] = {}
         ranked: dict[str, dict[str, float]] = {}  # leg -> chunk id -> score, best first

@@ -1,0 +1,166 @@
+"""A question over a document library: its best chunks become the members' chunks.
+
+`Library.search` ranks the chunks of every document (BM25 + MiniLM, fused by RRF); the
+best `k` become a `PreparedLibrary` whose chunks keep their documents' exact character
+offsets, so the normal pipeline (reading, runner, verifier, search fallback) runs over
+them unchanged. Its citations are then named back to their documents: id, path, title,
+the span in that document and, for a PDF, the page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from longagent.agents.prepared import PreparedDocument
+from longagent.agents.question import Question
+from longagent.agents.types import Answer, Citation
+from longagent.chunking import Chunk, Document, load, split
+from longagent.memory.library import Library
+from longagent.memory.library_types import ChunkHit
+from longagent.text import mentions_any
+
+TokenCounter = Callable[[str], int]
+
+
+@dataclass
+class PreparedLibrary(PreparedDocument):
+    """The chunks found for one question, each with the hit it came from (`sources[i]` for
+    `chunks[i]`; a hit larger than the member budget is cut into several chunks)."""
+
+    library: Library | None = None
+    sources: list[ChunkHit] = field(default_factory=list)
+
+
+def library_document_id(library: Library) -> str:
+    """What an answer over a library names as its document, and what its thoughts are
+    kept under (the library's folder: stable across processes)."""
+    return f"library:{library.name}"
+
+
+def prepare(
+    library: Library, question: str, k: int, count_tokens: TokenCounter, chunk_tokens: int
+) -> PreparedLibrary:
+    """The `k` chunks of `library` likeliest to answer `question`, as members' chunks in
+    rank order. A chunk over `chunk_tokens` under the model's counter (a library made for
+    another tokenizer) is split again, keeping its document's offsets."""
+    hits = find(library, question, k)
+    chunks: list[Chunk] = []
+    sources: list[ChunkHit] = []
+    for hit in hits:
+        for start, end, tokens in _pieces(hit, count_tokens, chunk_tokens):
+            chunks.append(
+                Chunk(
+                    id=Chunk.make_id(hit.document_id, start, end),
+                    document_id=hit.document_id,
+                    index=len(chunks),  # the runner addresses members by position
+                    start=start,
+                    end=end,
+                    text=hit.text[start - hit.start : end - hit.start],
+                    token_count=tokens,
+                    heading_path=tuple(hit.heading_path),
+                    pages=tuple(hit.pages),
+                )
+            )
+            sources.append(hit)
+    # The members' texts joined stand in for "the document": nothing reads it by offset
+    # (citations use each chunk's own offsets), its id keys the thoughts.
+    joined = "\n\n".join(c.text for c in chunks)
+    document = Document.create(joined, source=f"library:{library.name}").model_copy(
+        update={"id": library_document_id(library)}
+    )
+    return PreparedLibrary(document, chunks, library=library, sources=sources)
+
+
+def find(library: Library, question: str, k: int) -> list[ChunkHit]:
+    """The `k` chunks to read: first those naming the question's names, numbers and
+    quoted keys (by BM25 on those alone), then the hybrid ranking of the whole question.
+
+    The literal leg is the single-document pipeline's fast path, at library scale. Fused
+    ranking alone can bury the one chunk that names a rare subject: among 50 documents
+    that each say "X was born in the town of Y" of someone else, "In which town was
+    Renvello born?" ranked the planted chunk 14th (BM25 puts it first; MiniLM finds every
+    birth sentence alike and votes the others up)."""
+    names = Question.parse(question).entities
+    literal: list[ChunkHit] = []
+    if names:
+        named = library.search(" ".join(sorted(names)), k, vectors=False)
+        literal = [h for h in named if mentions_any(h.text, set(names))]
+    seen = {(h.document_id, h.index) for h in literal}
+    ranked = [h for h in library.search(question, k) if (h.document_id, h.index) not in seen]
+    return (literal + ranked)[:k]
+
+
+def _pieces(hit: ChunkHit, count: TokenCounter, budget: int) -> list[tuple[int, int, int]]:
+    """(start, end, tokens) in document offsets: the hit whole when it fits the budget."""
+    tokens = count(hit.text)
+    if tokens <= budget:
+        return [(hit.start, hit.end, tokens)]
+    parts = split(Document.create(hit.text), count, budget)
+    return [(hit.start + p.start, hit.start + p.end, p.token_count) for p in parts]
+
+
+def cite(answer: Answer, prepared: PreparedLibrary) -> Answer:
+    """The answer with every citation (its own and its trace's evidence) naming its
+    document; `chunk_index` becomes the chunk's index in that document."""
+    by_id = {c.id: (c, hit) for c, hit in zip(prepared.chunks, prepared.sources, strict=True)}
+    pages = _PageFinder(prepared.library)
+
+    def named(citation: Citation) -> Citation:
+        found = by_id.get(citation.chunk_id)
+        if found is None:
+            return citation
+        _, hit = found
+        return citation.model_copy(
+            update={
+                "chunk_index": hit.index,
+                "document_id": hit.document_id,
+                "path": hit.path,
+                "title": hit.title,
+                "page": pages.page(hit, citation.start, citation.end),
+            }
+        )
+
+    answer.citations = [named(c) for c in answer.citations]
+    for round_ in answer.trace:
+        for report in round_.reports:
+            if report.evidence is not None:
+                report.evidence = named(report.evidence)
+    return answer
+
+
+class _PageFinder:
+    """The page a span starts on. A chunk on one page says so; for a chunk across pages
+    the library keeps no page offsets, so the file is loaded again, when it is still the
+    file that was added (same bytes), and asked. Otherwise None: never a guessed page."""
+
+    def __init__(self, library: Library | None) -> None:
+        self.library = library
+        self._documents: dict[str, Document | None] = {}
+
+    def page(self, hit: ChunkHit, start: int, end: int) -> int | None:
+        if len(hit.pages) <= 1:
+            return hit.pages[0] if hit.pages else None
+        document = self._document(hit)
+        if document is None:
+            return None
+        found = document.pages_between(start, end)
+        return found[0] if found else None
+
+    def _document(self, hit: ChunkHit) -> Document | None:
+        if hit.document_id not in self._documents:
+            self._documents[hit.document_id] = None
+            try:
+                data = Path(hit.path).read_bytes()
+            except OSError:
+                return None
+            if hashlib.sha256(data).hexdigest() != hit.document_id:
+                return None  # changed since it was added: its offsets are not these
+            settings = self.library.settings if self.library is not None else None
+            try:
+                self._documents[hit.document_id] = load(data, filename=hit.path, settings=settings)
+            except Exception:  # unreadable now: the citation keeps no page
+                return None
+        return self._documents[hit.document_id]
