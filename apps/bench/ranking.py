@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -40,7 +41,7 @@ def main(
     count_tokens = token_counter(Settings())
     embedder = MiniLMEmbedder()
     indexes: dict[str, PassageIndex] = {}
-    records = []
+    records: list[dict[str, Any]] = []
     for question in load_questions(None if split == "all" else split):  # type: ignore[arg-type]
         if question.kind != "lookup":
             continue

@@ -170,3 +170,22 @@ def test_an_unknown_suite_or_split_is_one_line_and_exit_2(args: list[str]) -> No
     )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and args[-1] in result.stderr
+
+
+def test_bench_ranking_finds_the_gold_evidence_among_the_passages_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`bench ranking`: one record per lookup, hits that only grow with depth. A hashing
+    embedder stands in for MiniLM (the real one is tested in tests/agents/test_ranking.py):
+    BM25 alone already reads the gold evidence for some test questions."""
+    from longagent.apps.cli import run
+    from longagent.memory import embedder
+
+    monkeypatch.setattr(embedder, "MiniLMEmbedder", embedder.HashEmbedder)
+    assert run(["bench", "ranking", "--split", "test", "--out-dir", str(tmp_path)]) == 0
+    result = json.loads((tmp_path / "ranking.json").read_text())
+    lookups = [q for q in LOOKUPS if q.split == "test"]
+    assert [r["id"] for r in result["records"]] == [q.id for q in lookups]
+    hits = [result["hits"][str(k)] for k in (4, 12, 30)]
+    assert 0 < hits[0] <= hits[1] <= hits[2] <= len(lookups)
+    assert run(["bench", "ranking", "--split", "train"]) == 2
