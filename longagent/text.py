@@ -24,6 +24,7 @@ _LINE = re.compile(r"[^\n]+")
 _ITEM = re.compile(
     r"^\s*(?:[-*\u2022]\s|\d{1,3}[.)]\s|[\"'][^\"'\n]+[\"']\s*[:=]|[^\W\d][\w.]*(?::\s|\s=\s))|\s\|\s"
 )
+_COMPOUND = re.compile(r"(?<![\w-])[a-z]{2,}(?:-[a-z0-9]+)+(?![\w-])")
 _SPACES = re.compile(r"[ \t]{2,}")
 _INDENT = re.compile(r"^[ \t]+", re.MULTILINE)
 LONGEST_SENTENCE = 600  # characters; longer runs are split at their line breaks
@@ -84,8 +85,9 @@ def names_and_numbers(text: str) -> set[str]:
 
 
 def entities(text: str) -> set[str]:
-    """Names, numbers and quoted strings in a question: what its evidence must mention."""
-    return set(quoted(text)) | names_and_numbers(text)
+    """Names, numbers, quoted strings and hyphenated keys ("grubby-color", as RULER names
+    its needles) in a question: what its evidence must mention."""
+    return set(quoted(text)) | names_and_numbers(text) | set(_COMPOUND.findall(text.lower()))
 
 
 def sentences(text: str) -> list[tuple[int, int]]:

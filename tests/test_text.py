@@ -86,3 +86,9 @@ def test_compact_drops_padding_a_model_need_not_read() -> None:
     assert text.compact(
         "       -l, --files-with-matches\n              Suppress  normal  output."
     ) == ("-l, --files-with-matches\nSuppress normal output.")
+
+
+def test_a_hyphenated_key_is_an_entity_its_evidence_must_name() -> None:
+    question = Question.parse("What is the special magic number for jittery-hospital?")
+    assert "jittery-hospital" in question.entities
+    assert "ignore-case" not in text.entities("What does --ignore-case do?")  # an option
