@@ -83,9 +83,11 @@ class RuleLeader:
 
 
 def bridge_terms(answer: str, evidence: str, question: Question) -> set[str]:
-    """Names and numbers the finding adds: words of the answer that are capitalised
-    mid-sentence or hold a digit in the evidence, and that the question (and its bridge)
-    did not already name. Sentence-initial words are not names just for their capital."""
+    """Names the finding adds: words of the answer that are capitalised mid-sentence in
+    the evidence, and that the question (and its bridge) did not already name.
+    Sentence-initial words are not names just for their capital. A number is a value that
+    answers, not a name that leads on: following "2338687" found a sentence that merely
+    mentions it and replaced a right answer (RULER's niah_single_2)."""
     asked = question.words
     answered = set(text.words(answer))
     terms = set()
@@ -95,7 +97,7 @@ def bridge_terms(answer: str, evidence: str, question: Question) -> set[str]:
         if key in asked or key in text.STOPWORDS or key not in answered:
             continue
         starts_sentence = re.search(r"(^|[.!?]\s+)$", evidence[: match.start()]) is not None
-        if any(ch.isdigit() for ch in word) or (word[0].isupper() and not starts_sentence):
+        if word[0].isupper() and not starts_sentence and not any(ch.isdigit() for ch in word):
             terms.add(key)
     return terms
 

@@ -369,3 +369,23 @@ def test_a_conflicting_pair_too_big_for_the_window_rereads_only_the_passages() -
     first, second = pair.task["passages"]
     assert BORN_RENDA in first and BORN_TOSA in second
     assert model.count_tokens(first + second) < 500  # the two chunks alone are 2,000 words
+
+
+def test_a_number_that_answers_is_not_followed_as_a_bridge() -> None:
+    needle = "One of the special magic numbers for harmonious-uniform is: 2338687."
+    aside = "Maybe 2338687 is why Occam's Razor applies."
+
+    def respond(request: GenerationRequest) -> dict:
+        text = chunk_of(request)
+        if needle in text:
+            return reply(needle, "2338687")
+        if aside in text:
+            return reply(aside, "Occam's Razor")
+        return reply()
+
+    model = ScriptedModel(respond)
+    answer = agent(model).ask(
+        document(needle, aside), "What is the special magic number for harmonious-uniform?"
+    )
+    assert answer.found and answer.text == "2338687"
+    assert [r.kind for r in answer.trace] == ["ask"]

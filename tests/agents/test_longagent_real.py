@@ -34,6 +34,10 @@ def test_absent_fact_is_not_found(bundled_model) -> None:
     assert answer.found is False and len(answer.trace[0].reports) == answer.chunks
     # The model did invent answers; the checks are what made them harmless.
     assert any(r.verdict in {"hallucinated", "unsupported"} for r in answer.trace[0].reports)
+    # "Not found" only after the likeliest passages were read and refused too.
+    search = answer.trace[-1]
+    assert search.kind == "search" and search.passages and search.reports
+    assert not any(r.verdict == "grounded" for r in search.reports)
 
 
 def test_the_focus_round_finds_a_fact_the_whole_chunk_reading_missed(bundled_model) -> None:
