@@ -38,31 +38,43 @@ class Passage:
     end: int
 
 
-def bm25_scores(query: str, texts: Sequence[str]) -> list[float]:
-    """BM25 score of each text for `query` (English stemming; 0 for texts without a
-    query term), from an in-memory tantivy index."""
-    import tantivy
+class Bm25Index:
+    """An in-memory tantivy index of `texts` (English stemming), built once and asked many
+    questions: BM25 by tantivy, not a hand-written IDF."""
 
-    terms = [t for w in text.words(query) if w not in text.STOPWORDS for t in _TERM.findall(w)]
-    if not terms or not texts:
-        return [0.0] * len(texts)
-    builder = tantivy.SchemaBuilder()
-    builder.add_text_field("body", stored=False, tokenizer_name="en_stem")
-    builder.add_integer_field("row", stored=True)
-    index = tantivy.Index(builder.build())
-    writer = index.writer(heap_size=15_000_000, num_threads=1)
-    for row, body in enumerate(texts):
-        writer.add_document(tantivy.Document(row=row, body=body))
-    writer.commit()
-    writer.wait_merging_threads()
-    index.reload()
-    searcher = index.searcher()
-    scores = [0.0] * len(texts)
-    for score, address in searcher.search(
-        index.parse_query(" ".join(terms), ["body"]), len(texts)
-    ).hits:
-        scores[searcher.doc(address)["row"][0]] = float(score)
-    return scores
+    def __init__(self, texts: Sequence[str]) -> None:
+        import tantivy
+
+        self.size = len(texts)
+        builder = tantivy.SchemaBuilder()
+        builder.add_text_field("body", stored=False, tokenizer_name="en_stem")
+        builder.add_integer_field("row", stored=True)
+        self.index = tantivy.Index(builder.build())
+        writer = self.index.writer(heap_size=15_000_000, num_threads=1)
+        for row, body in enumerate(texts):
+            writer.add_document(tantivy.Document(row=row, body=body))
+        writer.commit()
+        writer.wait_merging_threads()
+        self.index.reload()
+
+    def scores(self, query: str) -> list[float]:
+        """BM25 score of each text for `query`; 0 for texts without a query term. Only the
+        query's words reach tantivy, so its query syntax never sees what a person typed."""
+        words = [w for w in text.words(query) if w not in text.STOPWORDS]
+        terms = [t for w in words for t in _TERM.findall(w)]
+        scores = [0.0] * self.size
+        if not terms or not self.size:
+            return scores
+        searcher = self.index.searcher()
+        query_object = self.index.parse_query(" ".join(terms), ["body"])
+        for score, address in searcher.search(query_object, self.size).hits:
+            scores[searcher.doc(address)["row"][0]] = float(score)
+        return scores
+
+
+def bm25_scores(query: str, texts: Sequence[str]) -> list[float]:
+    """BM25 score of each text for `query`, from a one-off index."""
+    return Bm25Index(texts).scores(query)
 
 
 class PassageIndex:
@@ -72,14 +84,13 @@ class PassageIndex:
         self.chunks = list(chunks)
         self.embedder = embedder
         self.passages: list[Passage] = []
+        self._sentences = {c.index: text.sentences(c.text) for c in self.chunks}
         for chunk in self.chunks:
-            spans = text.sentences(chunk.text)
-            last = max(1, len(spans) - PASSAGE_SENTENCES + 1)
-            for i in range(last):
+            spans = self._sentences[chunk.index]
+            for i in range(max(1, len(spans) - PASSAGE_SENTENCES + 1)):
                 window = spans[i : i + PASSAGE_SENTENCES]
                 if window:
                     self.passages.append(Passage(chunk.index, window[0][0], window[-1][1]))
-        self._sentences = {c.index: text.sentences(c.text) for c in self.chunks}
 
     def text(self, passage: Passage) -> str:
         return self.chunks[passage.chunk].text[passage.start : passage.end]
@@ -90,9 +101,13 @@ class PassageIndex:
             self.embedder = MiniLMEmbedder()
         return self.embedder.embed([" ".join(self.text(p).split()) for p in self.passages])
 
+    @cached_property
+    def bm25(self) -> Bm25Index:
+        return Bm25Index([self.text(p) for p in self.passages])
+
     def scores(self, query: str) -> tuple[list[float], list[float]]:
         """Each passage's BM25 score and its cosine similarity to `query`."""
-        lexical = bm25_scores(query, [self.text(p) for p in self.passages])
+        lexical = self.bm25.scores(query)
         if not self.passages:
             return lexical, []
         vectors = self.vectors  # embeds the passages, loading the embedder, on first need

@@ -11,14 +11,13 @@ neither, once an earlier question has tied it to the subject.
 
 from __future__ import annotations
 
-import math
-from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
 
 from longagent import text
 from longagent.agents.question import Question
+from longagent.agents.ranking import bm25_scores
 from longagent.agents.thoughts import Thought
 from longagent.chunking import Chunk
 from longagent.memory.embedder import Embedder
@@ -34,12 +33,8 @@ MIN_THOUGHT_MATCH = 0.2
 
 
 def lexical_scores(question: Question, chunks: Sequence[Chunk]) -> list[float]:
-    """IDF-weighted count of the question's content words that each chunk contains."""
-    asked = question.content_words
-    held = [set(text.words(c.text)) & asked for c in chunks]
-    frequency = Counter(word for words in held for word in words)
-    idf = {w: math.log((1 + len(chunks)) / (1 + frequency[w])) + 1 for w in asked}
-    return [sum(idf[w] for w in words) for words in held]
+    """BM25 score of each chunk for the question's words (the search's ranking)."""
+    return bm25_scores(question.text, [c.text for c in chunks])
 
 
 def windows(chunk_text: str) -> list[str]:
