@@ -34,30 +34,70 @@ def timed_ask(ask: Any, metered: Any, document: str, question: str) -> dict[str,
     }
 
 
+def ask_each(
+    ask: Any,
+    metered: Any,
+    items: list[Any],
+    read: Any,
+    judge: Any,
+    progress: Any = None,
+    job: Any = None,
+) -> list[dict[str, Any]]:
+    """Ask every item with one system. `read(item)` gives (document, question, the record's
+    leading fields); `judge(item, answer)` the fields that score the answer."""
+    records = []
+    for item in items:
+        document, question, fields = read(item)
+        answer = timed_ask(ask, metered, document, question)
+        records.append({**fields, **answer, **judge(item, answer)})
+        if progress is not None:
+            progress.advance(job)
+    return records
+
+
+def run_systems(
+    systems: dict[str, Any], metered: Any, items: list[Any], run_one: Any, console: Any
+) -> dict[str, list[dict[str, Any]]]:
+    """Every system over every item (`run_one(ask, items, metered, progress, job)`), with
+    a progress bar per system."""
+    from rich.progress import Progress
+
+    results: dict[str, list[dict[str, Any]]] = {}
+    with Progress(console=console, transient=True) as progress:
+        for name, make in systems.items():
+            job = progress.add_task(name, total=len(items))
+            results[name] = run_one(make(metered), items, metered, progress, job)
+    return results
+
+
+def write_results(path: Path, header: dict[str, Any], results: Any, console: Any) -> None:
+    """Every answer, under the run's settings, as JSON at `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({**header, "results": results}, indent=1))
+    console.print(f"answers: {path}")
+
+
 def run(
     ask: Any, samples: list[Any], metered: Any, progress: Any = None, task: Any = None
 ) -> list[dict[str, Any]]:
     """Ask every sample; one record per answer with correctness, time and usage."""
     from longagent.apps.bench.qa_data import is_correct
 
-    records = []
-    for sample in samples:
-        answer = timed_ask(ask, metered, sample.document, sample.question)
-        records.append(
-            {
-                "id": sample.id,
-                "kind": sample.kind,
-                "length": sample.length,
-                "depth": sample.depth,
-                "question": sample.question,
-                "answers": sample.answers,
-                **answer,
-                "correct": is_correct(sample, answer["text"], answer["found"]),
-            }
-        )
-        if progress is not None:
-            progress.advance(task)
-    return records
+    def read(sample: Any) -> tuple[str, str, dict[str, Any]]:
+        fields = {
+            "id": sample.id,
+            "kind": sample.kind,
+            "length": sample.length,
+            "depth": sample.depth,
+            "question": sample.question,
+            "answers": sample.answers,
+        }
+        return sample.document, sample.question, fields
+
+    def judge(sample: Any, answer: dict[str, Any]) -> dict[str, Any]:
+        return {"correct": is_correct(sample, answer["text"], answer["found"])}
+
+    return ask_each(ask, metered, samples, read, judge, progress, task)
 
 
 def summary_table(system: str, records: list[dict[str, Any]]) -> Any:
@@ -182,7 +222,6 @@ def main(
     ),
 ) -> None:
     from rich.console import Console
-    from rich.progress import Progress
 
     from longagent.apps import checks
     from longagent.apps.bench.qa_data import KINDS, make_suite
@@ -254,34 +293,22 @@ def main(
         samples,
         metered.count_tokens,
     )
-    results: dict[str, list[dict[str, Any]]] = {}
-    with Progress(console=console, transient=True) as progress:
-        for system in chosen:
-            task = progress.add_task(f"{system}", total=len(samples_list))
-            options = longagent_options if system == "longagent" else {}
-            results[system] = run(
-                SYSTEMS[system](metered, **options), samples_list, metered, progress, task
-            )
+    results = run_systems(factories, metered, samples_list, run, console)
     out_dir.mkdir(parents=True, exist_ok=True)
     for system, records in results.items():
         console.print(summary_table(system, records))
         heatmap(system, records, out_dir / f"qa-heatmap-{system}.png")
     machine = f"{platform.machine()}, {platform.processor() or 'cpu'}, torch threads {__import__('torch').get_num_threads()}"
-    (out_dir / "qa.json").write_text(
-        json.dumps(
-            {
-                "model": metered.name,
-                "machine": machine,
-                "kinds": kinds,
-                "lengths": lengths,
-                "depths": depths,
-                "samples": samples,
-                "reading": reading,
-                "chunk_tokens": chunk_tokens,
-                "extend_to": extend_to,
-                "results": results,
-            },
-            indent=1,
-        )
-    )
-    console.print(f"answers: {out_dir / 'qa.json'}; heatmaps: {out_dir}/qa-heatmap-*.png")
+    header = {
+        "model": metered.name,
+        "machine": machine,
+        "kinds": kinds,
+        "lengths": lengths,
+        "depths": depths,
+        "samples": samples,
+        "reading": reading,
+        "chunk_tokens": chunk_tokens,
+        "extend_to": extend_to,
+    }
+    write_results(out_dir / "qa.json", header, results, console)
+    console.print(f"heatmaps: {out_dir}/qa-heatmap-*.png")

@@ -33,13 +33,12 @@ case-insensitive) for niah, vt, cwe and fwe; string_match_part for qa. Apart fro
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from longagent.apps.bench.qa import timed_ask
+from longagent.apps.bench.qa import ask_each, run_systems, write_results
 from longagent.apps.bench.qa_data import NOT_FOUND
 from longagent.apps.bench.ruler_data import CONFIG, TEMPLATES, Draws, niah, variable_tracking
 from longagent.apps.bench.ruler_extract import common_words_extraction, freq_words_extraction
@@ -159,26 +158,25 @@ def make_ruler_items(
 def run_items(
     ask: Any, items: list[RulerItem], metered: Any, progress: Any = None, job: Any = None
 ) -> list[dict[str, Any]]:
-    records = []
-    for item in items:
-        answer = timed_ask(ask, metered, item.document, item.question)
+    def read(item: RulerItem) -> tuple[str, str, dict[str, Any]]:
+        fields = {
+            "id": item.id,
+            "task": item.task,
+            "length": item.length,
+            "tokens": item.tokens,
+            "question": item.question,
+            "answers": item.outputs,
+        }
+        return item.document, item.question, fields
+
+    def judge(item: RulerItem, answer: dict[str, Any]) -> dict[str, Any]:
         value = score(item.task, answer["text"], item.outputs)
-        records.append(
-            {
-                "id": item.id,
-                "task": item.task,
-                "length": item.length,
-                "tokens": item.tokens,
-                "question": item.question,
-                "answers": item.outputs,
-                **answer,
-                "score": value,
-                "wrong_but_found": wrong_but_found(answer["found"], answer["text"], value),
-            }
-        )
-        if progress is not None:
-            progress.advance(job)
-    return records
+        return {
+            "score": value,
+            "wrong_but_found": wrong_but_found(answer["found"], answer["text"], value),
+        }
+
+    return ask_each(ask, metered, items, read, judge, progress, job)
 
 
 def _group(records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -245,7 +243,6 @@ def run_ruler(
     """Ask every RULER item with every system (`name -> make(model) -> ask`) over the
     metered `model`; print a table per system; write OUT_DIR/qa-ruler.json."""
     from rich.console import Console
-    from rich.progress import Progress
 
     from longagent.llm.usage import MeteredModel
 
@@ -253,30 +250,18 @@ def run_ruler(
     metered = model if isinstance(model, MeteredModel) else MeteredModel(model)
     items = make_ruler_items(metered.count_tokens, tasks, lengths, samples, seed)
     items = items[:limit] if limit else items
-    results: dict[str, list[dict[str, Any]]] = {}
-    with Progress(console=console, transient=True) as progress:
-        for name, make in systems.items():
-            job = progress.add_task(name, total=len(items))
-            results[name] = run_items(make(metered), items, metered, progress, job)
+    results = run_systems(systems, metered, items, run_items, console)
     for name, records in results.items():
         console.print(summary_table(name, records))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "qa-ruler.json"
-    path.write_text(
-        json.dumps(
-            {
-                "suite": "ruler",
-                "model": metered.name,
-                "seed": seed,
-                "tasks": list(tasks),
-                "lengths": list(lengths),
-                "samples": samples,
-                "limit": limit,
-                "summary": {name: summary(records) for name, records in results.items()},
-                "results": results,
-            },
-            indent=1,
-        )
-    )
-    console.print(f"answers: {path}")
+    header = {
+        "suite": "ruler",
+        "model": metered.name,
+        "seed": seed,
+        "tasks": list(tasks),
+        "lengths": list(lengths),
+        "samples": samples,
+        "limit": limit,
+        "summary": {name: summary(records) for name, records in results.items()},
+    }
+    write_results(out_dir / "qa-ruler.json", header, results, console)
     return results

@@ -9,7 +9,6 @@ a lookup (a miss, but an honest one). Every answer goes to bench-results/qa-SUIT
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -21,7 +20,7 @@ from longagent.apps.bench.natural_data import (
     is_correct,
     load_questions,
 )
-from longagent.apps.bench.qa import timed_ask
+from longagent.apps.bench.qa import ask_each, run_systems, write_results
 from longagent.apps.bench.qa_data import NOT_FOUND
 from longagent.llm import ChatModel
 
@@ -79,30 +78,29 @@ def outcome(question: NaturalQuestion, text: str, found: bool | None) -> str:
 def run_items(
     ask: Any, items: list[Item], metered: Any, progress: Any = None, task: Any = None
 ) -> list[dict[str, Any]]:
-    records = []
-    for item in items:
+    def read(item: Item) -> tuple[str, str, dict[str, Any]]:
         q = item.question
-        answer = timed_ask(ask, metered, item.text, q.question)
-        result = outcome(q, answer["text"], answer["found"])
-        records.append(
-            {
-                "id": q.id,
-                "document": q.document,
-                "split": q.split,
-                "kind": q.kind,
-                "length": item.length,
-                "depth": item.depth,
-                "question": q.question,
-                "answers": q.answers,
-                **answer,
-                "outcome": result,
-                "correct": result in ("correct", "refused-absent"),
-                "wrong_but_found": result == "wrong-but-found",
-            }
-        )
-        if progress is not None:
-            progress.advance(task)
-    return records
+        fields = {
+            "id": q.id,
+            "document": q.document,
+            "split": q.split,
+            "kind": q.kind,
+            "length": item.length,
+            "depth": item.depth,
+            "question": q.question,
+            "answers": q.answers,
+        }
+        return item.text, q.question, fields
+
+    def judge(item: Item, answer: dict[str, Any]) -> dict[str, Any]:
+        result = outcome(item.question, answer["text"], answer["found"])
+        return {
+            "outcome": result,
+            "correct": result in ("correct", "refused-absent"),
+            "wrong_but_found": result == "wrong-but-found",
+        }
+
+    return ask_each(ask, metered, items, read, judge, progress, task)
 
 
 def counts(records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -170,7 +168,6 @@ def run_suite(
     """Ask every item of the suite with every system (`name -> ask`) over the metered
     `model`; print a table per system; write answers to OUT_DIR/qa-SUITE.json."""
     from rich.console import Console
-    from rich.progress import Progress
 
     from longagent.llm.usage import MeteredModel
 
@@ -178,11 +175,7 @@ def run_suite(
     metered = model if isinstance(model, MeteredModel) else MeteredModel(model)
     items = make_items(suite, metered.count_tokens, split=split, lengths=lengths, depths=depths)
     items = items[:limit] if limit else items
-    results: dict[str, list[dict[str, Any]]] = {}
-    with Progress(console=console, transient=True) as progress:
-        for name, make in systems.items():
-            task = progress.add_task(name, total=len(items))
-            results[name] = run_items(make(metered), items, metered, progress, task)
+    results = run_systems(systems, metered, items, run_items, console)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, records in results.items():
         console.print(summary_table(name, suite, records))
@@ -191,19 +184,12 @@ def run_suite(
 
         for name, records in results.items():
             heatmap(name, records, out_dir / f"qa-needle-heatmap-{name}.png")
-    path = out_dir / f"qa-{suite}.json"
-    path.write_text(
-        json.dumps(
-            {
-                "suite": suite,
-                "split": split,
-                "model": metered.name,
-                "limit": limit,
-                "summary": {name: counts(records) for name, records in results.items()},
-                "results": results,
-            },
-            indent=1,
-        )
-    )
-    console.print(f"answers: {path}")
+    header = {
+        "suite": suite,
+        "split": split,
+        "model": metered.name,
+        "limit": limit,
+        "summary": {name: counts(records) for name, records in results.items()},
+    }
+    write_results(out_dir / f"qa-{suite}.json", header, results, console)
     return results
