@@ -3,17 +3,14 @@ bad settings, run as real subprocesses. Each must exit 2 with one line on stderr
 traceback, and fail before any model loads (so the whole file runs in well under a
 minute with the cases in parallel).
 
-The second half: random option values fed in-process never escape as an exception, and
-`ask` on an endless pipe, a device or an oversized file refuses quickly in bounded memory.
+The second half: random option values fed in-process never escape as an exception. Big
+and endless input is tests/apps/test_big_inputs.py.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
-import sys
-import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,7 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-CLI = [sys.executable, "-m", "longagent.apps.cli"]
+from ._cli_helpers import CLI, base_env
+
 CASE_TIMEOUT = 60  # a hang fails the case instead of the whole run
 
 # (id, argv with {placeholders}, extra environment). Placeholders name paths the
@@ -201,13 +199,6 @@ def make_paths(tmp: Path) -> dict[str, str]:
     }
 
 
-def base_env(tmp: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LONGAGENT_")}
-    env |= {"LONGAGENT_HOME": str(tmp / "home"), "LONGAGENT_THREADS": "1"}
-    env |= {"HF_HUB_OFFLINE": "1", "COLUMNS": "100"}
-    return env
-
-
 def run_case(
     argv: list[str], extra: dict[str, str], paths: dict[str, str], env: dict[str, str]
 ) -> tuple[int, str, str, float]:
@@ -325,82 +316,3 @@ def test_random_options_exit_0_or_2_never_raise(
     captured = capsys.readouterr()
     assert code in (0, 2), (argv, captured.err)
     assert "Traceback" not in captured.err
-
-
-# -- big and endless input ----------------------------------------------------------------
-
-RSS_BOUND_MB = 400  # the CLI without a model is ~150 MB; the input may add at most its limit
-
-
-# Linux starts a child's peak RSS at its parent's size (fork copies the page counts, and
-# exec keeps the old high-water mark), and this test process may hold a model from an
-# earlier test. So `ask` runs under a small launcher, and its peak is read there.
-_LAUNCHER = """
-import resource, subprocess, sys
-timeout, report, *argv = sys.argv[1:]
-try:
-    code = subprocess.run(argv, stdin=subprocess.DEVNULL, timeout=float(timeout)).returncode
-except subprocess.TimeoutExpired:  # a hang: the exit code fails the test
-    code = 124
-with open(report, "w") as out:
-    out.write(f"{code} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}")
-"""
-
-
-def _ask_child(path: str, env: dict[str, str], timeout: float) -> tuple[int, str, float]:
-    """Run `ask` in a child: (exit code, stderr, its own peak RSS in MB). A child
-    that hangs is killed at `timeout`, so its exit code fails the test; no test asserts a
-    time (a loaded machine would make that flaky)."""
-    with tempfile.TemporaryDirectory() as scratch:
-        report = Path(scratch) / "report"
-        launched = subprocess.run(
-            [sys.executable, "-c", _LAUNCHER, str(timeout), str(report), *CLI, "ask", path, "q"],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=timeout + 60,
-        )
-        stderr = launched.stderr.decode(errors="replace")
-        assert report.exists(), stderr
-        code, peak_kb = report.read_text().split()
-    return int(code), stderr, int(peak_kb) / 1024
-
-
-def test_ask_refuses_an_endless_pipe_quickly_in_bounded_memory(tmp_path: Path) -> None:
-    fifo = tmp_path / "endless"
-    os.mkfifo(fifo)
-    stop = threading.Event()
-
-    def write_zeros() -> None:
-        try:
-            with open(fifo, "wb") as out:  # blocks until the reader opens it
-                while not stop.is_set():
-                    out.write(b"\0" * 65536)
-        except BrokenPipeError:  # the reader refused and closed its end
-            return
-
-    writer = threading.Thread(target=write_zeros, daemon=True)
-    writer.start()
-    env = base_env(tmp_path) | {"LONGAGENT_MAX_DOCUMENT_BYTES": str(50 * 2**20)}
-    try:
-        code, stderr, rss = _ask_child(str(fifo), env, timeout=60)
-    finally:
-        stop.set()
-    assert code == 2, stderr
-    assert "too large" in stderr and "Traceback" not in stderr
-    assert rss < RSS_BOUND_MB, f"peak RSS {rss:.0f} MB"
-
-
-def test_ask_refuses_a_file_over_the_limit_without_reading_it(tmp_path: Path) -> None:
-    big = tmp_path / "big.txt"
-    with open(big, "wb") as out:  # sparse: 2 GB on paper, nothing on disk
-        out.truncate(2 * 2**30)
-    code, stderr, rss = _ask_child(str(big), base_env(tmp_path), timeout=60)
-    assert code == 2 and "too large" in stderr, stderr
-    assert rss < RSS_BOUND_MB, f"peak RSS {rss:.0f} MB"
-
-
-def test_ask_refuses_dev_zero_in_bounded_memory(tmp_path: Path) -> None:
-    code, stderr, rss = _ask_child("/dev/zero", base_env(tmp_path), timeout=60)
-    assert code == 2 and "too large" in stderr, stderr
-    assert rss < RSS_BOUND_MB, f"peak RSS {rss:.0f} MB"
