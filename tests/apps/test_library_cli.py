@@ -17,14 +17,6 @@ from longagent.memory.library import Library
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("LONGAGENT_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("LONGAGENT_THREADS", "1")
-    monkeypatch.setenv("COLUMNS", "200")
-    return tmp_path / "home"
-
-
-@pytest.fixture
 def docs(tmp_path: Path) -> Path:
     folder = tmp_path / "docs"
     (folder / "sub").mkdir(parents=True)
