@@ -40,8 +40,9 @@ from typing import Any
 
 from longagent.apps.bench.qa import ask_each, run_systems, write_results
 from longagent.apps.bench.qa_data import NOT_FOUND
-from longagent.apps.bench.ruler_data import CONFIG, TEMPLATES, Draws, niah, variable_tracking
+from longagent.apps.bench.ruler_data import CONFIG, TEMPLATES, Draws, niah
 from longagent.apps.bench.ruler_extract import common_words_extraction, freq_words_extraction
+from longagent.apps.bench.ruler_vt import variable_tracking
 from longagent.errors import ConfigError
 from longagent.llm import ChatModel
 
