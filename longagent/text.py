@@ -131,14 +131,19 @@ def mentions_any(text: str, terms: set[str]) -> bool:
     return any(re.search(rf"(?<!\w){re.escape(t)}(?!\w)", lowered) for t in terms)
 
 
-def rrf(*scores: Sequence[float]) -> list[int]:
-    """Indices, best first, by reciprocal-rank fusion of score lists over the same items.
-    An item scoring 0 or less is not ranked by that list at all (like a document a
-    retriever did not return): else a list of mostly zeros would vote for the first
-    items in order."""
+def rrf_scores(*scores: Sequence[float]) -> list[float]:
+    """Each item's reciprocal-rank-fusion score over score lists of the same items. An item
+    scoring 0 or less is not ranked by that list at all (like a document a retriever did
+    not return): else a list of mostly zeros would vote for the first items in order."""
     fused = [0.0] * len(scores[0])
     for score in scores:
         order = sorted((i for i in range(len(score)) if score[i] > 0), key=lambda i: -score[i])
         for position, index in enumerate(order):
             fused[index] += 1.0 / (RRF_K + position + 1)
+    return fused
+
+
+def rrf(*scores: Sequence[float]) -> list[int]:
+    """Indices, best first, by reciprocal-rank fusion (`rrf_scores`)."""
+    fused = rrf_scores(*scores)
     return sorted(range(len(fused)), key=lambda i: (-fused[i], i))

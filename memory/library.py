@@ -55,7 +55,7 @@ from longagent.memory.records import utcnow
 from longagent.memory.repair import META_TABLE, damage, short_error
 from longagent.memory.store import _META_SCHEMA
 from longagent.names import NAME_RULE, is_agent_name
-from longagent.text import RRF_K, rrf
+from longagent.text import rrf, rrf_scores
 
 DOCUMENTS, CHUNKS = "documents", "chunks"
 _TABLES = (DOCUMENTS, CHUNKS, META_TABLE)
@@ -358,30 +358,20 @@ class Library:
                     rows.setdefault(row["id"], row)
                     ranked[leg][row["id"]] = score
         ids = list(rows)
-        # rrf ranks each list by score and skips items <= 0: score each found chunk by its
-        # place in that ranking (cosine similarity itself may be negative).
-        places = {
-            leg: {cid: len(order) - n for n, cid in enumerate(order)}
-            for leg, order in ranked.items()
-        }
-        order = (
-            rrf(*([float(places[leg].get(cid, 0)) for cid in ids] for leg in places)) if ids else []
-        )
+        # Each leg's places (best highest) are fused, not its scores: cosine similarity may
+        # be negative, and rrf ignores scores <= 0.
+        places = [{cid: len(leg) - n for n, cid in enumerate(leg)} for leg in ranked.values()]
+        fused = rrf_scores(*([float(p.get(cid, 0)) for cid in ids] for p in places))
         hits = []
-        for index in order[:k]:
+        for index in rrf(fused)[:k]:
             cid = ids[index]
             row, doc = rows[cid], documents[rows[cid]["document_id"]]
-            fused = sum(
-                1.0 / (RRF_K + len(ranked[leg]) - places[leg][cid] + 1)
-                for leg in places
-                if cid in places[leg]
-            )
             hits.append(
                 ChunkHit(
                     **{c: row[c] for c in CHUNK_COLUMNS if c != "id"},
                     path=doc["path"],
                     title=doc["title"],
-                    score=fused,
+                    score=fused[index],
                     bm25=ranked["bm25"].get(cid),
                     similarity=ranked.get("similarity", {}).get(cid),
                 )
