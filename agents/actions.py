@@ -47,6 +47,27 @@ class Search:
 
 
 @dataclass(frozen=True)
+class Collect:
+    """Every value, not one: readers read the passages ranked for `question` (default: the
+    question asked), `waves[0]` first, then `waves[1]` more, ..., until a wave adds no value
+    not already grounded; every grounded value is kept, each with its citation. A chain
+    collects again with each new value in place of the one it followed."""
+
+    waves: tuple[int, ...]
+    question: Question | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Map: each of `members` summarises its chunk in one batch; reduce: the summaries in
+    document order, each cited."""
+
+    members: list[int]
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class Resolve:
     """Each pair of conflicting answer clusters (indices into the hop's clusters) re-reads
     both chunks together."""
@@ -75,7 +96,7 @@ class Conclude:
     answer: str = ""  # a leader's pick among the standing answers; "" keeps the standing one
 
 
-Action = Read | Focus | Search | Resolve | FollowUp | Conclude
+Action = Read | Focus | Search | Collect | Overview | Resolve | FollowUp | Conclude
 
 
 @dataclass
@@ -85,12 +106,13 @@ class Finding:
     answer: str
     citations: list[Citation]
     split: bool = False  # the members' evidence disagreed and could not be settled
+    items: list[str] = field(default_factory=list)  # a collection's values, in order
 
 
 @dataclass
 class Hop:
     question: Question
-    kind: Literal["ask", "follow_up"]
+    kind: Literal["ask", "follow_up", "collect", "overview"]
     members: list[int] = field(default_factory=list)
     reports: list[MemberReport] = field(default_factory=list)
     clusters: list[Cluster] = field(default_factory=list)
@@ -105,6 +127,8 @@ class Hop:
     def finding(self, previous: Finding | None) -> Finding | None:
         """What this hop established: one answer, a split, or nothing."""
         before = previous.citations if previous else []
+        if self.kind in ("collect", "overview"):
+            return self._collection(previous)
         if not self.clusters:
             return None
         if len(self.clusters) > 1:
@@ -117,6 +141,23 @@ class Hop:
         return Finding(
             winner.answer, before + [r.evidence for r in winner.reports if r.evidence][:3]
         )
+
+    def _collection(self, previous: Finding | None) -> Finding | None:
+        """Every value grounded so far (an earlier collection's, then this hop's new ones),
+        each with its first citation: a collection has no conflicts, only more values."""
+        items = list(previous.items) if previous else []
+        citations = list(previous.citations) if previous else []
+        for group in self.clusters:
+            evidence = next((r.evidence for r in group.reports if r.evidence), None)
+            if group.answer not in items and evidence is not None:
+                items.append(group.answer)
+                citations.append(evidence)
+        if not items:
+            return None
+        if self.kind == "overview":
+            return Finding("\n".join(f"- {item}" for item in items), citations, items=items)
+        joiner = "; " if any("," in item for item in items) else ", "
+        return Finding(joiner.join(items), citations, items=items)
 
 
 @dataclass

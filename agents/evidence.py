@@ -81,7 +81,7 @@ def check(
     if not words(answer):
         # A symbol is an answer too (a default delimiter ","): it must stand in the
         # sentence the member quoted.
-        span = _quoted_sentence(quote, chunk)
+        span = quoted_sentence(quote, chunk)
         if span is None or answer not in chunk[span[0] : span[1]]:
             return Check("hallucinated", "the quoted evidence does not hold the answer", span)
         return judge(question, chunk, set(words(chunk[span[0] : span[1]])), span)
@@ -90,7 +90,7 @@ def check(
     if not novel:
         return Check("unsupported", "the answer only repeats the question")
     subject = question.text + " " + question.bridge
-    span = _quoted_sentence(quote, chunk) or _answer_sentence(answer, novel, chunk, subject)
+    span = quoted_sentence(quote, chunk) or _answer_sentence(answer, novel, chunk, subject)
     if span is None:
         return Check("hallucinated", "neither the quote nor the answer is in the chunk")
     evidence = set(words(chunk[span[0] : span[1]]))
@@ -176,7 +176,7 @@ def _with_neighbours(span: tuple[int, int], chunk: str) -> tuple[int, int]:
     return spans[max(0, i - 1)][0], spans[min(len(spans) - 1, i + 1)][1]
 
 
-def _quoted_sentence(quote: str, chunk: str) -> tuple[int, int] | None:
+def quoted_sentence(quote: str, chunk: str) -> tuple[int, int] | None:
     """The chunk sentence that shares the longest verbatim run of words with the quote."""
     quote_words = words(quote)
     if not quote_words:

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
@@ -19,10 +20,12 @@ from pydantic import BaseModel, Field
 from longagent import text
 from longagent.agents.actions import (
     Action,
+    Collect,
     Conclude,
     Finding,
     Focus,
     FollowUp,
+    Overview,
     Read,
     Resolve,
     Search,
@@ -30,6 +33,8 @@ from longagent.agents.actions import (
 )
 from longagent.agents.chat_types import prompt
 from longagent.agents.question import Question
+from longagent.agents.shape_rounds import overview_members
+from longagent.agents.shapes import COLLECTING
 from longagent.agents.verifier import Verifier
 from longagent.errors import ConfigError, ModelResponseError
 from longagent.llm import ChatModel, GenerationRequest, Message
@@ -45,6 +50,9 @@ class RuleLeader:
     """Today's policy as rules; deterministic, and safe for a 135M model."""
 
     def next_action(self, state: State) -> Action:
+        shaped = shape_action(state)
+        if shaped is not None:
+            return shaped
         hop = state.hop
         if hop is None:
             plan = state.plan
@@ -80,6 +88,35 @@ class RuleLeader:
             return Conclude(reason + "; no other chunk mentions " + ", ".join(sorted(bridge)))
         known = " ".join(c.quote for c in finding.citations[-1:])
         return FollowUp(followers, " ".join(sorted(bridge)), known, reason=reason + ": follow it")
+
+
+def shape_action(state: State) -> Action | None:
+    """The next action of a question that is not a lookup (None for a lookup): an
+    overview summarises chosen chunks once; a collection reads ranked passages once; a
+    chain collects again for each value it found and has not followed yet."""
+    question, plan, hop = state.question, state.plan, state.hop
+    shape = question.shape
+    if shape.shape == "overview":
+        if hop is not None:
+            return Conclude("the summaries, in document order")
+        members = overview_members(
+            len(state.chunks), plan.index, shape.topic, plan.overview_members
+        )
+        return Overview(members, f"{shape.shape}: {shape.reason}")
+    if shape.shape not in COLLECTING or plan.index is None or not plan.collect_waves:
+        return None
+    if hop is None:
+        return Collect(plan.collect_waves, reason=f"{shape.shape}: {shape.reason}")
+    finding = state.finding
+    if shape.shape != "chain" or finding is None:
+        return Conclude("every value the passages grounded" if finding else "no value grounded")
+    followed = [shape.value] + [h.question.shape.value for h in state.hops]
+    pending = [item for item in finding.items if item not in followed]
+    if not pending:
+        return Conclude("the chain added no new value")
+    value = pending[0]
+    follow = Question.parse(question.text.replace(shape.value, value), replace(shape, value=value))
+    return Collect(plan.collect_waves, follow, f"follow the chain: {value!r}")
 
 
 def bridge_terms(answer: str, evidence: str, question: Question) -> set[str]:
@@ -135,6 +172,8 @@ class ModelLeader:
     def next_action(self, state: State) -> Action:
         rule = self.fallback.next_action(state)
         if state.hop is None:  # nothing to lead yet: the reading decides the first members
+            return rule
+        if shape_action(state) is not None:  # a collection or overview runs by its rules
             return rule
         request = GenerationRequest(
             messages=[

@@ -22,6 +22,7 @@ from longagent.agents.profiles import Profile, profile_for
 from longagent.agents.question import Question
 from longagent.agents.reading import Reading, Relevance, get_reading
 from longagent.agents.runner import EventHandler, Runner
+from longagent.agents.shape_rounds import compose
 from longagent.agents.thoughts import InMemoryThoughts, ThoughtStore, thoughts_of
 from longagent.agents.types import Answer
 from longagent.agents.verifier import Verifier, get_verifier
@@ -168,20 +169,33 @@ class LongAgent:
         embedder: Embedder | None,
     ) -> Answer:
         parsed = Question.parse(question)
+        if parsed.shape.shape == "multi_query":
+            parts = [self._run(prepared, part, on_event, embedder) for part in parsed.shape.parts]
+            return compose(parsed, parts)
         model = MeteredModel(self.model)
+        profile = self.profile
         plan = self.reading.plan(prepared, parsed, self.verifier, self.thoughts)
-        if self.profile.search_waves:  # the passages are embedded only if a search runs
+        if profile.search_waves or profile.collect_waves:  # embedded only if a search runs
             index = prepared.passage_index(embedder)
-            plan = replace(plan, index=index, search_waves=self.profile.search_waves)
+            plan = replace(
+                plan,
+                index=index,
+                search_waves=profile.search_waves,
+                collect_waves=profile.collect_waves,
+                overview_members=profile.overview_members,
+            )
+        # A chain takes one round per link it follows.
+        chain = parsed.shape.shape == "chain"
+        rounds = max(profile.max_rounds, profile.chain_hops + 1) if chain else profile.max_rounds
         runner = Runner(
             model,
             prepared,
             parsed,
             plan,
-            leader=make_leader(self.leader, model, self.verifier, self.profile.leader),
+            leader=make_leader(self.leader, model, self.verifier, profile.leader),
             verifier=self.verifier,
-            profile=self.profile,
-            max_rounds=self.profile.max_rounds,
+            profile=profile,
+            max_rounds=rounds,
             on_event=on_event or self.on_event,
         )
         answer = runner.run()

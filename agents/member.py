@@ -70,6 +70,15 @@ def focus_readings(
     ]
 
 
+def summary_request(chunk: int, passage: str, topic: str, profile: Profile) -> GenerationRequest:
+    """Member `chunk` says what its chunk is about (about `topic`, when one is given), with
+    the sentence that shows it: an overview's map step."""
+    about = f"Topic: {topic}\n" if topic else ""
+    passage = text.compact(passage)
+    user = prompt("member_summary").format(chunk=passage, topic=about)
+    return _request(user, profile, {"kind": "summary", "chunk": chunk, "passage": passage})
+
+
 def pair_request(
     chunks: tuple[int, int],
     passages: tuple[str, str],

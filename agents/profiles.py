@@ -40,6 +40,11 @@ class Profile:
     # When the question's words ground nothing, readers read the likeliest passages (a few
     # sentences each), this many per wave, until a wave grounds an answer: k grows 4, 12.
     search_waves: tuple[int, ...] = (4, 8)
+    # A collection (every value of a key, every item of a list, each link of a chain) reads
+    # ranked passages in these waves until one adds nothing new: at most 20 passages.
+    collect_waves: tuple[int, ...] = (4, 8, 8)
+    chain_hops: int = 8  # links a chain follows at most (RULER's variable tracking: 4)
+    overview_members: int = 8  # chunks an overview summarises (spread over the document)
     max_rounds: int = 4
     leader: LeaderName = "rule"
 

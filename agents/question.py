@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import re
+from dataclasses import dataclass, field, replace
 
 from longagent import text
+from longagent.agents.shapes import ShapeChoice, detect
+
+# A label before the question ("Question: Find all ...", as benchmark templates write it)
+# would make its first word look like a name.
+_LABEL = re.compile(r"^\s*(?:question|q)\s*:\s*", re.I)
 
 
 @dataclass(frozen=True)
@@ -15,7 +21,8 @@ class Question:
     - `content_words`: its other words of substance (stopwords aside);
     - `keys`: quoted strings (a key-value question names one record by its key);
     - `bridge` and `known`: set on a follow-up hop, the finding it follows from (the new
-      names) and that finding's evidence, fed forward to the members.
+      names) and that finding's evidence, fed forward to the members;
+    - `shape`: what kind of answer it wants (`agents/shapes.py`), and why.
     """
 
     text: str
@@ -24,15 +31,18 @@ class Question:
     keys: tuple[str, ...] = ()
     bridge: str = ""
     known: str = ""
+    shape: ShapeChoice = field(default_factory=ShapeChoice)
 
     @classmethod
-    def parse(cls, question: str) -> Question:
-        question = question.strip()
+    def parse(cls, question: str, shape: ShapeChoice | None = None) -> Question:
+        """`shape` None: decided by the rules from the question's words."""
+        question = _LABEL.sub("", question.strip()) or question.strip()
         return cls(
             text=question,
             entities=frozenset(text.entities(question)),
             content_words=frozenset(text.content_words(question)),
             keys=tuple(text.quoted(question)),
+            shape=shape or detect(question),
         )
 
     def follow(self, bridge: str, known: str) -> Question:

@@ -124,6 +124,18 @@ class PassageIndex:
         order = list(dict.fromkeys(p.chunk for p in self.rank(query)))
         return order + [c.index for c in self.chunks if c.index not in set(order)]
 
+    def naming(self, names: Sequence[str]) -> list[Passage]:
+        """Every sentence that names all of `names` (each a name's words), in document
+        order: where a keyed value must stand (a record names its own key)."""
+        wanted = [set(text.words(name)) for name in names]
+        found: list[Passage] = []
+        for chunk in self.chunks:
+            for start, end in self._sentences[chunk.index]:
+                held = set(text.words(chunk.text[start:end]))
+                if wanted and all(w <= held for w in wanted):
+                    found.append(Passage(chunk.index, start, end))
+        return found
+
     def context(self, passage: Passage) -> Passage:
         """The passage with CONTEXT_SENTENCES of its chunk's sentences on each side."""
         spans = self._sentences[passage.chunk]

@@ -37,6 +37,8 @@ class ReadPlan:
     wave: int = 0
     index: PassageIndex | None = None
     search_waves: tuple[int, ...] = ()  # passages per search wave; () never searches
+    collect_waves: tuple[int, ...] = ()  # passages per wave of a collection (needs `index`)
+    overview_members: int = 8  # chunks an overview summarises
 
 
 @runtime_checkable

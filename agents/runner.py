@@ -17,12 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from longagent.agents import conflict, member, ranking
+from longagent.agents import conflict, member, ranking, shape_rounds
 from longagent.agents.actions import (
+    Collect,
     Conclude,
     Focus,
     FollowUp,
     Hop,
+    Overview,
     Read,
     Resolve,
     Search,
@@ -48,6 +50,7 @@ from longagent.llm.usage import MeteredModel
 
 NOT_FOUND_TEXT = "The document does not say."
 EventHandler = Callable[[Event], None]
+Judge = Callable[[int, "member.MemberReply | ModelResponseError", Question], MemberReport]
 
 
 class Runner:
@@ -91,6 +94,10 @@ class Runner:
                     self.focus(action)
                 case Search():
                     self.search(action)
+                case Collect():
+                    shape_rounds.collect(self, action)
+                case Overview():
+                    shape_rounds.overview(self, action)
                 case Resolve():
                     self.resolve(action)
                 case FollowUp():
@@ -229,30 +236,49 @@ class Runner:
         current = self.open_round(
             "search", [], f"reading the {len(passages)} passages likeliest to answer"
         )
-        styles = self.profile.focus_styles
-        same = self.verifier.same_answer
         reports: list[MemberReport] = []
         start = 0
         for size in action.waves:
             wave, start = passages[start : start + size], start + size
             if not wave:
                 break
-            spans = [(self.chunks[p.chunk].start, p.start, p.end) for p in wave]
-            current.passages += [(o + a, o + b) for o, a, b in spans]
-            current.members += [p.chunk for p in wave if p.chunk not in current.members]
-            requests = [
-                member.member_request(p.chunk, index.text(p), question, self.profile, style=s)
-                for p in wave
-                for s in styles
-            ]
-            replies = iter(member.run_batch(self.model, requests))
-            judged = [[self.judge(p.chunk, next(replies), question) for _ in styles] for p in wave]
-            reports += self.record([conflict.agreed_reading(r, same) for r in judged])
+            reports += self.read_passages(wave, question, current)
             if any(r.verdict == "grounded" for r in reports):
                 break
         hop.members = list(dict.fromkeys(hop.members + current.members))
         hop.reports = reports
         self.settle(hop)
+
+    def read_passages(
+        self,
+        wave: list[ranking.Passage],
+        question: Question,
+        current: Round,
+        judge: Judge | None = None,
+        samples: tuple[int, ...] = (0,),
+    ) -> list[MemberReport]:
+        """One batched call: each reader reads one passage in the profile's prompt styles
+        (greedy: sample 0, else sampled with that seed) and reports the answer its grounded
+        readings agree on. Replies are judged (by `judge`, default `self.judge`) against the
+        whole chunk, so citations keep their document offsets."""
+        judge = judge or self.judge
+        index = self.state.plan.index
+        assert index is not None
+        spans = [(self.chunks[p.chunk].start, p.start, p.end) for p in wave]
+        current.passages += [
+            (o + a, o + b) for o, a, b in spans if (o + a, o + b) not in current.passages
+        ]
+        current.members += [p.chunk for p in wave if p.chunk not in current.members]
+        styles = [(s, n) for s in self.profile.focus_styles for n in samples]
+        requests = [
+            member.member_request(p.chunk, index.text(p), question, self.profile, style=s, sample=n)
+            for p in wave
+            for s, n in styles
+        ]
+        replies = iter(member.run_batch(self.model, requests))
+        judged = [[judge(p.chunk, next(replies), question) for _ in styles] for p in wave]
+        same = self.verifier.same_answer
+        return self.record([conflict.agreed_reading(r, same) for r in judged])
 
     def resolve(self, action: Resolve) -> None:
         """One round of pairwise communication between conflicting clusters (one batch)."""
@@ -371,6 +397,8 @@ class Runner:
             found=found,
             citations=citations,
             trace=self.state.rounds,
+            shape=self.state.question.shape.shape,
+            shape_reason=self.state.question.shape.reason,
             usage=self.model.usage,
             document_id=self.document.id,
             chunks=len(self.chunks),

@@ -46,7 +46,7 @@ class ConflictGraph(BaseModel):
     edges: list[tuple[int, int]] = Field(default_factory=list)
 
 
-RoundKind = Literal["ask", "focus", "search", "resolve", "follow_up"]
+RoundKind = Literal["ask", "focus", "search", "collect", "overview", "resolve", "follow_up"]
 EventKind = Literal["round_started", "member_reports", "conflict_resolved", "answered"]
 
 
@@ -74,6 +74,8 @@ class Answer(BaseModel):
     found: bool = Field(description="False when the document does not support an answer.")
     citations: list[Citation] = Field(default_factory=list)
     trace: list[Round] = Field(default_factory=list)
+    shape: str = Field(default="lookup", description="The question's shape (agents/shapes.py).")
+    shape_reason: str = ""
     usage: Usage = Field(default_factory=Usage)
     document_id: str = ""
     chunks: int = 0

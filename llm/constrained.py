@@ -12,6 +12,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
+import pydantic_core
 import torch
 from pydantic import BaseModel, ValidationError
 
@@ -101,13 +102,27 @@ def generate_structured(
         try:
             results.append(output_type.model_validate_json(generation.text))
         except ValidationError as exc:
-            reason = " (cut off at max_new_tokens)" if generation.finish_reason == "length" else ""
+            cut = generation.finish_reason == "length"
+            reason = " (cut off at max_new_tokens)" if cut else ""
             results.append(
                 ModelResponseError(
-                    f"Invalid {output_type.__name__} JSON{reason}: {exc.errors()[:1]}"
+                    f"Invalid {output_type.__name__} JSON{reason}: {exc.errors()[:1]}",
+                    partial=_complete_fields(generation.text) if cut else None,
                 )
             )
     return results
+
+
+def _complete_fields(cut_off: str) -> dict[str, object]:
+    """The fields of JSON cut off mid-value that were written whole (pydantic's partial
+    parsing drops a string the cut left open)."""
+    try:
+        fields = pydantic_core.from_json(cut_off, allow_partial=True)
+    except ValueError:
+        return {}
+    if not isinstance(fields, dict) or not fields:
+        return {}
+    return fields
 
 
 # What one request can cause; a model that is unreachable fails the whole call instead.

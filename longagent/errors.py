@@ -20,7 +20,12 @@ class ModelUnavailableError(LongAgentError):
 
 
 class ModelResponseError(LongAgentError):
-    """A model answered something unusable (not the protocol, invalid JSON)."""
+    """A model answered something unusable (not the protocol, invalid JSON). `partial`:
+    the fields of JSON cut off at the token limit that were complete, when any were."""
+
+    def __init__(self, message: str, partial: dict[str, object] | None = None) -> None:
+        super().__init__(message)
+        self.partial = partial or {}
 
 
 class DocumentError(LongAgentError):

@@ -20,9 +20,11 @@ WORD = re.compile(r"[\w'-]+")
 _PARAGRAPH = re.compile(r"\S(?:.|\n(?![ \t]*\n))*", re.MULTILINE)
 _SENTENCE = re.compile(r".*?[.!?]+(?=\s|$)|.+", re.DOTALL)
 _LINE = re.compile(r"[^\n]+")
-# A list item, a table row, or a record ("key": value, key = value, Key: value).
+# A list item, a table row, or a record ("key": value, key = value, VAR key = value,
+# Key: value).
 _ITEM = re.compile(
-    r"^\s*(?:[-*\u2022]\s|\d{1,3}[.)]\s|[\"'][^\"'\n]+[\"']\s*[:=]|[^\W\d][\w.]*(?::\s|\s=\s))|\s\|\s"
+    r"^\s*(?:[-*\u2022]\s|\d{1,3}[.)]\s|[\"'][^\"'\n]+[\"']\s*[:=]"
+    r"|[^\W\d][\w.]*(?::\s|\s=\s)|[^\W\d][\w.]*\s[\w.]+\s=\s)|\s\|\s"
 )
 _COMPOUND = re.compile(r"(?<![\w-])[a-z]{2,}(?:-[a-z0-9]+)+(?![\w-])")
 _SPACES = re.compile(r"[ \t]{2,}")

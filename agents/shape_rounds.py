@@ -1,0 +1,245 @@
+"""The rounds of the question shapes beyond one fact (`agents/shapes.py`), run by the
+`Runner`: a collection (multi-value, list, each link of a chain) and an overview.
+
+- collect: readers read the sentences that name the question's keys or values, each
+  alone (a small model finds a value in one sentence that it misses in four), else the
+  passages ranked for the question, wave after wave, until a wave grounds no value that
+  was not grounded already. Every grounded value is kept with
+  its own citation; values are not conflicts, so nothing is resolved. A chain's values
+  already followed are echoes, not new values.
+- overview: each chosen member summarises its chunk (one batch). A summary counts only
+  when its quote stands verbatim in the chunk; a summary whose words the chunk does not
+  hold is replaced by that quoted sentence (the model could not phrase one).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from longagent import text
+from longagent.agents import conflict, evidence, member, ranking
+from longagent.agents.actions import Collect, Hop, Overview
+from longagent.agents.question import Question
+from longagent.agents.types import Answer, Citation, MemberReport
+from longagent.errors import ModelResponseError
+from longagent.llm.usage import Usage
+
+if TYPE_CHECKING:
+    from longagent.agents.runner import Judge, Runner
+
+
+def collect(runner: Runner, action: Collect) -> None:
+    state = runner.state
+    index = state.plan.index
+    assert index is not None
+    question = action.question or state.question
+    same = runner.verifier.same_answer
+    followed = [h.question.shape.value for h in state.hops] + [state.question.shape.value]
+    followed = [v for v in followed if v]
+    earlier = state.finding.items if state.finding else []
+    keyed = state.question.shape.shape != "list"
+    chain = state.question.shape.shape == "chain"
+    hop = Hop(question, "collect")
+    state.hops.append(hop)
+    named = index.naming(sorted(question.entities)) if question.entities else []
+    passages = (named or ranking.readings(index, question.text))[: sum(action.waves)]
+    current = runner.open_round(
+        "collect",
+        [],
+        f"collecting every value from the {len(passages)} passages likeliest to hold one",
+        instruction=question.text,
+    )
+    reports: list[MemberReport] = []
+    start = 0
+    for size in action.waves:
+        wave, start = passages[start : start + size], start + size
+        if not wave:
+            break
+        had = list(earlier) + [r.answer for r in reports if r.verdict == "grounded"]
+        judge = _item_judge(runner, keyed, chain)
+        new = runner.read_passages(wave, question, current, judge)
+        missed = [p for p, r in zip(wave, new, strict=True) if r.verdict != "grounded"]
+        if named and missed and runner.profile.focus_samples:
+            # A sentence that names the key holds a value: read the missed ones again,
+            # sampled (the 135M model's greedy reading often echoes the key).
+            seeds = tuple(range(1, 1 + runner.profile.focus_samples))
+            new += runner.read_passages(missed, question, current, judge, seeds)
+        reports += new
+        fresh = [
+            r
+            for r in new
+            if r.verdict == "grounded" and not any(same(r.answer, v) for v in had + followed)
+        ]
+        if had and not fresh:
+            current.decision = "a wave added no new value"
+            break
+    hop.members = list(current.members)
+    hop.reports = reports
+    grounded = [
+        r
+        for r in reports
+        if r.verdict == "grounded" and not any(same(r.answer, v) for v in followed)
+    ]
+    hop.clusters = conflict.cluster(grounded, same)
+
+
+def _item_judge(runner: Runner, keyed: bool, chain: bool) -> Judge:
+    """The runner's judge, for one item of a collection. A reader that quotes the value
+    verbatim but answers nonsense (the 135M model quoted "5017343" and answered
+    "1000000000000") has the value in its quote: the quote is judged as the answer, by the
+    same rules. An item of a keyed collection is the one name or number it adds, when it
+    adds exactly one ("The 6159230 is a special magic number for X" is "6159230"). A reply
+    cut off while writing its answer keeps its whole quote, judged the same way."""
+
+    def judge(
+        index: int, reply: member.MemberReply | Exception, question: Question
+    ) -> MemberReport:
+        report = runner.judge(index, reply, question)
+        if isinstance(reply, ModelResponseError) and isinstance(reply.partial.get("quote"), str):
+            # Cut off at the token limit while writing its answer: the quote is whole.
+            reply = member.MemberReply(quote=str(reply.partial["quote"])[:200], answer="")
+        if report.verdict != "grounded" and isinstance(reply, member.MemberReply):
+            quoted = reply.quote.strip()
+            if quoted and _added_values(quoted, question):
+                retry = runner.judge(
+                    index, member.MemberReply(quote=quoted, answer=quoted), question
+                )
+                if retry.verdict == "grounded":
+                    retry.reason = f"its answer was {reply.answer[:40]!r}: the quote's value stands"
+                    report = retry
+        if report.verdict == "grounded" and keyed:
+            values = _added_values(report.answer, question)
+            if len(values) > 1 and chain:
+                # A link is one name: the rarest the answer adds ("VAR KUYAW" is KUYAW;
+                # VAR stands on every line).
+                values = [min(values, key=lambda v: _occurrences(v, runner.document.text))]
+            if len(values) == 1:
+                report.answer = values[0]
+            if chain and _structural(report.answer, question.shape.value, runner.document.text):
+                report.verdict = "unsupported"
+                report.reason = f"{report.answer!r} stands on too many lines to be one link"
+        return report
+
+    return judge
+
+
+LINK_SPREAD = 3  # a link stands on at most this many times as many lines as its value
+
+
+def _structural(item: str, value: str, document: str) -> bool:
+    """Whether a chain's item is part of every record's form, not a value: it stands
+    far more often than the value it was found from ("VAR" of "VAR KUYAW = VAR KIMBV")."""
+    return _occurrences(item, document) > LINK_SPREAD * max(2, _occurrences(value, document))
+
+
+def _occurrences(word: str, document: str) -> int:
+    return len(re.findall(rf"(?<![\w-]){re.escape(word)}(?![\w-])", document))
+
+
+def _added_values(answer: str, question: Question) -> list[str]:
+    """The names and numbers (capitalised or with a digit) of `answer` that the question
+    does not hold, each once."""
+    asked = question.words
+    return list(
+        dict.fromkeys(
+            w
+            for w in text.WORD.findall(answer)
+            if (w[0].isupper() or any(ch.isdigit() for ch in w))
+            and w.lower() not in asked
+            and w.lower() not in text.STOPWORDS
+        )
+    )
+
+
+def overview(runner: Runner, action: Overview) -> None:
+    state = runner.state
+    hop = Hop(state.question, "overview", sorted(action.members))
+    state.hops.append(hop)
+    topic = state.question.shape.topic
+    runner.open_round(
+        "overview",
+        hop.members,
+        f"{len(hop.members)} members summarise their chunks",
+        instruction=f"summarise: {topic}" if topic else "summarise the document",
+    )
+    requests = [
+        member.summary_request(i, runner.chunks[i].text, topic, runner.profile) for i in hop.members
+    ]
+    replies = member.run_batch(runner.model, requests)
+    hop.reports = runner.record(
+        [_judge_summary(runner, i, r) for i, r in zip(hop.members, replies, strict=True)]
+    )
+    # One cluster per member, in document order: summaries are not conflicting answers.
+    hop.clusters = [conflict.Cluster([r]) for r in hop.reports if r.verdict == "grounded"]
+
+
+def _judge_summary(
+    runner: Runner, index: int, reply: member.MemberReply | Exception
+) -> MemberReport:
+    chunk = runner.chunks[index]
+    report = MemberReport(member=index, chunk_id=chunk.id, answer="", quote="", verdict="invalid")
+    if isinstance(reply, Exception):
+        report.reason = str(reply)
+        return report
+    report.quote = reply.quote.strip()
+    span = evidence.quoted_sentence(report.quote, chunk.text)
+    if span is None:
+        report.verdict, report.reason = "hallucinated", "the quote is not in the chunk"
+        return report
+    sentence = " ".join(chunk.text[span[0] : span[1]].split())
+    summary = " ".join(reply.answer.split())
+    said = text.content_words(summary)
+    held = set(text.words(chunk.text))
+    if not said or len(said & held) * 2 < len(said):
+        summary, report.reason = sentence, "the summary strayed from the chunk: its quote instead"
+    report.answer, report.verdict = summary, "grounded"
+    report.evidence = Citation(
+        chunk_id=chunk.id,
+        chunk_index=index,
+        start=chunk.start + span[0],
+        end=chunk.start + span[1],
+        quote=chunk.text[span[0] : span[1]],
+    )
+    return report
+
+
+def overview_members(
+    runner_chunks: int, index: ranking.PassageIndex | None, topic: str, k: int
+) -> list[int]:
+    """Which chunks an overview reads: for a topic, the `k` ranked likeliest to be about
+    it; for the whole document, every chunk when there are at most `k`, else `k` spread
+    evenly from first to last."""
+    if topic and index is not None:
+        return sorted(index.chunk_order(topic)[:k])
+    if runner_chunks <= k:
+        return list(range(runner_chunks))
+    step = (runner_chunks - 1) / (k - 1)
+    return sorted({round(i * step) for i in range(k)})
+
+
+def compose(question: Question, parts: list[Answer]) -> Answer:
+    """A multi-query's answer from its sub-questions' answers: each key's answer in turn
+    ("A: 1; B: not found"), their citations and rounds one after another."""
+    lines = [
+        f"{key}: {part.text if part.found else 'not found'}"
+        for key, part in zip(question.shape.keys, parts, strict=True)
+    ]
+    rounds = [
+        r.model_copy(update={"index": i}) for i, r in enumerate(r for p in parts for r in p.trace)
+    ]
+    usage = Usage(
+        **{name: sum(getattr(p.usage, name) for p in parts) for name in Usage.model_fields}
+    )
+    return Answer(
+        question=question.text,
+        text="; ".join(lines),
+        found=any(p.found for p in parts),
+        citations=[c for p in parts for c in p.citations],
+        trace=rounds,
+        shape=question.shape.shape,
+        shape_reason=question.shape.reason,
+        usage=usage,
+        document_id=parts[0].document_id if parts else "",
+        chunks=parts[0].chunks if parts else 0,
+    )

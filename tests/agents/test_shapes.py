@@ -1,0 +1,196 @@
+"""Question shapes beyond one fact, with a scripted model: which shape a question gets, and
+that each shape's path collects, splits, follows or summarises with citations."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from longagent.agents import LongAgent
+from longagent.agents.shapes import detect
+from longagent.chunking import Document
+from longagent.llm import GenerationRequest, ScriptedModel
+from longagent.memory.embedder import HashEmbedder
+
+from ._qa_helpers import FILLER
+
+
+@pytest.mark.parametrize(
+    ("question", "shape"),
+    [
+        ("In which town was Kalomi born?", "lookup"),
+        ("Which file holds my personal client settings?", "lookup"),
+        ("How do I list all files in a directory?", "lookup"),
+        ("What is the cost of time and money?", "lookup"),
+        ("What are all the special magic numbers for grubby-color mentioned?", "multi_value"),
+        ('Which values does the key "colour" take?', "multi_value"),
+        ("List all the options that take a file name", "list"),
+        ("Which options take a file name?", "list"),
+        ("What are all the special magic numbers for a-b, c-d, and e-f?", "multi_query"),
+        ("What are the default ports of ssh, http and ftp?", "multi_query"),
+        ("What are the roles of Alice and Bob?", "multi_query"),
+        ("Question: Find all variables that are assigned the value 77221 in the text.", "chain"),
+        ("What is this document about?", "overview"),
+        ("Summarize the section on logging handlers.", "overview"),
+        ("What are the main points?", "overview"),
+    ],
+)
+def test_the_shape_follows_the_question(question: str, shape: str) -> None:
+    assert detect(question).shape == shape
+
+
+def test_a_multi_query_names_its_keys_and_sub_questions() -> None:
+    choice = detect("What are the default ports of ssh, http and ftp?")
+    assert choice.keys == ("ssh", "http", "ftp")
+    assert choice.parts[1] == "What are the default ports of http?"
+    assert detect("Summarize the section on logging handlers.").topic == "logging handlers"
+    assert detect("Find all variables that are assigned the value 77221.").value == "77221"
+
+
+def spread(*facts: str) -> Document:
+    """Each fact among filler, in its own chunk at chunk_tokens=120."""
+    return Document.create("\n\n".join(f"{FILLER}{fact} {FILLER}" for fact in facts))
+
+
+def agent(model: ScriptedModel) -> LongAgent:
+    return LongAgent(model, chunk_tokens=120, embedder=HashEmbedder())
+
+
+def key_value_reader(request: GenerationRequest) -> dict:
+    """Answers the first value stated in its passage for the key the question names, as a
+    member that quotes its sentence; the key it reads may be the wrong one (a neighbour's
+    value), which the verifier must refuse."""
+    task = request.task or {}
+    passage = str(task.get("passage", ""))
+    found = re.search(r"(One of the numbers for [\w-]+ is: (\d+)\.)", passage)
+    if found is None:
+        return {"quote": "", "answer": ""}
+    return {"quote": found.group(1), "answer": found.group(2)}
+
+
+def test_multi_value_collects_every_value_of_the_key_each_cited() -> None:
+    values = ["1111111", "2222222", "3333333", "4444444"]
+    facts = [f"One of the numbers for grubby-color is: {v}." for v in values]
+    doc = spread(*facts[:2], "One of the numbers for other-key is: 9999999.", *facts[2:])
+    model = ScriptedModel(key_value_reader)
+    answer = agent(model).ask(doc, "What are all the numbers for grubby-color?")
+    assert answer.found and answer.shape == "multi_value"
+    assert sorted(re.findall(r"\d{7}", answer.text)) == values  # never the other key's
+    assert sorted(c.quote.split()[-1].rstrip(".") for c in answer.citations) == values
+    for citation in answer.citations:
+        assert doc.text[citation.start : citation.end] == citation.quote
+    assert [r.kind for r in answer.trace] == ["collect"]
+
+
+def lucky_reader(request: GenerationRequest) -> dict:
+    task = request.task or {}
+    found = re.search(r"(The lucky number is (\d+)\.)", str(task.get("passage", "")))
+    return (
+        {"quote": found.group(1), "answer": found.group(2)}
+        if found
+        else {"quote": "", "answer": ""}
+    )
+
+
+def test_a_list_reads_ranked_passages_until_a_wave_adds_nothing() -> None:
+    doc = spread("The lucky number is 1111111.", *[FILLER] * 12)
+    model = ScriptedModel(lucky_reader)
+    answer = agent(model).ask(doc, "Which lucky numbers are there?")
+    assert answer.shape == "list" and answer.text == "1111111"
+    (collect,) = answer.trace
+    assert len(collect.passages) == 12  # waves of 4 then 8; the third was not read
+
+
+def test_a_multi_query_answers_each_key_and_says_which_were_not_found() -> None:
+    doc = spread(
+        "One of the numbers for red-fox is: 1111111.",
+        "One of the numbers for blue-jay is: 2222222.",
+    )
+    model = ScriptedModel(key_value_reader)
+    question = "What are all the numbers for red-fox, blue-jay, and green-toad?"
+    answer = agent(model).ask(doc, question)
+    assert answer.shape == "multi_query" and answer.found
+    assert answer.text == "red-fox: 1111111; blue-jay: 2222222; green-toad: not found"
+    assert [c.quote for c in answer.citations] == [
+        "One of the numbers for red-fox is: 1111111.",
+        "One of the numbers for blue-jay is: 2222222.",
+    ]
+    assert [r.index for r in answer.trace] == list(range(len(answer.trace)))
+
+
+def chain_reader(request: GenerationRequest) -> dict:
+    """Names the variable its passage assigns the asked value to."""
+    task = request.task or {}
+    passage = str(task.get("passage", ""))
+    asked = re.search(r"assigned the value (.+?) in the text", request.messages[-1].content)
+    if asked is None:
+        return {"quote": "", "answer": ""}
+    line = re.search(rf"(VAR (\w+) = (?:VAR )?{re.escape(asked.group(1))}\.)", passage)
+    if line is None:
+        return {"quote": "", "answer": ""}
+    return {"quote": line.group(1), "answer": f"VAR {line.group(2)}"}
+
+
+def test_a_chain_follows_each_value_to_the_next() -> None:
+    doc = spread(
+        "VAR CCCCC = VAR BBBBB.",
+        "VAR AAAAA = 12345.",
+        "VAR ZZZZZ = 99999.",
+        "VAR BBBBB = VAR AAAAA.",
+    )
+    model = ScriptedModel(chain_reader)
+    question = "Find all variables that are assigned the value 12345 in the text above."
+    answer = agent(model).ask(doc, question)
+    assert answer.shape == "chain" and answer.found
+    assert answer.text == "AAAAA, BBBBB, CCCCC"  # each link is its name
+    assert len(answer.citations) == 3
+    assert [r.kind for r in answer.trace] == ["collect"] * 4  # the last adds nothing
+    assert "CCCCC" in answer.trace[-1].instruction
+
+
+def summary_writer(request: GenerationRequest) -> dict:
+    """Summarises a chunk by its fact sentence; the chunk about owls gets a summary whose
+    words are not in it, the chunk about bees a quote that is not in it."""
+    task = request.task or {}
+    if task.get("kind") != "summary":
+        return {"quote": "", "answer": ""}
+    passage = str(task["passage"])
+    fact = re.search(r"([A-Z][a-z]+ [a-z]+ [^.]*\bfact\b[^.]*\.)", passage)
+    if fact is None:
+        return {"quote": "", "answer": ""}
+    if fact.group(1).startswith("Bees"):
+        return {"quote": "Bees write poems about the moon.", "answer": "Bees and poems"}
+    if fact.group(1).startswith("Owls"):
+        return {"quote": fact.group(1), "answer": "Zebras dancing tango"}
+    return {"quote": fact.group(1), "answer": f"About {fact.group(1).split()[0].lower()}"}
+
+
+def test_an_overview_summarises_chunks_in_document_order_each_cited() -> None:
+    doc = spread(
+        "Cats sleep long as a known fact.",
+        "Owls hunt at night as a known fact.",
+        "Dogs guard houses as a known fact.",
+        "Bees make honey as a known fact.",
+    )
+    model = ScriptedModel(summary_writer)
+    answer = agent(model).ask(doc, "What is this document about?")
+    assert answer.shape == "overview" and answer.found
+    lines = answer.text.splitlines()
+    # The owls' summary strayed from its chunk: its quoted sentence stands instead; the
+    # bees' quote is not in the document, so that chunk is left out.
+    assert lines == ["- About cats", "- Owls hunt at night as a known fact.", "- About dogs"]
+    assert [c.quote.split()[0] for c in answer.citations] == ["Cats", "Owls", "Dogs"]
+    assert [r.kind for r in answer.trace] == ["overview"]
+
+
+def test_an_overview_of_a_section_reads_the_chunks_about_it() -> None:
+    doc = spread(*(f"Topic {n} holds a plain fact about gardens." for n in range(12)))
+    doc = Document.create(doc.text + "\n\n" + FILLER + " Kites fly high as a known fact. " + FILLER)
+    model = ScriptedModel(summary_writer)
+    answer = agent(model).ask(doc, "Summarize the section on kites.")
+    assert answer.shape == "overview"
+    assert any("kites" in line.lower() for line in answer.text.splitlines())
+    whole = agent(ScriptedModel(summary_writer)).ask(doc, "What is this document about?")
+    assert len(whole.trace[0].members) == 8  # spread over the document, first to last
+    assert whole.trace[0].members[0] == 0
