@@ -103,7 +103,7 @@ def _item_judge(runner: Runner, keyed: bool, chain: bool) -> Judge:
             quoted = reply.quote.strip()
             if quoted and _added_values(quoted, question):
                 retry = runner.judge(
-                    index, member.MemberReply(quote=quoted, answer=quoted), question
+                    index, member.MemberReply.model_construct(quote=quoted, answer=quoted), question
                 )
                 if retry.verdict == "grounded":
                     retry.reason = f"its answer was {reply.answer[:40]!r}: the quote's value stands"

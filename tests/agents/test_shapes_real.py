@@ -1,0 +1,56 @@
+"""Question shapes with the real bundled model: RULER's multi-value, multi-query and
+variable-tracking tasks at 1K tokens, and an overview of one of gkamradt's essays."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from longagent.agents import LongAgent
+from longagent.apps.bench.ruler import make_ruler_items
+from longagent.chunking import Document
+
+pytestmark = pytest.mark.slow
+
+ESSAYS = Path(__file__).parents[2] / "apps" / "bench" / "data" / "needle" / "PaulGrahamEssays"
+
+
+def ruler_item(model, task: str):  # type: ignore[no-untyped-def]
+    (item,) = make_ruler_items(model.count_tokens, [task], [1024], samples=1)
+    return item
+
+
+def test_multi_value_and_multi_query_answer_only_the_planted_values(bundled_model) -> None:
+    for task, shape in (("niah_multivalue", "multi_value"), ("niah_multiquery", "multi_query")):
+        item = ruler_item(bundled_model, task)
+        answer = LongAgent(bundled_model).ask(item.document, item.question)
+        said = set(re.findall(r"\d{7}", answer.text))
+        assert answer.found and answer.shape == shape
+        assert said <= set(item.outputs)  # never a value that was not planted
+        assert len(said) >= 2, answer.text
+        for citation in answer.citations:
+            assert item.document[citation.start : citation.end] == citation.quote
+
+
+def test_a_variable_chain_is_followed_link_by_link(bundled_model) -> None:
+    item = ruler_item(bundled_model, "vt")
+    answer = LongAgent(bundled_model).ask(item.document, item.question)
+    assert answer.shape == "chain" and answer.found
+    named = set(re.findall(r"\b[A-Z]{5}\b", answer.text))
+    assert named <= set(item.outputs), answer.text
+    assert len(named) >= 2, answer.text
+    assert len([r for r in answer.trace if r.kind == "collect"]) >= 2
+
+
+def test_an_overview_summarises_an_essay_in_order_with_citations(bundled_model) -> None:
+    doc = Document.create(sorted(ESSAYS.glob("*.txt"))[0].read_text()[:6000])
+    answer = LongAgent(bundled_model).ask(doc, "What is this document about?")
+    assert answer.shape == "overview" and answer.found
+    lines = answer.text.splitlines()
+    assert len(lines) == len(answer.citations) >= 2
+    starts = [c.start for c in answer.citations]
+    assert starts == sorted(starts)  # document order
+    for citation in answer.citations:
+        assert doc.text[citation.start : citation.end] == citation.quote
