@@ -183,15 +183,17 @@ def _judge_summary(
         report.reason = str(reply)
         return report
     report.quote = reply.quote.strip()
+    summary = " ".join(reply.answer.split())
+    said = text.content_words(summary)
+    supported = bool(said) and len(said & set(text.words(chunk.text))) * 2 >= len(said)
     span = evidence.quoted_sentence(report.quote, chunk.text)
+    if span is None and supported:  # a misquote: cite the sentence the summary draws on
+        span = _closest_sentence(said, chunk.text)
     if span is None:
         report.verdict, report.reason = "hallucinated", "the quote is not in the chunk"
         return report
     sentence = " ".join(chunk.text[span[0] : span[1]].split())
-    summary = " ".join(reply.answer.split())
-    said = text.content_words(summary)
-    held = set(text.words(chunk.text))
-    if not said or len(said & held) * 2 < len(said):
+    if not supported:
         summary, report.reason = sentence, "the summary strayed from the chunk: its quote instead"
     report.answer, report.verdict = summary, "grounded"
     report.evidence = Citation(
@@ -202,6 +204,18 @@ def _judge_summary(
         quote=chunk.text[span[0] : span[1]],
     )
     return report
+
+
+def _closest_sentence(said: set[str], chunk: str) -> tuple[int, int] | None:
+    """The sentence sharing the most content words with a summary (at least two)."""
+    best = max(
+        text.sentences(chunk),
+        key=lambda span: len(said & set(text.words(chunk[span[0] : span[1]]))),
+        default=None,
+    )
+    if best is None or len(said & set(text.words(chunk[best[0] : best[1]]))) < 2:
+        return None
+    return best
 
 
 def overview_members(
