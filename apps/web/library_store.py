@@ -106,7 +106,7 @@ class Libraries:
     ) -> None:
         self.home = Path(home).expanduser()
         self.files = data_dir / "library_files"
-        self.logs = data_dir / "libraries"
+        self.logs = data_dir / "library_questions"
         self.count_tokens = count_tokens
         self.embedder = embedder
         self.settings = settings
