@@ -78,10 +78,10 @@ def prepare(
     # The members' texts joined stand in for "the document": nothing reads it by offset
     # (citations use each chunk's own offsets), its id keys the thoughts.
     joined = "\n\n".join(c.text for c in chunks)
-    document = Document.create(joined, source=f"library:{library.name}").model_copy(
+    stand_in = Document.create(joined, source=f"library:{library.name}").model_copy(
         update={"id": library_document_id(library)}
     )
-    return PreparedLibrary(document, chunks, library=library, sources=sources)
+    return PreparedLibrary(stand_in, chunks, library=library, sources=sources)
 
 
 def find(library: Library, question: str, k: int) -> list[ChunkHit]:

@@ -230,15 +230,16 @@ def router(state: WebState, libs: Libraries) -> APIRouter:
 
     # -- a document at a cited span -------------------------------------------------------
 
-    def doc_id_of(doc_id: str) -> str:
-        if not check_id(doc_id, LIBRARY_DOC_ID):
-            raise HTTPException(404, "There is no document with that id.")
+    def doc_id_of(name: str, doc_id: str) -> str:
+        if not check_id(doc_id, LIBRARY_DOC_ID) or not libs.exists(name):
+            raise HTTPException(404, f"There is no document with that id in library {name!r}.")
         return doc_id
 
     @r.get("/api/library/documents/{doc_id}")
     async def api_document(doc_id: str, library: str = DEFAULT_LIBRARY) -> dict[str, Any]:
         """The document's text (what citations' offsets index) and where its pages start."""
-        name, doc_id = name_of(library), doc_id_of(doc_id)
+        name = name_of(library)
+        doc_id = doc_id_of(name, doc_id)
         return (await read(libs.text, name, doc_id)).model_dump()  # type: ignore[no-any-return]
 
     @r.get("/library/documents/{doc_id}", response_class=HTMLResponse)
@@ -249,7 +250,8 @@ def router(state: WebState, libs: Libraries) -> APIRouter:
         start: int | None = None,
         end: int | None = None,
     ) -> Response:
-        name, doc_id = name_of(library), doc_id_of(doc_id)
+        name = name_of(library)
+        doc_id = doc_id_of(name, doc_id)
         shown = await read(libs.text, name, doc_id)
         text, span = shown.text, None
         if start is not None and end is not None and 0 <= start < end <= len(text):

@@ -174,6 +174,7 @@ def test_unknown_documents_libraries_and_jobs_are_not_found(server: Any) -> None
     client = server.client
     missing = "0" * 64
     assert client.get(f"/api/library/documents/{missing}").status_code == 404
+    assert client.get(f"/library/documents/{missing}?library=empty").status_code == 404
     assert client.get("/library/documents/..%2f..%2fetc").status_code == 404
     assert client.get(f"/api/library/jobs/{'a' * 32}").status_code == 404
     asked = client.post("/api/library/questions", data={"question": QUESTION, "document": missing})
