@@ -91,6 +91,7 @@ def router(state: WebState, libs: Libraries) -> APIRouter:
             libraries=libs.names(),
             documents=[listing_row(d) for d in documents],
             adds=state.runner.jobs(ADD, "queued", "running", library=name),
+            stale_adds=state.runner.jobs(ADD, "interrupted", library=name),
             pending=[_entry_of(j) for j in open_jobs if j.stop is None],
             interrupted=[_entry_of(j) for j in state.runner.jobs(ASK, "interrupted", library=name)],
             entries=libs.questions(name),

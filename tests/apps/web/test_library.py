@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import re
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -204,3 +205,37 @@ def test_a_library_made_with_other_vectors_is_listed_but_not_added_to(
     job = add(client, library="minilm", data={"text": "More notes.", "name": "more"})
     assert job["status"] == "failed" and "longagent add" in job["error"]
     assert len(listing(client, "minilm")) == 1
+
+
+def test_an_add_interrupted_by_a_restart_is_listed_and_added_again(tmp_path: Path) -> None:
+    def app(model: Any) -> Any:
+        return create_app(
+            model,
+            tmp_path / "data",
+            embedder=HashEmbedder(),
+            chunk_tokens=120,
+            library_home=tmp_path / "home",
+        )
+
+    held = h.GatedModel()
+    with h.LiveServer(app(held)) as server, httpx.Client(base_url=server.url) as client:
+        seed = add(client, data={"text": h.document_text(h.BORN_TOSA), "name": "seed"})
+        assert seed["status"] == "done"
+        held.gate.clear()  # a question holds the model thread; the add waits behind it
+        client.post("/api/library/questions", data={"question": QUESTION})
+        assert held.entered.wait(30)
+        queued = client.post("/api/library/documents", data={"text": "Late.", "name": "late"})
+        assert queued.json()["status"] == "queued"
+        threading.Timer(1.0, held.gate.set).start()  # once the shutdown asked it to stop
+
+    with (
+        h.LiveServer(app(h.scripted_model())) as server,
+        httpx.Client(base_url=server.url) as client,
+    ):
+        job_id = queued.json()["id"]
+        page = client.get("/library").text
+        assert f'id="add-{job_id}"' in page and "Interrupted" in page
+        again = client.post(f"/library/jobs/{job_id}/rerun", headers={"HX-Request": "true"})
+        assert again.status_code == 200 and "sse-connect" in again.text
+        assert wait(client, {"id": job_id})["status"] == "done"
+        assert "late" in listing(client)
