@@ -2,7 +2,9 @@
 
 Pages are rendered on the server (Jinja2) and made live with the vendored HTMX: the QA
 page (upload or paste a document, ask, watch the rounds arrive over SSE, read the cited
-answer and its trace) and the chat page (talk to a memory agent, watch its memory).
+answer and its trace), the library page (the documents `longagent add` keeps, uploads
+added to them, questions over one or all, citations opened at their span) and the chat
+page (talk to a memory agent, watch its memory).
 """
 
 from __future__ import annotations

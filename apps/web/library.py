@@ -30,7 +30,7 @@ from longagent.apps.web.qa import (
     ALLOWED,
     INTERRUPTED,
     MAX_QUESTION_CHARS,
-    _reason,
+    failure_reason,
     human_size,
     job_events,
     read_upload,
@@ -197,7 +197,7 @@ def router(state: WebState, libs: Libraries) -> APIRouter:
                 return ""
             if job.kind == ADD:
                 template = state.templates.get_template("_library_add.html")
-                error = _reason(job.error) if job.status == "failed" else ""
+                error = failure_reason(job.error) if job.status == "failed" else ""
                 return template.render(
                     request=request, job=job, library=job.meta["library"], error=error
                 )
@@ -311,7 +311,7 @@ def _answer(state: WebState, libs: Libraries, job: Job) -> Answer:
             libs.get(name), job.meta["question"], on_event=job.report, document=document
         )
     except Exception as exc:
-        libs.add_question(name, _entry_of(job, error=_reason(exc)))
+        libs.add_question(name, _entry_of(job, error=failure_reason(exc)))
         raise
     libs.add_question(name, _entry_of(job, answer=answer))
     return answer
@@ -324,7 +324,7 @@ def _entry_of(job: Job, **outcome: Any) -> LibraryQuestion:
             outcome = {"answer": job.result}
         else:
             reasons = {"cancelled": "Cancelled.", "interrupted": INTERRUPTED}
-            outcome = {"error": reasons.get(job.status) or _reason(job.error)}
+            outcome = {"error": reasons.get(job.status) or failure_reason(job.error)}
     meta = job.meta
     return LibraryQuestion(
         id=job.id,
@@ -345,7 +345,7 @@ def _job_json(job: Job) -> dict[str, Any]:
         "done": job.done,
         "library": job.meta["library"],
         "events": [e.model_dump() for e in job.events],
-        "error": _reason(job.error) if job.status == "failed" else None,
+        "error": failure_reason(job.error) if job.status == "failed" else None,
     }
     if job.kind == ADD:
         out["name"] = job.meta["name"]

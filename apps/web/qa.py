@@ -241,7 +241,7 @@ def _answer(state: WebState, job: Job) -> Answer:
             state.prepared[doc_id] = prepared
         answer = state.leader.ask(prepared, job.meta["question"], on_event=job.report)
     except Exception as exc:
-        state.documents.add_question(doc_id, _entry_of(job, error=_reason(exc)))
+        state.documents.add_question(doc_id, _entry_of(job, error=failure_reason(exc)))
         raise
     state.documents.add_question(doc_id, _entry_of(job, answer=answer))
     return answer
@@ -254,12 +254,12 @@ def _entry_of(job: Job, **outcome: Any) -> QuestionEntry:
             outcome = {"answer": job.result}
         else:
             reasons = {"cancelled": "Cancelled.", "interrupted": INTERRUPTED}
-            outcome = {"error": reasons.get(job.status) or _reason(job.error)}
+            outcome = {"error": reasons.get(job.status) or failure_reason(job.error)}
     meta = job.meta
     return QuestionEntry(id=job.id, question=meta["question"], asked_at=meta["asked_at"], **outcome)
 
 
-def _reason(exc: BaseException | None) -> str:
+def failure_reason(exc: BaseException | None) -> str:
     if isinstance(exc, LongAgentError):
         return str(exc)
     return f"The model failed: {type(exc).__name__}: {exc}"

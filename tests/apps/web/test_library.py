@@ -239,3 +239,20 @@ def test_an_add_interrupted_by_a_restart_is_listed_and_added_again(tmp_path: Pat
         assert again.status_code == 200 and "sse-connect" in again.text
         assert wait(client, {"id": job_id})["status"] == "done"
         assert "late" in listing(client)
+
+
+def test_a_word_document_is_added_as_the_cli_adds_it(server: Any) -> None:
+    import io
+
+    import docx
+
+    word = docx.Document()
+    word.add_heading("Kalomi's life", level=1)
+    word.add_paragraph(h.BORN_RENDA)
+    buffer = io.BytesIO()
+    word.save(buffer)
+    kind = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    job = add(server.client, files={"file": ("life.docx", buffer.getvalue(), kind)})
+    assert job["status"] == "done", job
+    doc = listing(server.client)["life"]
+    assert doc["format"] == "docx" and Path(doc["path"]).name == "life.docx"
