@@ -256,3 +256,32 @@ def test_a_word_document_is_added_as_the_cli_adds_it(server: Any) -> None:
     assert job["status"] == "done", job
     doc = listing(server.client)["life"]
     assert doc["format"] == "docx" and Path(doc["path"]).name == "life.docx"
+
+
+def test_a_document_whose_file_is_gone_is_rebuilt_from_its_chunks(server: Any) -> None:
+    client = server.client
+    text = h.document_text(h.BORN_RENDA, filler_before=2)
+    add(client, library="rebuilt", data={"text": text, "name": "gone"})
+    doc = listing(client, "rebuilt")["gone"]
+    Path(doc["path"]).unlink()
+    served = client.get(f"/api/library/documents/{doc['id']}?library=rebuilt").json()
+    assert not served["exact"] and len(served["text"]) == len(text)
+    start = text.index(h.BORN_RENDA)  # every offset still points at the same characters
+    assert served["text"][start : start + len(h.BORN_RENDA)] == h.BORN_RENDA
+    assert served["text"].split() == text.split()
+    answer = ask_in(client, "rebuilt", doc["id"])
+    (citation,) = answer["citations"]
+    page = client.get(
+        f"/library/documents/{doc['id']}?library=rebuilt"
+        f"&start={citation['start']}&end={citation['end']}"
+    )
+    assert f'id="cited">{h.BORN_RENDA}</mark>' in page.text and "rebuilt from" in page.text
+
+
+def ask_in(client: httpx.Client, library: str, document: str) -> dict[str, Any]:
+    response = client.post(
+        f"/api/library/questions?library={library}",
+        data={"question": QUESTION, "document": document},
+    )
+    assert response.status_code == 202, response.text
+    return wait(client, response.json())["entry"]["answer"]
