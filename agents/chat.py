@@ -166,7 +166,14 @@ class ChatAgent:
             )
         self.thoughts = ThoughtMemory(self.store.thoughts)
         roots = [self.home / "documents"] if document_roots is None else document_roots
-        self.documents = Documents(self.model, roots, reader=reader, excerpt_tokens=excerpt_tokens)
+        self.documents = Documents(
+            self.model,
+            roots,
+            home=self.home,
+            embedder=self.store.embedder,
+            reader=reader,
+            excerpt_tokens=excerpt_tokens,
+        )
         self.functions = Functions(
             agent=name,
             core=self.core,

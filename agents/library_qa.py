@@ -18,8 +18,9 @@ from longagent.agents.prepared import PreparedDocument
 from longagent.agents.question import Question
 from longagent.agents.types import Answer, Citation
 from longagent.chunking import Chunk, Document, load, split
+from longagent.memory.filters import quote
 from longagent.memory.library import Library
-from longagent.memory.library_types import ChunkHit
+from longagent.memory.library_types import CHUNK_COLUMNS, ChunkHit
 from longagent.text import mentions_any
 
 TokenCounter = Callable[[str], int]
@@ -41,12 +42,21 @@ def library_document_id(library: Library) -> str:
 
 
 def prepare(
-    library: Library, question: str, k: int, count_tokens: TokenCounter, chunk_tokens: int
+    library: Library,
+    question: str,
+    k: int,
+    count_tokens: TokenCounter,
+    chunk_tokens: int,
+    document: str | None = None,
 ) -> PreparedLibrary:
     """The `k` chunks of `library` likeliest to answer `question`, as members' chunks in
     rank order. A chunk over `chunk_tokens` under the model's counter (a library made for
-    another tokenizer) is split again, keeping its document's offsets."""
-    hits = find(library, question, k)
+    another tokenizer) is split again, keeping its document's offsets.
+
+    `document` (an id, a unique id prefix or a path) keeps the question to that one
+    document: every chunk of it is a member, in document order, as `ask FILE` would read
+    it (the reading policy picks among them; `k` does not apply)."""
+    hits = find(library, question, k) if document is None else document_hits(library, document)
     chunks: list[Chunk] = []
     sources: list[ChunkHit] = []
     for hit in hits:
@@ -68,10 +78,10 @@ def prepare(
     # The members' texts joined stand in for "the document": nothing reads it by offset
     # (citations use each chunk's own offsets), its id keys the thoughts.
     joined = "\n\n".join(c.text for c in chunks)
-    document = Document.create(joined, source=f"library:{library.name}").model_copy(
+    stand_in = Document.create(joined, source=f"library:{library.name}").model_copy(
         update={"id": library_document_id(library)}
     )
-    return PreparedLibrary(document, chunks, library=library, sources=sources)
+    return PreparedLibrary(stand_in, chunks, library=library, sources=sources)
 
 
 def find(library: Library, question: str, k: int) -> list[ChunkHit]:
@@ -91,6 +101,25 @@ def find(library: Library, question: str, k: int) -> list[ChunkHit]:
     seen = {(h.document_id, h.index) for h in literal}
     ranked = [h for h in library.search(question, k) if (h.document_id, h.index) not in seen]
     return (literal + ranked)[:k]
+
+
+def document_hits(library: Library, doc_id: str) -> list[ChunkHit]:
+    """Every chunk of document `doc_id` (an id, a unique id prefix or a path), in document
+    order (no ranking: `score` 0). DocumentError when the library has no such document."""
+    doc = library.find(doc_id)
+    query = (
+        library.chunks_table.search()
+        .where(f"document_id = {quote(doc.id)}")
+        .select(CHUNK_COLUMNS)
+        .limit(None)
+    )
+    rows = library._guarded("reading chunks", query.to_arrow).to_pylist()
+    rows.sort(key=lambda r: r["index"])
+    fields = [c for c in CHUNK_COLUMNS if c != "id"]
+    return [
+        ChunkHit(**{c: r[c] for c in fields}, path=doc.path, title=doc.title, score=0.0)
+        for r in rows
+    ]
 
 
 def _pieces(hit: ChunkHit, count: TokenCounter, budget: int) -> list[tuple[int, int, int]]:

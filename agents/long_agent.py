@@ -120,14 +120,19 @@ class LongAgent:
         doc: str | Path | Document | PreparedDocument | Library,
         question: str,
         on_event: EventHandler | None = None,
+        *,
+        document: str | None = None,
     ) -> Answer:
-        """`doc` a `Library`: the question over all its documents (see `ask_library`)."""
+        """`doc` a `Library`: the question over all its documents, or over one `document`
+        of it (see `ask_library`)."""
         if not isinstance(question, str):
             raise LongAgentError(f"The question must be text, not {type(question).__name__}.")
         if not question.strip():
             raise LongAgentError("The question is empty.")
         if isinstance(doc, Library):
-            return self.ask_library(doc, question, on_event=on_event)
+            return self.ask_library(doc, question, on_event=on_event, document=document)
+        if document is not None:
+            raise ConfigError("document= names a document of a library; ask a Library")
         prepared = doc if isinstance(doc, PreparedDocument) else self.prepare(doc)
         return self._run(prepared, question, on_event, self.embedder)
 
@@ -137,14 +142,16 @@ class LongAgent:
         question: str,
         k: int | None = None,
         on_event: EventHandler | None = None,
+        document: str | None = None,
     ) -> Answer:
         """A question over every document of `library`: its `k` best chunks for the
         question (default: the profile's wave, 8 for small models) are the members'
         chunks. Citations name their document (id, path, title), the span in it and, for
-        a PDF, the page."""
+        a PDF, the page. `document` (an id, id prefix or path) asks that document alone:
+        all its chunks are members, as `ask FILE` reads a file."""
         if not question.strip():
             raise LongAgentError("The question is empty.")
-        prepared = self.prepare_library(library, question, k)
+        prepared = self.prepare_library(library, question, k, document=document)
         if not prepared.chunks and not library.documents():
             raise DocumentError(
                 f"the library {library.name!r} has no documents; add some with "
@@ -153,13 +160,16 @@ class LongAgent:
         return self._run(prepared, question, on_event, self.embedder or library.embedder)
 
     def prepare_library(
-        self, library: Library, question: str, k: int | None = None
+        self, library: Library, question: str, k: int | None = None, document: str | None = None
     ) -> PreparedLibrary:
-        """The members' chunks for `question`: the library's `k` best, in rank order."""
+        """The members' chunks for `question`: the library's `k` best, in rank order (all
+        of `document`'s, in order, when one is named)."""
         k = self.profile.wave if k is None else k
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ConfigError(f"k must be a whole number of at least 1, not {k!r}.")
-        return library_qa.prepare(library, question, k, self.model.count_tokens, self.chunk_tokens)
+        return library_qa.prepare(
+            library, question, k, self.model.count_tokens, self.chunk_tokens, document
+        )
 
     def _run(
         self,

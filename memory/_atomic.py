@@ -29,11 +29,17 @@ def backup_path(path: Path) -> Path:
 def write_text_atomic(path: Path, text: str) -> None:
     """Replace `path` with `text` (UTF-8) so a reader (or a crash) sees the old or the new
     file, never a torn one."""
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` so a reader (or a crash) sees the old or the new file,
+    never a torn one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

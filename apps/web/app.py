@@ -2,7 +2,9 @@
 
 Pages are rendered on the server (Jinja2) and made live with the vendored HTMX: the QA
 page (upload or paste a document, ask, watch the rounds arrive over SSE, read the cited
-answer and its trace) and the chat page (talk to a memory agent, watch its memory).
+answer and its trace), the library page (the documents `longagent add` keeps, uploads
+added to them, questions over one or all, citations opened at their span) and the chat
+page (talk to a memory agent, watch its memory).
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from longagent.apps.web.jobs import JobRunner
 from longagent.apps.web.render import HERE, make_templates
 from longagent.apps.web.security import Guard, login_cookie, safe_next, token_matches
 from longagent.apps.web.storage import DocumentStore
+from longagent.config import get_settings
 from longagent.llm import ChatModel
-from longagent.memory import Embedder
+from longagent.memory import Embedder, MiniLMEmbedder
 
 DEFAULT_MAX_UPLOAD = 10 * 1024 * 1024
 
@@ -69,14 +72,18 @@ def create_app(
     chunk_tokens: int | None = None,
     chat_budget: int | None = None,
     allowed_hosts: Iterable[str] = (),
+    library_home: str | Path | None = None,
 ) -> FastAPI:
     """The app over `model`, keeping everything under `data_dir`. `token` (optional)
     is required from every client: as a bearer header, or once through /login (a cookie).
     Requests must name this server in their Host header: a loopback name (localhost,
     127.0.0.1, [::1]) or one of `allowed_hosts` ("*": any), so that a site whose DNS
     name is rebound to 127.0.0.1 cannot talk to it.
-    `embedder` defaults to the bundled MiniLM, loaded when a chat agent first needs it."""
-    from longagent.apps.web import chat, memory, qa
+    `embedder` defaults to the bundled MiniLM, loaded when a chat agent or a library
+    first needs it. The library pages show the libraries under `library_home` (default:
+    LONGAGENT_HOME, where `longagent add` keeps them)."""
+    from longagent.apps.web import chat, library, memory, qa
+    from longagent.apps.web.library_store import Libraries
 
     data_dir = Path(data_dir).expanduser().resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -90,7 +97,17 @@ def create_app(
         # Idle: freed KV and activations go back to the system, not kept at the peak.
         runner=JobRunner(data_dir / "jobs.json", on_idle=memory.trim),
     )
+    embedder = embedder or MiniLMEmbedder()  # one instance: it holds the loaded weights
     agents = chat.AgentPool(model, data_dir, state.documents, embedder, budget=chat_budget)
+    settings = get_settings(max_document_bytes=max_upload_bytes)
+    libraries = Libraries(
+        Path(library_home) if library_home is not None else settings.home,
+        data_dir,
+        count_tokens=model.count_tokens,
+        embedder=embedder,
+        settings=settings,
+        chunk_tokens=chunk_tokens,
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -105,6 +122,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(qa.router(state))
     app.include_router(chat.router(state, agents))
+    app.include_router(library.router(state, libraries))
 
     @app.exception_handler(WebError)
     async def refused(request: Request, exc: WebError) -> Response:

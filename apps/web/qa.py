@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
@@ -25,7 +26,7 @@ from longagent.config import get_settings
 from longagent.errors import LongAgentError
 
 ALLOWED = {".txt": "text", ".md": "Markdown", ".markdown": "Markdown", ".html": "HTML"}
-ALLOWED |= {".htm": "HTML", ".pdf": "PDF"}
+ALLOWED |= {".htm": "HTML", ".pdf": "PDF", ".docx": "Word"}
 FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the small fields around the file
 MAX_QUESTION_CHARS = 500
 POLL_S = 0.1
@@ -61,8 +62,8 @@ def router(state: WebState) -> APIRouter:
 
     @r.post("/documents")
     async def upload(request: Request) -> Response:
-        document, name = await _read_upload(request, state)
-        info = await asyncio.to_thread(docs.add, document, name)
+        given = await read_upload(request, state)
+        info = await asyncio.to_thread(docs.add, given.document, given.name)
         if request.url.path.startswith("/api/") or "application/json" in request.headers.get(
             "accept", ""
         ):
@@ -144,35 +145,15 @@ def router(state: WebState) -> APIRouter:
         job = job_or_404(job_id)
         info = info_or_404(job.meta["doc_id"])
 
-        # A browser that reconnects says how far it got (the event ids are positions).
-        resume = request.headers.get("last-event-id", "")
+        def done_html() -> str:
+            # A cancelled question leaves the page; an interrupted one (the server
+            # restarted under the browser) offers a rerun.
+            if job.status == "cancelled":
+                return ""
+            interrupted = job.status == "interrupted"
+            return entry_html(request, info, _entry_of(job), interrupted=interrupted)
 
-        async def stream() -> AsyncIterator[dict[str, str]]:
-            seen = int(resume) if resume.isdigit() else 0
-            template = state.templates.get_template("_event.html")
-            while True:
-                finished = job.done  # read first: no event can slip in after the last look
-                for event in job.events[seen:]:
-                    seen += 1
-                    data = template.render(event=event)
-                    yield {"event": "progress", "id": str(seen), "data": data}
-                if finished:
-                    # A cancelled question leaves the page; an interrupted one (the server
-                    # restarted under the browser) offers a rerun.
-                    entry, status = _entry_of(job), job.status
-                    interrupted = status == "interrupted"
-                    html = (
-                        ""
-                        if status == "cancelled"
-                        else entry_html(request, info, entry, interrupted=interrupted)
-                    )
-                    yield {"event": "done", "data": html}
-                    return
-                if await request.is_disconnected():
-                    return
-                await asyncio.sleep(POLL_S)
-
-        return EventSourceResponse(stream(), ping=15)
+        return job_events(state, request, job, done_html)
 
     # -- JSON API --------------------------------------------------------------------------
 
@@ -206,6 +187,32 @@ def router(state: WebState) -> APIRouter:
     return r
 
 
+def job_events(
+    state: WebState, request: Request, job: Job, done_html: Callable[[], str]
+) -> Response:
+    """The job's progress as server-sent events (`progress`, one per event, their ids the
+    positions), then one `done` event carrying `done_html()`."""
+    # A browser that reconnects says how far it got.
+    resume = request.headers.get("last-event-id", "")
+
+    async def stream() -> AsyncIterator[dict[str, str]]:
+        seen = int(resume) if resume.isdigit() else 0
+        template = state.templates.get_template("_event.html")
+        while True:
+            finished = job.done  # read first: no event can slip in after the last look
+            for event in job.events[seen:]:
+                seen += 1
+                yield {"event": "progress", "id": str(seen), "data": template.render(event=event)}
+            if finished:
+                yield {"event": "done", "data": done_html()}
+                return
+            if await request.is_disconnected():
+                return
+            await asyncio.sleep(POLL_S)
+
+    return EventSourceResponse(stream(), ping=15)
+
+
 def _job_json(job: Job, events: bool = True) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": job.id,
@@ -234,7 +241,7 @@ def _answer(state: WebState, job: Job) -> Answer:
             state.prepared[doc_id] = prepared
         answer = state.leader.ask(prepared, job.meta["question"], on_event=job.report)
     except Exception as exc:
-        state.documents.add_question(doc_id, _entry_of(job, error=_reason(exc)))
+        state.documents.add_question(doc_id, _entry_of(job, error=failure_reason(exc)))
         raise
     state.documents.add_question(doc_id, _entry_of(job, answer=answer))
     return answer
@@ -247,18 +254,28 @@ def _entry_of(job: Job, **outcome: Any) -> QuestionEntry:
             outcome = {"answer": job.result}
         else:
             reasons = {"cancelled": "Cancelled.", "interrupted": INTERRUPTED}
-            outcome = {"error": reasons.get(job.status) or _reason(job.error)}
+            outcome = {"error": reasons.get(job.status) or failure_reason(job.error)}
     meta = job.meta
     return QuestionEntry(id=job.id, question=meta["question"], asked_at=meta["asked_at"], **outcome)
 
 
-def _reason(exc: BaseException | None) -> str:
+def failure_reason(exc: BaseException | None) -> str:
     if isinstance(exc, LongAgentError):
         return str(exc)
     return f"The model failed: {type(exc).__name__}: {exc}"
 
 
-async def _read_upload(request: Request, state: WebState) -> tuple[Document, str]:
+@dataclass
+class Upload:
+    """An uploaded file or pasted text: its bytes, loaded, and what to call it."""
+
+    document: Document
+    name: str  # a label for the page (pasted text: without its .txt)
+    filename: str  # a file name with its suffix, never a path
+    data: bytes
+
+
+async def read_upload(request: Request, state: WebState) -> Upload:
     """The uploaded file or pasted text as a loaded document, or a readable refusal."""
     limit = state.max_upload_bytes
     too_big = WebError(
@@ -284,7 +301,9 @@ async def _read_upload(request: Request, state: WebState) -> tuple[Document, str
         document = await asyncio.to_thread(load, data, filename=name, settings=settings)
     except LongAgentError as exc:
         raise WebError(422, "Cannot read the document", str(exc)) from None
-    return document, name.removesuffix(".txt") if isinstance(data, str) else name
+    if isinstance(data, str):
+        return Upload(document, name.removesuffix(".txt"), name, data.encode("utf-8"))
+    return Upload(document, name, name, data)
 
 
 async def _form_input(form: FormData, limit: int) -> tuple[bytes | str, str]:

@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from longagent.agents.chat import ChatAgent
+from longagent.agents.library_qa import document_hits
 from longagent.agents.types import Answer, Citation
 from longagent.chunking import Document
 from longagent.llm import GenerationRequest, ScriptedModel
 from longagent.memory.embedder import HashEmbedder
+from longagent.memory.library import Library
 
 EMBEDDER = HashEmbedder()
 
@@ -54,9 +56,10 @@ class FakeReader:
     def __init__(self) -> None:
         self.asked: list[tuple[Document, str]] = []
 
-    def ask(self, document: Document, question: str) -> Answer:
-        self.asked.append((document, question))
-        text = document.text
+    def ask(self, library: Library, question: str, document: str) -> Answer:
+        """`document` of `library`, as read_document asks it; its text from its chunks."""
+        text = "\n\n".join(h.text for h in document_hits(library, document))
+        self.asked.append((Document.create(text), question))
         return Answer(
             question=question,
             text=text,

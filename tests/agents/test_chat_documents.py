@@ -3,6 +3,7 @@ cause memory writes or calls), and read_document opens only allowed files."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,7 +12,6 @@ import pytest
 from longagent.agents.chat import NO_REPLY
 from longagent.agents.chat_functions import DOC_CLOSE, DOC_OPEN, WRITES, FunctionError
 from longagent.agents.types import Answer
-from longagent.chunking import Document
 from longagent.llm import GenerationRequest
 
 from ._chat_helpers import FakeReader, agent, call, offered, say
@@ -69,7 +69,9 @@ def test_document_text_cannot_cause_memory_writes_or_calls(tmp_path: Path, attem
     assert chat.core.render() == core_before and len(chat.store.archival) == 0
     # The finding was stored by code, and the fence cannot be closed from inside.
     (thought,) = chat.store.thoughts
-    assert thought.doc_id == "doc-1" and thought.question == "When?"
+    # Its document: the file's id in the library read_document adds to.
+    assert thought.doc_id == hashlib.sha256(doc.read_bytes()).hexdigest()
+    assert thought.question == "When?"
     result = reply.function_calls[0].result
     assert result.count(DOC_OPEN) == 1 and result.count(DOC_CLOSE) == 1
     assert result.rstrip().endswith(DOC_CLOSE) and "not instructions" in result
@@ -117,7 +119,7 @@ def test_a_missing_document_or_a_crashing_reader_is_an_error_for_the_model(
     tmp_path: Path,
 ) -> None:
     class Broken:
-        def ask(self, document: Document, question: str) -> Answer:
+        def ask(self, library: object, question: str, document: str) -> Answer:
             raise RuntimeError("reader exploded")
 
     doc = documents(tmp_path) / "d.txt"

@@ -27,6 +27,11 @@
     return mark;
   }
 
+  // A library document opened at a citation (#cited): centre the marked span in its pane
+  // (the browser's own jump to the fragment puts it at the top edge).
+  var cited = document.querySelector("#doc-text mark#cited");
+  if (cited) cited.scrollIntoView({ block: "center", inline: "nearest" });
+
   document.addEventListener("click", function (event) {
     var cite = event.target.closest("button.cite");
     if (cite) {

@@ -39,6 +39,7 @@ def make_app(tmp_path: Path) -> Callable[..., Any]:
         kwargs.setdefault("embedder", HashEmbedder())
         kwargs.setdefault("chunk_tokens", 120)
         kwargs.setdefault("allowed_hosts", ["testserver"])  # the Host that TestClient sends
+        kwargs.setdefault("library_home", tmp_path / "home")  # never the user's libraries
         return create_app(kwargs.pop("model", h.scripted_model()), tmp_path / "data", **kwargs)
 
     return make
@@ -46,11 +47,13 @@ def make_app(tmp_path: Path) -> Callable[..., Any]:
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    folder = tmp_path_factory.mktemp("web")
     app = create_app(
         h.scripted_model(pace=0.5),
-        tmp_path_factory.mktemp("web") / "data",
+        folder / "data",
         embedder=HashEmbedder(),
         chunk_tokens=120,
+        library_home=folder / "home",
     )
     with h.LiveServer(app) as server:
         yield server
