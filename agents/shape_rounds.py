@@ -93,7 +93,7 @@ def _item_judge(runner: Runner, keyed: bool, chain: bool) -> Judge:
     cut off while writing its answer keeps its whole quote, judged the same way."""
 
     def judge(
-        index: int, reply: member.MemberReply | Exception, question: Question
+        index: int, reply: member.MemberReply | ModelResponseError, question: Question
     ) -> MemberReport:
         report = runner.judge(index, reply, question)
         if isinstance(reply, ModelResponseError) and isinstance(reply.partial.get("quote"), str):
