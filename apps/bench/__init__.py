@@ -23,6 +23,7 @@ BENCHMARKS = {
     "library": "document-library ingest MB/s and chunks/s, with and without vectors",
     "library_qa": "questions over a whole library vs over their own document: right, wrong, s/q",
     "ranking": "whether the search's ranked passages hold the answer (natural suite, no model)",
+    "shapes": "list and overview questions over five real documents, LongAgent beside DOS-RAG",
     "serve-memory": "the web server's RSS idle, at peak and after questions and chat turns",
 }
 
