@@ -390,6 +390,9 @@ class Runner:
             text, found, citations = NOT_FOUND_TEXT, False, []
         else:
             text, found, citations = finding.answer, True, finding.citations
+            if self.state.question.shape.shape == "explain" and not finding.split:
+                # A why/how answer is a reason or a way: the cited sentence says it whole.
+                text = " ".join(citations[-1].quote.split())
         self.emit("answered", text, found=found)
         return Answer(
             question=self.state.question.text,

@@ -1,6 +1,8 @@
 """Question shapes: what kind of answer a question wants, decided by rules on its words.
 
 - `lookup`: one fact ("In which town was Kalomi born?"), the default;
+- `explain`: a reason or a way ("Why does grep exit with 2?", "How do I ...?"): read as a
+  lookup, answered with the cited sentence (a short phrase is a fragment of a reason);
 - `multi_value`: every value of one key ("What are all the numbers for grubby-color?"):
   readers read the passages ranked for the key and every grounded value is kept, each cited;
 - `list`: every item of a kind ("Which options take a file name?"): the same collection,
@@ -24,7 +26,7 @@ from typing import Literal
 
 from longagent import text
 
-Shape = Literal["lookup", "multi_value", "list", "multi_query", "chain", "overview"]
+Shape = Literal["lookup", "explain", "multi_value", "list", "multi_query", "chain", "overview"]
 COLLECTING: frozenset[Shape] = frozenset({"multi_value", "list", "chain"})
 
 
@@ -68,6 +70,10 @@ _COLLECT = re.compile(
     r"(?:are|take|takes|have|do|does|can|require|accept|support|use|were|did)\b",
     re.I,
 )
+# "how many/much/long/old/often/far/big" ask for a quantity, not a way.
+_EXPLAIN = re.compile(
+    r"^\s*(?:why\b|how\b(?!\s+(?:many|much|long|old|often|far|big|large|small)\b))", re.I
+)
 _HOW = re.compile(r"^\s*(?:how|why)\b", re.I)
 # A value that leads on to others: assignments, aliases, references.
 _CHAIN = re.compile(
@@ -105,6 +111,8 @@ def detect(question: str) -> ShapeChoice:
         value = chain.group(1).strip("\"'").rstrip(".")
         why = f"asks for everything linked to the value {value!r}, which may lead on"
         return ShapeChoice("chain", why, value=value)
+    if _EXPLAIN.search(question) and not collect:
+        return ShapeChoice("explain", "asks for a reason or a way: the cited sentence answers")
     if collect:
         keyed = text.quoted(question) or [e for e in text.entities(question) if not e.isalpha()]
         if keyed:

@@ -21,7 +21,9 @@ from ._qa_helpers import FILLER
     [
         ("In which town was Kalomi born?", "lookup"),
         ("Which file holds my personal client settings?", "lookup"),
-        ("How do I list all files in a directory?", "lookup"),
+        ("How do I list all files in a directory?", "explain"),
+        ("Why does grep exit with status 2?", "explain"),
+        ("How many options are there?", "lookup"),
         ("What is the cost of time and money?", "lookup"),
         ("What are all the special magic numbers for grubby-color mentioned?", "multi_value"),
         ('Which values does the key "colour" take?', "multi_value"),
@@ -194,3 +196,19 @@ def test_an_overview_of_a_section_reads_the_chunks_about_it() -> None:
     whole = agent(ScriptedModel(summary_writer)).ask(doc, "What is this document about?")
     assert len(whole.trace[0].members) == 8  # spread over the document, first to last
     assert whole.trace[0].members[0] == 0
+
+
+def test_a_why_question_is_answered_with_the_cited_sentence() -> None:
+    reason = "Kalomi left Renda because the glass bells grew too loud."
+    doc = spread(reason)
+
+    def reader(request: GenerationRequest) -> dict:
+        passage = str((request.task or {}).get("passage", ""))
+        if reason in passage:
+            return {"quote": reason, "answer": "glass bells"}
+        return {"quote": "", "answer": ""}
+
+    answer = agent(ScriptedModel(reader)).ask(doc, "Why did Kalomi leave Renda?")
+    assert answer.shape == "explain" and answer.found
+    assert answer.text == reason
+    assert doc.text[answer.citations[0].start : answer.citations[0].end] == reason
