@@ -49,7 +49,11 @@ class Settings(BaseSettings):
         description="Memory for reusable prompt-prefix KV states in the embedded model; 0 disables.",
     )
     prefix_cache_dir: Path | None = Field(
-        default=None, description="Where prefix KV blocks evicted from memory spill to disk."
+        default=None,
+        description="Where prefix KV blocks are kept on disk for later processes (none: memory only).",
+    )
+    prefix_cache_disk_mb: int = Field(
+        default=8192, ge=0, description="Disk for prefix KV blocks in prefix_cache_dir; 0 disables."
     )
     profile: str | None = Field(
         default=None, description="LongAgent profile: small or large (default: from the model)."
