@@ -13,6 +13,7 @@ of prefilling them again.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,6 +21,8 @@ from pathlib import Path
 import torch
 
 from longagent.llm.prefix_disk import DiskBlocks
+
+log = logging.getLogger(__name__)
 
 # A block's KV: [layers, 2 (key, value), kv_heads, block_tokens, head_dim].
 BlockKV = torch.Tensor
@@ -59,7 +62,10 @@ class PrefixCache:
         self.disk: DiskBlocks | None = None
         if spill_dir is not None:
             folder = Path(spill_dir).expanduser() / fingerprint
-            self.disk = DiskBlocks(folder, fingerprint, max_disk_bytes, block_tokens)
+            try:
+                self.disk = DiskBlocks(folder, fingerprint, max_disk_bytes, block_tokens)
+            except OSError as exc:  # a cache: answer from memory rather than fail
+                log.warning("prefix-cache blocks stay in memory: %s is unusable (%s)", folder, exc)
         self._memory: OrderedDict[str, BlockKV] = OrderedDict()
         self.bytes = 0
         self.hits = 0  # blocks served

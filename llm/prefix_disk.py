@@ -143,7 +143,7 @@ class DiskBlocks:
             log.warning("prefix-cache blocks are no longer written to %s: %s", self.folder, exc)
             self.writable = False
             return
-        size = path.stat().st_size
+        size = len(MAGIC) + 4 + len(header) + data.nbytes  # not stat: it may be trimmed already
         self.index[key] = size
         self.bytes += size
         self.writes += 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -123,6 +124,21 @@ def test_blocks_another_process_removed_or_wrote_since_are_handled(tmp_path: Pat
     (tmp_path / "model-a" / f"{keys[1]}.kv").unlink()  # another process trimmed it
     n, kv = reader.lookup([*PROMPT, 7])
     assert n == 4 and torch.equal(kv, kv_for(PROMPT)[:, :, :, :4])
+
+
+def test_a_folder_that_cannot_be_written_leaves_the_cache_in_memory(tmp_path: Path) -> None:
+    (tmp_path / "model-a").write_text("a file where the folder should be")
+    unusable = cache(tmp_path)
+    assert unusable.disk is None
+    unusable.store(PROMPT, kv_for(PROMPT))
+    assert unusable.lookup([*PROMPT, 7])[0] == 16  # still served from memory
+    # A folder that goes away while in use (disk full, unmounted): writing stops, no error.
+    working = cache(tmp_path, "model-b")
+    shutil.rmtree(tmp_path / "model-b")
+    (tmp_path / "model-b").write_text("gone")
+    working.store(PROMPT, kv_for(PROMPT))
+    assert working.disk is not None and not working.disk.writable
+    assert working.lookup([*PROMPT, 7])[0] == 16
 
 
 def test_clear_removes_the_files(tmp_path: Path) -> None:
