@@ -148,6 +148,38 @@ def test_clear_removes_the_files(tmp_path: Path) -> None:
     assert files(tmp_path) == [] and len(first) == 0 and first.disk_bytes == 0
 
 
+# -- the model's side -------------------------------------------------------------------
+
+
+def test_blocks_go_under_home_by_default_and_can_be_turned_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from longagent.config import Settings
+
+    monkeypatch.delenv("LONGAGENT_PREFIX_CACHE_DIR", raising=False)
+    monkeypatch.delenv("LONGAGENT_PREFIX_CACHE_DISK_MB", raising=False)
+    settings = Settings(home=tmp_path / "home")
+    assert settings.prefix_cache_dir == tmp_path / "home" / "kv"
+    assert settings.prefix_cache_disk_mb > 0
+    monkeypatch.setenv("LONGAGENT_PREFIX_CACHE_DISK_MB", "0")
+    assert Settings().prefix_cache_disk_mb == 0
+
+
+def test_the_fingerprint_changes_with_dtype_and_extension_plan(bundled_model) -> None:
+    from longagent.kernels import plan_extension
+
+    base = bundled_model._kv_fingerprint("float32")
+    assert base == bundled_model._kv_fingerprint("float32")  # stable: a new process agrees
+    assert base != bundled_model._kv_fingerprint("bfloat16")
+    saved = bundled_model.extension
+    try:
+        config = bundled_model.hf_model.config
+        bundled_model.extension = plan_extension(config, 4 * config.max_position_embeddings)
+        assert bundled_model._kv_fingerprint("float32") != base
+    finally:
+        bundled_model.extension = saved
+
+
 # -- two real processes ------------------------------------------------------------------
 
 ASK = """
@@ -190,6 +222,7 @@ def test_a_second_process_reads_the_first_one_s_blocks_and_answers_the_same(
         "LONGAGENT_THREADS": "1",
         "LONGAGENT_HOME": str(tmp_path / "home"),
         "LONGAGENT_PREFIX_CACHE_DIR": str(tmp_path / "kv"),
+        "LONGAGENT_PREFIX_CACHE_DISK_MB": "1024",
         "HF_HUB_OFFLINE": "1",
     }
 
