@@ -124,7 +124,7 @@ class DiskBlocks:
                 "fingerprint": self.fingerprint,
                 "dtype": str(block.dtype).removeprefix("torch."),
                 "shape": list(block.shape),
-                "crc32": zlib.crc32(data),
+                "crc32": zlib.crc32(data.data),
             }
         ).encode()
         path = self._path(key)
@@ -133,7 +133,7 @@ class DiskBlocks:
             try:
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(MAGIC + struct.pack("<I", len(header)) + header)
-                    fh.write(memoryview(data))
+                    fh.write(data.data)
                 os.replace(tmp, path)
             except BaseException:
                 with contextlib.suppress(OSError):
@@ -198,7 +198,7 @@ class DiskBlocks:
                 raise ValueError("no header")
             if header.get("key") != key or header.get("fingerprint") != self.fingerprint:
                 raise ValueError("the block belongs to another prefix or model")
-            dtype = _DTYPES.get(header.get("dtype"))
+            dtype = _DTYPES.get(str(header.get("dtype")))
             shape = header.get("shape")
             if dtype is None or not isinstance(shape, list) or len(shape) != 5:
                 raise ValueError("unknown dtype or shape")
@@ -211,8 +211,8 @@ class DiskBlocks:
                 numel *= n
             raw = torch.empty(numel * dtype.itemsize, dtype=torch.uint8)
             view = raw.numpy()
-            if fh.readinto(memoryview(view)) != raw.numel() or fh.read(1):
+            if fh.readinto(view.data) != raw.numel() or fh.read(1):
                 raise ValueError("the file is cut short or too long")
-        if zlib.crc32(view) != header.get("crc32"):
+        if zlib.crc32(view.data) != header.get("crc32"):
             raise ValueError("the block's bytes are damaged")
         return raw.view(dtype).view(shape)
