@@ -4,19 +4,25 @@ Prompts are cut into fixed blocks of tokens. A block is keyed by a hash chained 
 token before it, so a key names one whole prefix (as vLLM's automatic prefix caching does).
 Each block holds its own slice of KV states, which shares common prefixes between prompts
 (a system prompt, a chunk asked about twice) instead of storing them once per prompt.
-Blocks live in memory under a byte bound, least recently used first out; evicted blocks
-can spill to disk under a second bound.
+Blocks live in memory under a byte bound, least recently used first out. With a spill
+folder, every block is also written there as it is computed (`prefix_disk`): memory
+evictions lose nothing, and a later process on the same model reads those blocks instead
+of prefilling them again.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
+import logging
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
 import torch
+
+from longagent.llm.prefix_disk import DiskBlocks
+
+log = logging.getLogger(__name__)
 
 # A block's KV: [layers, 2 (key, value), kv_heads, block_tokens, head_dim].
 BlockKV = torch.Tensor
@@ -36,8 +42,10 @@ def block_keys(tokens: Sequence[int], block_tokens: int) -> list[str]:
 class PrefixCache:
     """An LRU store of KV blocks keyed by their whole prefix.
 
-    `max_bytes` bounds memory; with `spill_dir`, blocks evicted from memory are written there
-    (bounded by `max_disk_bytes`) and read back on a hit.
+    `max_bytes` bounds memory. With `spill_dir`, blocks are written through to
+    `spill_dir/fingerprint` (bounded by `max_disk_bytes`), read back on a hit, and found
+    there by the next process; `fingerprint` names everything the KV depends on (model,
+    dtype, extension plan), so another model never reads them.
     """
 
     def __init__(
@@ -47,22 +55,30 @@ class PrefixCache:
         max_bytes: int = 2 << 30,
         spill_dir: str | Path | None = None,
         max_disk_bytes: int = 8 << 30,
+        fingerprint: str = "default",
     ) -> None:
         self.block_tokens = block_tokens
         self.max_bytes = max_bytes
-        self.max_disk_bytes = max_disk_bytes
-        self.spill_dir = Path(spill_dir).expanduser() if spill_dir else None
-        if self.spill_dir:
-            self.spill_dir.mkdir(parents=True, exist_ok=True)
+        self.disk: DiskBlocks | None = None
+        if spill_dir is not None:
+            folder = Path(spill_dir).expanduser() / fingerprint
+            try:
+                self.disk = DiskBlocks(folder, fingerprint, max_disk_bytes, block_tokens)
+            except OSError as exc:  # a cache: answer from memory rather than fail
+                log.warning("prefix-cache blocks stay in memory: %s is unusable (%s)", folder, exc)
         self._memory: OrderedDict[str, BlockKV] = OrderedDict()
-        self._disk: OrderedDict[str, int] = OrderedDict()  # key -> file size
         self.bytes = 0
-        self.disk_bytes = 0
         self.hits = 0  # blocks served
+        self.disk_hits = 0  # of those, blocks read from disk
         self.misses = 0  # blocks looked for and not found
 
+    @property
+    def disk_bytes(self) -> int:
+        return self.disk.bytes if self.disk is not None else 0
+
     def __len__(self) -> int:
-        return len(self._memory) + len(self._disk)
+        on_disk = self.disk.index.keys() if self.disk is not None else set()
+        return len(self._memory.keys() | on_disk)
 
     def match(self, tokens: Sequence[int], *, keep_last: int = 1) -> int:
         """How many leading tokens of `tokens` `lookup` would serve (no data is moved)."""
@@ -72,13 +88,18 @@ class PrefixCache:
         """The longest cached prefix of `tokens` that leaves at least `keep_last` tokens
         unread (the model needs logits for the last prompt token): its length, and its KV
         as [layers, 2, kv_heads, length, head_dim]."""
-        keys = self._cached_keys(tokens, keep_last)
         usable = max(0, len(tokens) - keep_last) // self.block_tokens
+        blocks: list[BlockKV] = []
+        for key in self._cached_keys(tokens, keep_last):
+            block = self._get(key)
+            if block is None:  # its file went (another process trimmed it) or was damaged
+                break
+            blocks.append(block)
+        keys = block_keys(tokens[: len(blocks) * self.block_tokens], self.block_tokens)
         self.hits += len(keys)
         self.misses += usable - len(keys)
         if not keys:
             return 0, None
-        blocks = [self._get(key) for key in keys]
         self._touch(keys)
         self._evict()  # blocks read back from disk may overflow memory
         return len(keys) * self.block_tokens, torch.cat(blocks, dim=3)
@@ -90,19 +111,22 @@ class PrefixCache:
         keys = block_keys(tokens, self.block_tokens)
         for index in range(start // self.block_tokens, len(keys)):
             key = keys[index]
-            if key in self._memory or key in self._disk:
+            if key in self._memory:
                 continue
             offset = index * self.block_tokens - start
             # clone: a view would keep the whole batch's KV alive.
             block = kv[:, :, :, offset : offset + self.block_tokens].clone()
             self._memory[key] = block
             self.bytes += block.numel() * block.element_size()
+            if self.disk is not None:
+                self.disk.write(key, block)
         self._touch(keys)
         self._evict()
 
     def clear(self) -> None:
-        for key in list(self._disk):
-            self._drop_file(key)
+        """Forget every block, in memory and on disk."""
+        if self.disk is not None:
+            self.disk.clear()
         self._memory.clear()
         self.bytes = 0
 
@@ -112,7 +136,7 @@ class PrefixCache:
         usable = max(0, len(tokens) - keep_last) // self.block_tokens
         keys = block_keys(tokens[: usable * self.block_tokens], self.block_tokens)
         for n, key in enumerate(keys):
-            if key not in self._memory and key not in self._disk:
+            if key not in self._memory and (self.disk is None or key not in self.disk):
                 return keys[:n]
         return keys
 
@@ -123,36 +147,19 @@ class PrefixCache:
             if key in self._memory:
                 self._memory.move_to_end(key)
 
-    def _get(self, key: str) -> BlockKV:
-        if key not in self._memory:
-            assert self.spill_dir is not None
-            block = torch.load(self.spill_dir / f"{key}.pt", weights_only=True)
-            self._drop_file(key)
+    def _get(self, key: str) -> BlockKV | None:
+        if key in self._memory:
+            return self._memory[key]
+        assert self.disk is not None
+        block = self.disk.read(key)
+        if block is not None:
+            self.disk_hits += 1
             self._memory[key] = block
             self.bytes += block.numel() * block.element_size()
-            return block
-        return self._memory[key]
+        return block
 
     def _evict(self) -> None:
+        # Blocks are on disk already (written through), so eviction only frees memory.
         while self.bytes > self.max_bytes and self._memory:
-            key, block = self._memory.popitem(last=False)
+            _, block = self._memory.popitem(last=False)
             self.bytes -= block.numel() * block.element_size()
-            if self.spill_dir is not None:
-                self._spill(key, block)
-
-    def _spill(self, key: str, block: BlockKV) -> None:
-        assert self.spill_dir is not None
-        path = self.spill_dir / f"{key}.pt"
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        torch.save(block, tmp)
-        tmp.replace(path)  # atomic: a reader never sees half a block
-        size = path.stat().st_size
-        self._disk[key] = size
-        self.disk_bytes += size
-        while self.disk_bytes > self.max_disk_bytes and self._disk:
-            self._drop_file(next(iter(self._disk)))
-
-    def _drop_file(self, key: str) -> None:
-        assert self.spill_dir is not None
-        self.disk_bytes -= self._disk.pop(key)
-        (self.spill_dir / f"{key}.pt").unlink(missing_ok=True)

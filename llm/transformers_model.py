@@ -27,6 +27,7 @@ from longagent.llm.control_tokens import ControlTokenGuard
 from longagent.llm.decode_batch import DecodeBatch, Row, attention_layers, layer_kv
 from longagent.llm.gguf_cache import converted_dir
 from longagent.llm.prefix_cache import PrefixCache
+from longagent.llm.prefix_disk import fingerprint, weights_digest
 
 
 class TransformersModel:
@@ -80,8 +81,12 @@ class TransformersModel:
         self._lock = threading.Lock()  # one decode at a time: the model is not re-entrant
         self.prefix_cache: PrefixCache | None = None
         if settings.prefix_cache_mb > 0 and not self._kv_depends_on_what_follows():
+            spill = settings.prefix_cache_dir if settings.prefix_cache_disk_mb > 0 else None
             self.prefix_cache = PrefixCache(
-                max_bytes=settings.prefix_cache_mb << 20, spill_dir=settings.prefix_cache_dir
+                max_bytes=settings.prefix_cache_mb << 20,
+                spill_dir=spill,
+                max_disk_bytes=settings.prefix_cache_disk_mb << 20,
+                fingerprint=self._kv_fingerprint(dtype) if spill else "",
             )
 
     # -- the ChatModel protocol ------------------------------------------------------
@@ -166,6 +171,19 @@ class TransformersModel:
         params = getattr(self.hf_model.config, "rope_parameters", None) or {}
         attention = getattr(self.hf_model.config, "_attn_implementation", None)
         return params.get("rope_type") == "dynamic" or attention in (SELF_EXTEND, LM_INFINITE)
+
+    def _kv_fingerprint(self, dtype: str) -> str:
+        """Everything a prompt's KV states depend on besides its tokens: the weights, the
+        config (with any RoPE rescaling), the dtype, the attention and extension plan."""
+        config = self.hf_model.config
+        return fingerprint(
+            self.name,
+            weights_digest(self.source) if self.source.is_dir() else str(self.source),
+            config.to_json_string(),
+            dtype,
+            str(getattr(config, "_attn_implementation", None)),
+            self.extension.model_dump_json() if self.extension is not None else "",
+        )
 
     def _admission_order(self, prompts: list[list[int]]) -> list[int]:
         """Requests by how much is left to read after their cached prefix, so the rows that

@@ -49,7 +49,11 @@ class Settings(BaseSettings):
         description="Memory for reusable prompt-prefix KV states in the embedded model; 0 disables.",
     )
     prefix_cache_dir: Path | None = Field(
-        default=None, description="Where prefix KV blocks evicted from memory spill to disk."
+        default=None,
+        description="Where prefix KV blocks are kept for later processes (default: HOME/kv).",
+    )
+    prefix_cache_disk_mb: int = Field(
+        default=4096, ge=0, description="Disk for prefix KV blocks in prefix_cache_dir; 0 disables."
     )
     profile: str | None = Field(
         default=None, description="LongAgent profile: small or large (default: from the model)."
@@ -78,8 +82,9 @@ class Settings(BaseSettings):
     def model_post_init(self, __context: object) -> None:
         self.home = self.home.expanduser()
         self.cache_dir = self.cache_dir.expanduser()
-        if self.prefix_cache_dir is not None:
-            self.prefix_cache_dir = self.prefix_cache_dir.expanduser()
+        # On disk by default: `longagent bench kv-spill` measured a second question in a new
+        # process at 1.6x faster end to end (prefill 3.7x) for 0.2% more on the first.
+        self.prefix_cache_dir = (self.prefix_cache_dir or self.home / "kv").expanduser()
 
 
 def _settings_error(exc: ValidationError, given: dict[str, object]) -> str:

@@ -9,6 +9,9 @@ from collections.abc import Callable
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing here may reach a model hub
+# Prefix KV blocks stay in memory: tests never write them under the user's home
+# (tests/llm/test_prefix_cache_disk.py turns the disk tier on, in a temporary folder).
+os.environ.setdefault("LONGAGENT_PREFIX_CACHE_DISK_MB", "0")
 
 
 @pytest.fixture(scope="session")

@@ -25,6 +25,7 @@ BENCHMARKS = {
     "ranking": "whether the search's ranked passages hold the answer (natural suite, no model)",
     "shapes": "list and overview questions over five real documents, LongAgent beside DOS-RAG",
     "serve-memory": "the web server's RSS idle, at peak and after questions and chat turns",
+    "kv-spill": "prefix KV blocks on disk: a chunk's prefill vs its blocks read back; `ask` in new processes",
 }
 
 bench_app = typer.Typer(

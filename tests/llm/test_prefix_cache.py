@@ -64,7 +64,8 @@ def test_evicted_blocks_spill_to_disk_and_come_back(tmp_path) -> None:
     cache = PrefixCache(block_tokens=4, max_bytes=block_bytes, spill_dir=tmp_path)
     prompt = list(range(12))
     cache.store(prompt, kv_for(prompt))
-    assert cache.bytes <= block_bytes and len(list(tmp_path.glob("*.pt"))) == 2
+    # Written through: all three blocks are on disk, one is still in memory.
+    assert cache.bytes <= block_bytes and len(list(tmp_path.glob("*/*.kv"))) == 3
     n, kv = cache.lookup([*prompt, 0])
     assert n == 12 and torch.equal(kv, kv_for(prompt))
     assert cache.bytes <= block_bytes  # read back, then evicted again
@@ -78,7 +79,7 @@ def test_disk_is_bounded_too(tmp_path) -> None:
     prompt = list(range(40))
     cache.store(prompt, kv_for(prompt))
     assert cache.disk_bytes <= 3 * block_bytes
-    assert sum(f.stat().st_size for f in tmp_path.glob("*.pt")) == cache.disk_bytes
+    assert sum(f.stat().st_size for f in tmp_path.glob("*/*.kv")) == cache.disk_bytes
 
 
 CHUNK = (
