@@ -53,6 +53,7 @@ def main(
     agent = LongAgent(model)
     baseline = dos_rag(model)
     records: list[dict[str, Any]] = []
+    out = out_dir / "shapes.json"
     for name in names:
         text = document_text(name)
         for kind in asked:
@@ -81,9 +82,9 @@ def main(
                     "seconds": round(time.perf_counter() - start, 1),
                 }
             records.append(record)
+            # Written after every answer: a long run stopped early keeps what it measured.
+            out.write_text(json.dumps({"model": model.name, "results": records}, indent=1))
             console.print(f"{name} {kind}: done")
-    out = out_dir / "shapes.json"
-    out.write_text(json.dumps({"model": model.name, "results": records}, indent=1))
     table = Table(title="list and overview questions: LongAgent and DOS-RAG side by side")
     for column in ("document", "question", "LongAgent", "cited", "s", "DOS-RAG", "s "):
         table.add_column(column)
