@@ -6,7 +6,8 @@ and kept in an embedded LanceDB under `$LONGAGENT_HOME/libraries/NAME`.
     library.search("who founded the company", k=5)     # BM25 + vectors, fused by RRF
 
 Two tables: `documents` (one row per document; id = sha256 of its bytes) and `chunks`
-(text with exact character offsets into the document's text, tokens, vector, pages).
+(text with exact character offsets into the document's text, tokens, pages, and one MiniLM
+vector per passage of a few sentences: a chunk ranks by its best passage).
 
 Safety. A document becomes visible only once all its chunks are written: its chunks are
 appended first and its `documents` row (status "ready") last, and every reader keeps to
@@ -336,7 +337,7 @@ class Library:
 
     def search(self, query: str, k: int = 10, *, vectors: bool = True) -> list[ChunkHit]:
         """The `k` best chunks of ready documents for `query`: BM25 over LanceDB's native
-        full-text index and cosine similarity of the vectors, fused by reciprocal rank
+        full-text index and cosine similarity of each chunk's best passage, fused by rank
         (BM25 alone in a library without vectors, or with `vectors` False)."""
         if not query.strip():
             raise ValueError("search needs a non-empty query")

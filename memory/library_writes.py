@@ -30,7 +30,9 @@ from longagent.memory.library_types import (
     chunks_schema,
     collect,
     documents_schema,
+    passages,
     read_file,
+    vectors_type,
 )
 from longagent.memory.records import utcnow
 
@@ -150,11 +152,12 @@ def _add_file(library: Library, path: Path, progress: _Progress) -> FileResult:
         # Chunks of this document left by an add that was killed: we hold its lock, so
         # no other process is writing them.
         _delete_chunks(library, [doc_id])
-        for first in range(0, len(chunks), library.write_batch):
-            _write_chunks(library, chunks[first : first + library.write_batch])
-            progress.chunks_done += min(library.write_batch, len(chunks) - first)
+
+        def on_batch(done: int) -> None:
+            progress.chunks_done += done
             progress.emit(path, "chunks")
-        _write_document(library, document, path, resolved, len(data), len(chunks), old_ids)
+
+        store(library, document, path, len(data), chunks, old_ids=old_ids, on_batch=on_batch)
     for old in old_ids:  # now invisible; what a kill leaves here, clean_stray removes
         with _try_lock(library, f"doc-{old}") as held:
             if held:
@@ -165,7 +168,47 @@ def _add_file(library: Library, path: Path, progress: _Progress) -> FileResult:
     )
 
 
-def _write_chunks(library: Library, chunks: Sequence[Chunk]) -> None:
+def store(
+    library: Library,
+    document: Document,
+    path: Path,
+    size: int,
+    chunks: Sequence[Chunk],
+    *,
+    vectors: Sequence[np.ndarray] | None = None,
+    old_ids: Sequence[str] = (),
+    on_batch: Callable[[int], None] | None = None,
+) -> None:
+    """Write a document's chunks in batches of `library.write_batch`, then its ready row:
+    the commit order that keeps an add safe. The caller holds the document's lock.
+    `vectors[i]`: chunk i's passage vectors, already made (the bench's synthetic ones);
+    None: the library's embedder makes them."""
+    for first in range(0, len(chunks), library.write_batch):
+        batch = slice(first, first + library.write_batch)
+        _write_chunks(library, chunks[batch], None if vectors is None else vectors[batch])
+        if on_batch is not None:
+            on_batch(len(chunks[batch]))
+    resolved = str(path.resolve())
+    _write_document(library, document, path, resolved, size, len(chunks), old_ids)
+
+
+def passage_vectors(library: Library, chunks: Sequence[Chunk]) -> list[np.ndarray]:
+    """Each chunk's passages embedded, one (passages, dim) array per chunk, in one call."""
+    assert library.embedder is not None
+    spans = [passages(c.text) for c in chunks]
+    texts = [
+        " ".join(c.text[a:b].split()) for c, own in zip(chunks, spans, strict=True) for a, b in own
+    ]
+    flat = np.ascontiguousarray(library.embedder.embed(texts), dtype=np.float32)
+    if flat.shape != (len(texts), library.dim):
+        raise StoreError(f"the embedder returned shape {flat.shape} for {len(texts)} texts")
+    bounds = np.cumsum([len(own) for own in spans])[:-1]
+    return np.split(flat, bounds)
+
+
+def _write_chunks(
+    library: Library, chunks: Sequence[Chunk], vectors: Sequence[np.ndarray] | None
+) -> None:
     columns: dict[str, Any] = {
         "id": [c.id for c in chunks],
         "document_id": [c.document_id for c in chunks],
@@ -178,13 +221,13 @@ def _write_chunks(library: Library, chunks: Sequence[Chunk]) -> None:
         "pages": [list(c.pages) for c in chunks],
     }
     if library.dim:
-        assert library.embedder is not None
         # Embed outside the lock: it is the slow part.
-        vectors = np.ascontiguousarray(library.embedder.embed(columns["text"]), dtype=np.float32)
-        if vectors.shape != (len(chunks), library.dim):
-            raise StoreError(f"the embedder returned shape {vectors.shape} for {len(chunks)} texts")
-        columns["vector"] = pa.FixedSizeListArray.from_arrays(
-            pa.array(vectors.ravel()), library.dim
+        own = passage_vectors(library, chunks) if vectors is None else vectors
+        sizes = np.array([0] + [len(v) for v in own], dtype=np.int32)
+        flat = np.ascontiguousarray(np.concatenate(own), dtype=np.float32)
+        inner = pa.FixedSizeListArray.from_arrays(pa.array(flat.ravel()), library.dim)
+        columns["vector"] = pa.ListArray.from_arrays(
+            pa.array(np.cumsum(sizes), pa.int32()), inner, type=vectors_type(library.dim)
         )
     data = pa.table(columns, schema=chunks_schema(library.dim))
     with library._lock(CHUNKS):
