@@ -62,6 +62,7 @@ DOCUMENTS, CHUNKS = "documents", "chunks"
 _TABLES = (DOCUMENTS, CHUNKS, META_TABLE)
 _OWN = {f"{name}.lance" for name in _TABLES} | {".locks"}
 DEFAULT_CHUNK_TOKENS = 512  # the small profile's member chunk (agents/profiles.py)
+VECTOR_PROBES, VECTOR_REFINE = 20, 5
 TokenCounter = Callable[[str], int]
 
 
@@ -275,6 +276,15 @@ class Library:
         """Fold new chunks into the full-text index and compact files (adds do it too)."""
         library_writes.optimize(self)
 
+    def create_vector_index(self) -> None:
+        """Index the passage vectors (IVF_PQ): searches probe part of them and re-rank the
+        best exactly, instead of scanning all. Worth it for large libraries (see `longagent
+        bench library`); rows added after are searched exactly until it is built again."""
+        library_writes.create_vector_index(self)
+
+    def drop_vector_index(self) -> None:
+        library_writes.drop_vector_index(self)
+
     def close(self) -> None:
         """Nothing to flush: every write is committed when its call returns."""
 
@@ -391,6 +401,10 @@ class Library:
         vector = np.asarray(self.embedder.embed([query])[0], dtype=np.float32)
         search = self.chunks_table.search(vector, query_type="vector")
         builder = cast(LanceVectorQueryBuilder, search).distance_type("cosine")
+        # With an IVF_PQ index: probe this many partitions, re-rank refine * depth rows by
+        # their exact distance (PQ distances alone misorder close passages). No index:
+        # both are ignored and the search is exact.
+        builder = builder.nprobes(VECTOR_PROBES).refine_factor(VECTOR_REFINE)
         arrow = self._guarded(
             "searching", builder.select([*CHUNK_COLUMNS, "_distance"]).limit(depth).to_arrow
         )

@@ -320,3 +320,31 @@ def optimize(library: Library) -> None:
                 table.optimize()
         except Exception as exc:
             log.warning("%s: optimizing %s failed: %s", library.root, name, exc)
+
+
+def create_vector_index(library: Library) -> None:
+    """An IVF_PQ index over the chunks' passage vectors (cosine), replacing any earlier
+    one. Rows added later are searched exactly beside it until the next build."""
+    from lancedb.index import IvfPq
+
+    rows = int(library._guarded("counting chunks", library.chunks_table.count_rows))
+    # ~4,000 chunks (some 16,000 passage vectors) per partition: a search probes
+    # VECTOR_PROBES of them, and k-means over few partitions trains in minutes on 2 cores.
+    config = IvfPq(
+        distance_type="cosine",
+        num_partitions=max(1, min(4096, rows // 4000)),
+        num_sub_vectors=max(1, library.dim // 8),
+    )
+    with library._lock(CHUNKS):
+        library._guarded(
+            "indexing vectors",
+            lambda: library.chunks_table.create_index("vector", config=config, replace=True),
+        )
+
+
+def drop_vector_index(library: Library) -> None:
+    """Remove the vector index (searches are then exact, a scan of every vector)."""
+    with library._lock(CHUNKS):
+        for index in library.chunks_table.list_indices():
+            if index.columns == ["vector"]:
+                library.chunks_table.drop_index(index.name)
