@@ -295,7 +295,7 @@ def clean_stray(library: Library) -> int:
             if held and not library._document_rows(f"id = {quote(doc_id)}"):
                 cleaned += _delete_chunks(library, [doc_id])
     if cleaned:
-        log.info("%s: removed %d chunks left by an interrupted add", library.root, cleaned)
+        log.info("%s: removed %d chunks left by an interrupted add", library.location, cleaned)
     return cleaned
 
 
@@ -319,7 +319,7 @@ def optimize(library: Library) -> None:
             with library._lock(name):
                 table.optimize()
         except Exception as exc:
-            log.warning("%s: optimizing %s failed: %s", library.root, name, exc)
+            log.warning("%s: optimizing %s failed: %s", library.location, name, exc)
 
 
 def create_vector_index(library: Library) -> None:
