@@ -168,6 +168,11 @@ def main(
             chars=2_400,
             index_min=index_min,
             status=console.status,
+            on_row=lambda row: console.print(
+                f"[dim]{row['chunks']:,} chunks, {row['search']}: p50 {row['p50_ms']:.0f} ms, "
+                f"p95 {row['p95_ms']:.0f} ms (write {row['write_s']:.0f} s, optimize "
+                f"{row['optimize_s']:.0f} s, index {row['index_s'] or 0:.0f} s)[/]"
+            ),
         )
     print_tables(Console(width=max(console.width, 130)), ingest, ranking)
     load = os.getloadavg()

@@ -131,6 +131,7 @@ def ranking_rows(
     chars: int,
     index_min: int,
     status: Callable[[str], Any],
+    on_row: Callable[[dict[str, Any]], None] = lambda row: None,
 ) -> list[dict[str, Any]]:
     """Grow one synthetic library through `sizes` (chunks) and time searches at each."""
     library = Library(root, "synthetic", embedder=embedder, write_batch=10_000)
@@ -172,6 +173,7 @@ def ranking_rows(
                     "synthetic": True,
                 }
             )
+            on_row(rows[-1])  # a long run's rows show as they come
         if size >= index_min:
             library.drop_vector_index()  # the next size is timed flat first
     return rows
