@@ -229,10 +229,12 @@ def ingest_rows(
     console: Any,
 ) -> list[dict[str, Any]]:
     """Measured rows without vectors for every size, with vectors up to `embed_docs`
-    documents, and extrapolated rows with vectors above it."""
+    documents (and at `embed_docs` itself: the sample), and extrapolated rows with vectors
+    above it."""
     paths = make_documents(root / "docs", max(sizes), kb)
     rows: list[dict[str, Any]] = []
-    for size in sorted(set(sizes)):
+    sample = min(embed_docs, max(sizes))
+    for size in sorted(set(sizes) | ({sample} if sample else set())):
         folder = root / f"set{size}"
         folder.mkdir()
         for path in paths[:size]:
@@ -250,17 +252,17 @@ def ingest_rows(
         plain = next(r for r in rows if not r["vectors"] and r["documents"] == size)
         if not done:
             continue  # nothing embedded to extrapolate from (--embed-docs 0)
-        sample = max(done, key=lambda r: r["documents"])
-        base = next(r for r in rows if not r["vectors"] and r["documents"] == sample["documents"])
-        embed_s_per_chunk = (sample["seconds"] - base["seconds"]) / sample["chunks"]
+        embedded = max(done, key=lambda r: r["documents"])
+        base = next(r for r in rows if not r["vectors"] and r["documents"] == embedded["documents"])
+        embed_s_per_chunk = (embedded["seconds"] - base["seconds"]) / embedded["chunks"]
         seconds = plain["seconds"] + embed_s_per_chunk * plain["chunks"]
         rows.append(
             plain
             | {
                 "vectors": True,
                 "measured": False,
-                "extrapolated_from": sample["documents"],
-                "passages_per_chunk": sample["passages_per_chunk"],
+                "extrapolated_from": embedded["documents"],
+                "passages_per_chunk": embedded["passages_per_chunk"],
                 "seconds": seconds,
                 "mb_per_s": plain["mb"] / seconds,
                 "chunks_per_s": plain["chunks"] / seconds,
