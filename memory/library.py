@@ -69,6 +69,11 @@ DEFAULT_CHUNK_TOKENS = 512  # the small profile's member chunk (agents/profiles.
 TokenCounter = Callable[[str], int]
 
 
+def _total_bytes(stats: Any) -> int:
+    # Typed as a dataclass, returned as a dict (lancedb 0.40): either way.
+    return int(stats["total_bytes"] if isinstance(stats, dict) else stats.total_bytes)
+
+
 class Library:
     """Documents, their chunks and a full-text index in one LanceDB database.
 
@@ -361,8 +366,7 @@ class Library:
         if self.folder is not None:
             on_disk = sum(p.stat().st_size for p in self.folder.rglob("*") if p.is_file())
         else:  # the current versions' data (an object store lists slowly)
-            tables = (self.db.open_table(n) for n in _TABLES)
-            on_disk = sum(int(t.stats()["total_bytes"]) for t in tables)
+            on_disk = sum(_total_bytes(self.db.open_table(n).stats()) for n in _TABLES)
         return {
             "name": self.name,
             "path": self.location,
