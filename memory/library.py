@@ -66,6 +66,7 @@ DOCUMENTS, CHUNKS = "documents", "chunks"
 _TABLES = (DOCUMENTS, CHUNKS, META_TABLE)
 _OWN = {f"{name}.lance" for name in _TABLES} | {".locks"}
 DEFAULT_CHUNK_TOKENS = 512  # the small profile's member chunk (agents/profiles.py)
+VECTOR_INDEX_ROWS = 100_000
 TokenCounter = Callable[[str], int]
 
 
@@ -110,6 +111,8 @@ class Library:
         self.settings = settings or get_settings()
         self.lock_timeout = lock_timeout
         self.write_batch = max(1, write_batch)
+        # From this many chunks an add's upkeep builds the vector index (see optimize).
+        self.vector_index_rows = VECTOR_INDEX_ROWS
         self._locks: dict[str, Lock] = {}
         folder = self.folder
         is_file = folder is not None and folder.exists() and not folder.is_dir()

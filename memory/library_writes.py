@@ -320,6 +320,20 @@ def optimize(library: Library) -> None:
                 table.optimize()
         except Exception as exc:
             log.warning("%s: optimizing %s failed: %s", library.location, name, exc)
+    # Measured (`longagent bench library`): exact vector search takes 0.6 s at 100K chunks
+    # and 5.5 s at 1M, the IVF_PQ index 0.1 s at 100K. Built once the library is that
+    # large; table.optimize above folds later rows into it.
+    if library.dim and not _has_vector_index(library):
+        rows = int(library._guarded("counting chunks", library.chunks_table.count_rows))
+        if rows >= library.vector_index_rows:
+            try:
+                create_vector_index(library)
+            except Exception as exc:  # searches stay exact (slower), nothing is lost
+                log.warning("%s: indexing vectors failed: %s", library.location, exc)
+
+
+def _has_vector_index(library: Library) -> bool:
+    return any(i.columns == ["vector"] for i in library.chunks_table.list_indices())
 
 
 def create_vector_index(library: Library) -> None:
@@ -346,5 +360,5 @@ def drop_vector_index(library: Library) -> None:
     """Remove the vector index (searches are then exact, a scan of every vector)."""
     with library._lock(CHUNKS):
         for index in library.chunks_table.list_indices():
-            if index.columns == ["vector"]:
+            if index.columns == ["vector"]:  # as _has_vector_index
                 library.chunks_table.drop_index(index.name)

@@ -76,3 +76,23 @@ def test_a_fact_at_the_end_of_a_long_chunk_is_found_by_meaning(
     hits = library.search("Who started the business?", k=3)
     assert hits[0].path.endswith("history.txt") and hits[0].bm25 is None
     assert hits[0].similarity is not None and hits[0].similarity > 0.3
+
+
+def test_a_large_library_gets_a_vector_index_and_still_finds_its_chunks(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for d in range(3):  # 3 x 100 one-sentence paragraphs: 300 chunks, one passage each
+        body = [f"Note {d}x{i} records item{d}x{i} and code{d}x{i}." for i in range(100)]
+        (folder / f"d{d}.txt").write_text("\n\n".join(body) + "\n")
+    library = Library(
+        tmp_path / "home", embedder=HashEmbedder(), count_tokens=words, chunk_tokens=8
+    )
+    library.vector_index_rows = 250  # 100,000 by default
+    library.add([folder / "d0.txt", folder / "d1.txt"])
+    assert library.chunks_table.list_indices() and not any(
+        i.columns == ["vector"] for i in library.chunks_table.list_indices()
+    )
+    library.add([folder / "d2.txt"])  # now 300 chunks: the add builds the index
+    assert any(i.columns == ["vector"] for i in library.chunks_table.list_indices())
+    hit = library.search("item2x42 code2x42", k=1)[0]
+    assert hit.path.endswith("d2.txt") and "item2x42" in hit.text and hit.similarity
