@@ -37,12 +37,20 @@ library_app = typer.Typer(
     no_args_is_help=True,
 )
 _GLOB = frozenset("*?[")
-LIBRARY_HELP = "Which library (a folder under LONGAGENT_HOME/libraries)."
+LIBRARY_HELP = (
+    "Which library: a name (a folder under LONGAGENT_HOME/libraries) or an object store URI "
+    "(s3://bucket/libraries/NAME; endpoint and keys from AWS_* variables)."
+)
 
 
 def _library_name(name: str) -> str:
+    """A library name, or an object store URI (s3://bucket/libraries/NAME) checked now."""
+    from longagent.memory.library_location import check_uri, is_remote
+
+    if is_remote(name):
+        return check_uri(name)
     if not is_agent_name(name):
-        raise ConfigError(f"--library {name!r} is not allowed: use {NAME_RULE}")
+        raise ConfigError(f"--library {name!r} is not allowed: use {NAME_RULE} or an s3:// URI")
     return name
 
 
@@ -173,7 +181,8 @@ def add(
         if _GLOB & set(path) and not glob.glob(str(Path(path).expanduser()), recursive=True):
             raise DocumentError(f"{path}: no file matches")
     settings = get_settings()
-    checks.writable_dir(settings.home / "libraries", "the library folder (LONGAGENT_HOME)")
+    if "://" not in name:
+        checks.writable_dir(settings.home / "libraries", "the library folder (LONGAGENT_HOME)")
     err = Console(stderr=True)
     with err.status("loading the tokenizer and the embedder"):
         target = open_for_add(settings, name, vectors=not no_vectors, chunk_tokens=chunk_tokens)

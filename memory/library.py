@@ -6,7 +6,8 @@ and kept in an embedded LanceDB under `$LONGAGENT_HOME/libraries/NAME`.
     library.search("who founded the company", k=5)     # BM25 + vectors, fused by RRF
 
 Two tables: `documents` (one row per document; id = sha256 of its bytes) and `chunks`
-(text with exact character offsets into the document's text, tokens, vector, pages).
+(text with exact character offsets into the document's text, tokens, pages, and one MiniLM
+vector per passage of a few sentences: a chunk ranks by its best passage).
 
 Safety. A document becomes visible only once all its chunks are written: its chunks are
 appended first and its `documents` row (status "ready") last, and every reader keeps to
@@ -24,23 +25,29 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import lancedb
-import numpy as np
 import pyarrow as pa
-from filelock import FileLock, Timeout
+from filelock import Timeout
 from lancedb.index import FTS
-from lancedb.query import LanceVectorQueryBuilder
 
 from longagent.config import Settings, get_settings
-from longagent.errors import ConfigError, DocumentError, LongAgentError
-from longagent.memory import library_writes
+from longagent.errors import DocumentError, LongAgentError
+from longagent.memory import library_search, library_writes
 from longagent.memory.embedder import Embedder
 from longagent.memory.errors import SchemaVersionError, StoreDamagedError, StoreError
 from longagent.memory.filters import quote
+from longagent.memory.library_location import (
+    STORAGE_DEFAULTS,
+    Lock,
+    locate,
+    make_lock,
+)
+from longagent.memory.library_location import (
+    library_dir as library_dir,  # re-exported: callers import it from here
+)
 from longagent.memory.library_types import (
-    CHUNK_COLUMNS,
     DOCUMENT_COLUMNS,
     LIBRARY_SCHEMA_VERSION,
     READY,
@@ -54,21 +61,18 @@ from longagent.memory.library_types import (
 from longagent.memory.records import utcnow
 from longagent.memory.repair import META_TABLE, damage, short_error
 from longagent.memory.store import _META_SCHEMA
-from longagent.names import NAME_RULE, is_agent_name
-from longagent.text import rrf, rrf_scores
 
 DOCUMENTS, CHUNKS = "documents", "chunks"
 _TABLES = (DOCUMENTS, CHUNKS, META_TABLE)
 _OWN = {f"{name}.lance" for name in _TABLES} | {".locks"}
 DEFAULT_CHUNK_TOKENS = 512  # the small profile's member chunk (agents/profiles.py)
+VECTOR_INDEX_ROWS = 100_000
 TokenCounter = Callable[[str], int]
 
 
-def library_dir(home: Path, name: str) -> Path:
-    """Where library `name` lives under `home`; refuses a name that is not a plain folder."""
-    if not is_agent_name(name):
-        raise ConfigError(f"bad library name {name!r}: use {NAME_RULE}")
-    return Path(home).expanduser() / "libraries" / name
+def _total_bytes(stats: Any) -> int:
+    # Typed as a dataclass, returned as a dict (lancedb 0.40): either way.
+    return int(stats["total_bytes"] if isinstance(stats, dict) else stats.total_bytes)
 
 
 class Library:
@@ -78,6 +82,9 @@ class Library:
     `count_tokens` is needed by `add` only (the model's tokenizer sizes the chunks).
     `chunk_tokens` applies when the library is created and is kept in its metadata.
     `create` False: a library that does not exist yet is a StoreError (for readers).
+    `name` may be an object store URI (`s3://bucket/libraries/NAME`; see
+    library_location.py, which also says what is safe there: one writer at a time);
+    `storage_options` go to LanceDB for it (endpoint, credentials, timeouts).
     """
 
     def __init__(
@@ -92,26 +99,43 @@ class Library:
         lock_timeout: float = 120.0,
         write_batch: int = 128,
         create: bool = True,
+        storage_options: dict[str, str] | None = None,
     ) -> None:
         self.name = name
-        self.root = library_dir(home, name)
+        self.location, self.folder = locate(home, name)
+        self.storage_options = (
+            None if self.folder is not None else STORAGE_DEFAULTS | (storage_options or {})
+        )
         self.embedder = embedder
         self.count_tokens = count_tokens
         self.settings = settings or get_settings()
         self.lock_timeout = lock_timeout
         self.write_batch = max(1, write_batch)
-        self._locks: dict[str, FileLock] = {}
-        is_file = self.root.exists() and not self.root.is_dir()  # _prepare_folder says so
-        if not create and not is_file and not self.exists(home, name):
+        # From this many chunks an add's upkeep builds the vector index (see optimize).
+        self.vector_index_rows = VECTOR_INDEX_ROWS
+        self._locks: dict[str, Lock] = {}
+        folder = self.folder
+        is_file = folder is not None and folder.exists() and not folder.is_dir()
+        if not create and not is_file and not self.exists(home, name, storage_options):
+            where = f"under {folder.parent}" if folder is not None else f"at {self.location}"
             raise StoreError(
-                f"there is no library {name!r} under {self.root.parent}; add documents with "
+                f"there is no library {name!r} {where}; add documents with "
                 f"`longagent add PATH --library {name}`"
             )
-        self._prepare_folder()
+        if folder is not None:
+            self._prepare_folder(folder)
         try:
-            self.db = lancedb.connect(str(self.root), read_consistency_interval=timedelta(0))
+            self.db = lancedb.connect(
+                self.location,
+                read_consistency_interval=timedelta(0),
+                storage_options=self.storage_options,
+            )
+            if folder is None:  # an unreachable store fails here, not as "damaged" later
+                self.db.list_tables()
         except Exception as exc:
-            raise StoreError(f"cannot open the library at {self.root}: {short_error(exc)}") from exc
+            raise StoreError(
+                f"cannot open the library at {self.location}: {short_error(exc)}"
+            ) from exc
         with self._lock(META_TABLE):
             try:
                 self._open_or_create(chunk_tokens)
@@ -120,22 +144,36 @@ class Library:
             except Exception as exc:  # LanceDB's own errors: damage, or something else
                 self.check()
                 raise StoreError(
-                    f"cannot open the library at {self.root}: {short_error(exc)}"
+                    f"cannot open the library at {self.location}: {short_error(exc)}"
                 ) from exc
         self.check()
         self.documents_table = self.db.open_table(DOCUMENTS)
         self.chunks_table = self.db.open_table(CHUNKS)
 
     @staticmethod
-    def exists(home: Path, name: str) -> bool:
-        """Whether library `name` has been created under `home` (its metadata is written
-        last, so a creation that was interrupted does not count)."""
-        return (library_dir(home, name) / f"{META_TABLE}.lance").exists()
+    def exists(home: Path, name: str, storage_options: dict[str, str] | None = None) -> bool:
+        """Whether library `name` has been created under `home` or at its URI (its metadata
+        is written last, so a creation that was interrupted does not count)."""
+        location, folder = locate(home, name)
+        if folder is not None:
+            return (folder / f"{META_TABLE}.lance").exists()
+        options = STORAGE_DEFAULTS | (storage_options or {})
+        try:
+            tables = lancedb.connect(location, storage_options=options).list_tables().tables
+        except Exception as exc:
+            raise StoreError(f"cannot open the library at {location}: {short_error(exc)}") from exc
+        return META_TABLE in tables
+
+    @property
+    def root(self) -> Path:
+        """The folder of a local library (an object store library has none)."""
+        if self.folder is None:
+            raise StoreError(f"the library at {self.location} is not a local folder")
+        return self.folder
 
     # -- opening -------------------------------------------------------------------------
 
-    def _prepare_folder(self) -> None:
-        root = self.root
+    def _prepare_folder(self, root: Path) -> None:
         if root.exists() and not root.is_dir():
             raise StoreDamagedError(
                 f"the library {self.name!r} cannot be opened: {root} is a file, not a library "
@@ -161,7 +199,7 @@ class Library:
             present = [n for n in (DOCUMENTS, CHUNKS) if n in names]
             if any(self.db.open_table(n).count_rows() for n in present):
                 raise StoreDamagedError(
-                    f"the library at {self.root} has tables but no metadata; move it aside "
+                    f"the library at {self.location} has tables but no metadata; move it aside "
                     "and add the documents again"
                 )
             for table_name in present:
@@ -171,7 +209,7 @@ class Library:
         version = int(self.meta.get("schema_version", "0"))
         if version != LIBRARY_SCHEMA_VERSION:
             raise SchemaVersionError(
-                f"the library at {self.root} has schema version {version}; this longagent "
+                f"the library at {self.location} has schema version {version}; this longagent "
                 f"reads version {LIBRARY_SCHEMA_VERSION}. Open it with the longagent that "
                 "wrote it, or move it aside and add the documents again."
             )
@@ -216,27 +254,27 @@ class Library:
                 problem = short_error(exc)
             if problem is not None:
                 raise StoreDamagedError(
-                    f"the library at {self.root} is damaged: its {table_name} table cannot be "
+                    f"the library at {self.location} is damaged: its {table_name} table cannot be "
                     f"read ({problem}). Nothing was changed. Move the folder aside and add "
                     "the documents again (they are re-read from their files)."
                 )
 
     # -- locks ---------------------------------------------------------------------------
 
-    def _lock_for(self, key: str) -> FileLock:
-        # One FileLock object per key: filelock counts re-entry per object.
+    def _lock_for(self, key: str) -> Lock:
+        # One lock object per key: filelock counts re-entry per object.
         return self._locks.get(key) or self._locks.setdefault(
-            key, FileLock(self.root / ".locks" / f"{key}.lock", timeout=self.lock_timeout)
+            key, make_lock(self.location, self.folder, key, self.lock_timeout)
         )
 
     @contextlib.contextmanager
     def _lock(self, key: str, timeout: float | None = None) -> Iterator[None]:
         lock = self._lock_for(key)
         try:
-            lock.acquire(timeout=timeout)
+            lock.acquire(timeout=self.lock_timeout if timeout is None else timeout)
         except Timeout as exc:
             raise StoreError(
-                f"timed out waiting for the lock {key!r} of the library at {self.root}; "
+                f"timed out waiting for the lock {key!r} of the library at {self.location}; "
                 "another process holds it"
             ) from exc
         try:
@@ -252,7 +290,7 @@ class Library:
             raise
         except (RuntimeError, OSError, ValueError) as exc:
             self.check()
-            raise StoreError(f"{what} failed in {self.root}: {short_error(exc)}") from exc
+            raise StoreError(f"{what} failed in {self.location}: {short_error(exc)}") from exc
 
     # -- writes (in library_writes.py) ------------------------------------------------------
 
@@ -274,6 +312,15 @@ class Library:
         """Fold new chunks into the full-text index and compact files (adds do it too)."""
         library_writes.optimize(self)
 
+    def create_vector_index(self) -> None:
+        """Index the passage vectors (IVF_PQ): searches probe part of them and re-rank the
+        best exactly, instead of scanning all. Worth it for large libraries (see `longagent
+        bench library`); rows added after are searched exactly until it is built again."""
+        library_writes.create_vector_index(self)
+
+    def drop_vector_index(self) -> None:
+        library_writes.drop_vector_index(self)
+
     def close(self) -> None:
         """Nothing to flush: every write is committed when its call returns."""
 
@@ -284,7 +331,7 @@ class Library:
         self.close()
 
     def __repr__(self) -> str:
-        return f"Library({str(self.root)!r}, embedder={self.meta.get('embedder')!r})"
+        return f"Library({self.location!r}, embedder={self.meta.get('embedder')!r})"
 
     # -- reads ---------------------------------------------------------------------------
 
@@ -319,10 +366,13 @@ class Library:
     def info(self) -> dict[str, Any]:
         """Counts, sizes and settings of the library."""
         ready = self._document_rows()
-        on_disk = sum(p.stat().st_size for p in self.root.rglob("*") if p.is_file())
+        if self.folder is not None:
+            on_disk = sum(p.stat().st_size for p in self.folder.rglob("*") if p.is_file())
+        else:  # the current versions' data (an object store lists slowly)
+            on_disk = sum(_total_bytes(self.db.open_table(n).stats()) for n in _TABLES)
         return {
             "name": self.name,
-            "path": str(self.root),
+            "path": self.location,
             "documents": len(ready),
             "chunks": sum(r["chunk_count"] for r in ready),
             "bytes": sum(r["size"] for r in ready),
@@ -336,61 +386,6 @@ class Library:
 
     def search(self, query: str, k: int = 10, *, vectors: bool = True) -> list[ChunkHit]:
         """The `k` best chunks of ready documents for `query`: BM25 over LanceDB's native
-        full-text index and cosine similarity of the vectors, fused by reciprocal rank
+        full-text index and cosine similarity of each chunk's best passage, fused by rank
         (BM25 alone in a library without vectors, or with `vectors` False)."""
-        if not query.strip():
-            raise ValueError("search needs a non-empty query")
-        if k < 1:
-            return []
-        documents = {r["id"]: r for r in self._document_rows()}
-        # Each ranking looks deep enough to fill k after dropping chunks of documents that
-        # are not ready (rare: only while an add runs or after one was killed).
-        depth = max(k, 30) + self._stray_chunks(list(documents.values()))
-        legs = [("bm25", self._ranking_fts(query, depth))]
-        if vectors and self.embedder is not None and self.dim:
-            legs.append(("similarity", self._ranking_vector(query, depth)))
-        rows: dict[str, dict[str, Any]] = {}
-        ranked: dict[str, dict[str, float]] = {}  # leg -> chunk id -> score, best first
-        for leg, found in legs:
-            ranked[leg] = {}
-            for row, score in found:
-                if row["document_id"] in documents:
-                    rows.setdefault(row["id"], row)
-                    ranked[leg][row["id"]] = score
-        ids = list(rows)
-        # Each leg's places (best highest) are fused, not its scores: cosine similarity may
-        # be negative, and rrf ignores scores <= 0.
-        places = [{cid: len(leg) - n for n, cid in enumerate(leg)} for leg in ranked.values()]
-        fused = rrf_scores(*([float(p.get(cid, 0)) for cid in ids] for p in places))
-        hits = []
-        for index in rrf(fused)[:k]:
-            cid = ids[index]
-            row, doc = rows[cid], documents[rows[cid]["document_id"]]
-            hits.append(
-                ChunkHit(
-                    **{c: row[c] for c in CHUNK_COLUMNS if c != "id"},
-                    path=doc["path"],
-                    title=doc["title"],
-                    score=fused[index],
-                    bm25=ranked["bm25"].get(cid),
-                    similarity=ranked.get("similarity", {}).get(cid),
-                )
-            )
-        return hits
-
-    def _ranking_fts(self, query: str, depth: int) -> list[tuple[dict[str, Any], float]]:
-        builder = self.chunks_table.search(query, query_type="fts", fts_columns="text")
-        arrow = self._guarded(
-            "searching", builder.select([*CHUNK_COLUMNS, "_score"]).limit(depth).to_arrow
-        )
-        return [(row, float(row["_score"])) for row in arrow.to_pylist()]
-
-    def _ranking_vector(self, query: str, depth: int) -> list[tuple[dict[str, Any], float]]:
-        assert self.embedder is not None
-        vector = np.asarray(self.embedder.embed([query])[0], dtype=np.float32)
-        search = self.chunks_table.search(vector, query_type="vector")
-        builder = cast(LanceVectorQueryBuilder, search).distance_type("cosine")
-        arrow = self._guarded(
-            "searching", builder.select([*CHUNK_COLUMNS, "_distance"]).limit(depth).to_arrow
-        )
-        return [(row, 1.0 - float(row["_distance"])) for row in arrow.to_pylist()]
+        return library_search.search(self, query, k, vectors=vectors)

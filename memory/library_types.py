@@ -19,9 +19,15 @@ from pydantic import BaseModel, Field
 from longagent.chunking.bounded_read import read_at_most
 from longagent.chunking.loaders import LOADERS, SUPPORTED
 from longagent.errors import DocumentError
+from longagent.text import sentences
 
-LIBRARY_SCHEMA_VERSION = 1
+# 2: a chunk's vectors are its passages' (one per passage), no longer one per chunk.
+LIBRARY_SCHEMA_VERSION = 2
 READY = "ready"  # the only status written: a document row is written after all its chunks
+# A passage: sentences of a chunk joined up to this many characters (~130 MiniLM word
+# pieces of English). MiniLM reads at most 256 word pieces (it was trained on 128), so one
+# vector for a 512-token chunk saw only its first half; a vector per passage sees it all.
+PASSAGE_CHARS = 600
 _GLOB_CHARS = frozenset("*?[")
 
 
@@ -55,8 +61,32 @@ def chunks_schema(dim: int) -> pa.Schema:
         pa.field("pages", pa.list_(pa.int32()), nullable=False),  # PDFs; empty otherwise
     ]
     if dim:
-        fields.append(pa.field("vector", pa.list_(pa.float32(), dim), nullable=False))
+        # One vector per passage (`passages`), in order; LanceDB's multivector search with
+        # one query vector scores a chunk by its best passage (cosine distance: 1 - max).
+        fields.append(pa.field("vector", vectors_type(dim), nullable=False))
     return pa.schema(fields)
+
+
+def vectors_type(dim: int) -> pa.DataType:
+    return pa.list_(pa.list_(pa.float32(), dim))
+
+
+def passages(text: str, limit: int = PASSAGE_CHARS) -> list[tuple[int, int]]:
+    """Character spans that cover `text`'s sentences, consecutive sentences joined while
+    they fit `limit`; a longer sentence is cut at spaces (hard cut without any). At least
+    one span, so every chunk has a vector."""
+    spans: list[tuple[int, int]] = []
+    for start, end in sentences(text) or [(0, len(text))]:
+        while end - start > limit:  # one sentence too long to embed whole
+            cut = text.rfind(" ", start + 1, start + limit)
+            cut = cut if cut > start else start + limit
+            spans.append((start, cut))
+            start = cut + (text[cut : cut + 1] == " ")
+        if spans and end - spans[-1][0] <= limit:
+            spans[-1] = (spans[-1][0], end)
+        elif end > start:
+            spans.append((start, end))
+    return spans or [(0, len(text))]
 
 
 DOCUMENT_COLUMNS = documents_schema().names
@@ -239,6 +269,7 @@ def read_file(path: Path, limit: int) -> bytes:
 
 __all__ = [
     "LIBRARY_SCHEMA_VERSION",
+    "PASSAGE_CHARS",
     "READY",
     "SUPPORTED",
     "AddProgress",
@@ -249,5 +280,6 @@ __all__ = [
     "chunks_schema",
     "collect",
     "documents_schema",
+    "passages",
     "read_file",
 ]

@@ -20,7 +20,7 @@ BENCHMARKS = {
     "chat": "deep-memory-retrieval accuracy of the chat agent",
     "speed": "first/second question seconds and orchestration overhead",
     "ingest": "peak memory and seconds to load and split a document, by size",
-    "library": "document-library ingest MB/s and chunks/s, with and without vectors",
+    "library": "library ingest MB/s and chunks/s (100, 1,000 docs), search p50/p95 at 1K-1M chunks",
     "library_qa": "questions over a whole library vs over their own document: right, wrong, s/q",
     "ranking": "whether the search's ranked passages hold the answer (natural suite, no model)",
     "shapes": "list and overview questions over five real documents, LongAgent beside DOS-RAG",

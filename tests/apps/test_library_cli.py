@@ -4,7 +4,6 @@ load once per test process), plus real subprocesses for the exit codes."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -111,15 +110,3 @@ def test_a_damaged_library_is_one_line_and_exit_2_in_a_subprocess(home: Path, do
         assert done.returncode == 2, done.stderr
         assert done.stderr.startswith("error:") and "Traceback" not in done.stderr
         assert problem in done.stderr and len(done.stderr.strip().splitlines()) == 1
-
-
-def test_bench_library_writes_its_table(
-    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    out = tmp_path / "library.json"
-    argv = ["bench", "library", "--docs", "3", "--kb", "2", "--queries", "2", "--out", str(out)]
-    assert run(argv) == 0
-    rows = json.loads(out.read_text())["rows"]
-    assert [r["library"] for r in rows] == ["MiniLM vectors", "no vectors"]
-    assert all(r["documents"] == 3 and r["chunks"] >= 3 and r["chunks_per_s"] > 0 for r in rows)
-    assert "chunks/s" in capsys.readouterr().out

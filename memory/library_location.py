@@ -1,0 +1,106 @@
+"""Where a library lives: a folder under `$LONGAGENT_HOME/libraries/NAME`, or an object
+store URI (`s3://bucket/libraries/NAME`, also `gs://` and `az://`) that LanceDB opens
+directly, with the endpoint and credentials from the usual environment variables
+(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL, AWS_ALLOW_HTTP
+for a plain-http server such as MinIO) or LanceDB `storage_options`.
+
+Locks. A local library takes file locks (its `.locks` folder): any number of processes
+may add at once. An object store has no file locks, so there the locks are this
+process's own: ONE WRITER AT A TIME per library (one process adding; its threads are
+serialised). What stays safe without locks is what LanceDB's commits give: each write is
+one atomic commit (concurrent commits are retried, none is lost), and readers anywhere see
+a document only once its ready row is committed, after all its chunks. What two writers
+at once could break: both adding the same new file (its chunks stored twice), or one
+writer's clean-up deleting the chunks of a document the other is adding.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Protocol
+
+from filelock import FileLock, Timeout
+
+from longagent.errors import ConfigError
+from longagent.names import NAME_RULE, is_agent_name
+
+REMOTE_SCHEMES = ("s3", "gs", "az")
+# Bounds for every request to an object store (LanceDB's defaults retry for minutes); a
+# caller's own storage_options win.
+STORAGE_DEFAULTS = {
+    "connect_timeout": "5s",
+    "timeout": "60s",
+    "client_max_retries": "3",
+    "client_retry_timeout": "30",
+}
+
+
+def is_remote(name: str) -> bool:
+    """Whether `name` is an object store URI rather than a library name."""
+    return "://" in name
+
+
+def library_dir(home: Path, name: str) -> Path:
+    """Where library `name` lives under `home`; refuses a name that is not a plain folder."""
+    if not is_agent_name(name):
+        raise ConfigError(f"bad library name {name!r}: use {NAME_RULE}")
+    return Path(home).expanduser() / "libraries" / name
+
+
+def check_uri(uri: str) -> str:
+    """`uri` without a trailing slash, or a ConfigError saying what is wrong with it."""
+    scheme, _, rest = uri.partition("://")
+    bucket, _, path = rest.strip("/").partition("/")
+    if scheme not in REMOTE_SCHEMES:
+        allowed = ", ".join(f"{s}://" for s in REMOTE_SCHEMES)
+        raise ConfigError(f"bad library location {uri!r}: use a name or a URI ({allowed})")
+    if not bucket or not path:
+        raise ConfigError(
+            f"bad library location {uri!r}: give a bucket and a folder, "
+            f"such as {scheme}://bucket/libraries/NAME"
+        )
+    return f"{scheme}://{bucket}/{path}"
+
+
+def locate(home: Path, name: str) -> tuple[str, Path | None]:
+    """What LanceDB opens for library `name` and, for a local library, its folder."""
+    if is_remote(name):
+        return check_uri(name), None
+    folder = library_dir(home, name)
+    return str(folder), folder
+
+
+class Lock(Protocol):
+    def acquire(self, timeout: float | None = None) -> object: ...
+
+    def release(self) -> object: ...
+
+
+class ProcessLock:
+    """A lock held within this process only (an object store has no file locks); raises
+    filelock's Timeout like a FileLock, so callers treat both alike."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self._lock = threading.RLock()
+
+    def acquire(self, timeout: float | None = None) -> None:
+        if not self._lock.acquire(timeout=-1 if timeout is None else timeout):
+            raise Timeout(self.key)
+
+    def release(self) -> None:
+        self._lock.release()
+
+
+# One lock per (location, key) in this process, so two Library objects over the same
+# object store location in one process serialise like two processes do on a folder.
+_PROCESS_LOCKS: dict[tuple[str, str], ProcessLock] = {}
+_REGISTRY = threading.Lock()
+
+
+def make_lock(location: str, folder: Path | None, key: str, timeout: float) -> Lock:
+    if folder is not None:
+        return FileLock(folder / ".locks" / f"{key}.lock", timeout=timeout)
+    with _REGISTRY:
+        return _PROCESS_LOCKS.setdefault((location, key), ProcessLock(f"{location}#{key}"))
