@@ -5,6 +5,11 @@ best `k` become a `PreparedLibrary` whose chunks keep their documents' exact cha
 offsets, so the normal pipeline (reading, runner, verifier, search fallback) runs over
 them unchanged. Its citations are then named back to their documents: id, path, title,
 the span in that document and, for a PDF, the page.
+
+The library keeps its own thoughts (`thoughts.lance`, `thought_store`): each grounded
+answer with its citation. A later question recalls them, and the chunks of the two that
+match it best join the chunks read (after the literal ones), so a reading that starts
+with a recalled chunk can start with it (`thought_first`).
 """
 
 from __future__ import annotations
@@ -16,11 +21,18 @@ from pathlib import Path
 
 from longagent.agents.prepared import PreparedDocument
 from longagent.agents.question import Question
+from longagent.agents.thoughts import LanceThoughts, ThoughtStore
 from longagent.agents.types import Answer, Citation
 from longagent.chunking import Chunk, Document, load, split
+from longagent.memory.embedder import Embedder, MiniLMEmbedder
 from longagent.memory.library import Library
+from longagent.memory.library_thoughts import chunks_by_id, library_thoughts
 from longagent.memory.library_types import ChunkHit
 from longagent.text import mentions_any
+
+RECALLED = (
+    2  # chunks of recalled thoughts added to a question's reading (relevance.RECALLED_CHUNKS)
+)
 
 TokenCounter = Callable[[str], int]
 
@@ -40,13 +52,31 @@ def library_document_id(library: Library) -> str:
     return f"library:{library.name}"
 
 
+def thought_store(library: Library, embedder: Embedder | None = None) -> LanceThoughts:
+    """The library's thoughts, embedded with the library's embedder (else `embedder`, else
+    MiniLM, loaded on first need)."""
+    embedder = library.embedder or embedder or MiniLMEmbedder()
+    return LanceThoughts(library_thoughts(library, embedder))
+
+
 def prepare(
-    library: Library, question: str, k: int, count_tokens: TokenCounter, chunk_tokens: int
+    library: Library,
+    question: str,
+    k: int,
+    count_tokens: TokenCounter,
+    chunk_tokens: int,
+    thoughts: ThoughtStore | None = None,
 ) -> PreparedLibrary:
     """The `k` chunks of `library` likeliest to answer `question`, as members' chunks in
     rank order. A chunk over `chunk_tokens` under the model's counter (a library made for
-    another tokenizer) is split again, keeping its document's offsets."""
-    hits = find(library, question, k)
+    another tokenizer) is split again, keeping its document's offsets. `thoughts`: the
+    library's, recalled for the question (their chunks are read) and kept with the
+    prepared chunks for the answer's findings."""
+    recalled = []
+    if thoughts is not None:
+        found = thoughts.recall(library_document_id(library), question)
+        recalled = chunks_by_id(library, list(dict.fromkeys(t.chunk_id for t in found)))
+    hits = find(library, question, k, recalled[:RECALLED])
     chunks: list[Chunk] = []
     sources: list[ChunkHit] = []
     for hit in hits:
@@ -71,10 +101,12 @@ def prepare(
     document = Document.create(joined, source=f"library:{library.name}").model_copy(
         update={"id": library_document_id(library)}
     )
-    return PreparedLibrary(document, chunks, library=library, sources=sources)
+    return PreparedLibrary(document, chunks, thoughts=thoughts, library=library, sources=sources)
 
 
-def find(library: Library, question: str, k: int) -> list[ChunkHit]:
+def find(
+    library: Library, question: str, k: int, recalled: list[ChunkHit] | None = None
+) -> list[ChunkHit]:
     """The `k` chunks to read: first those naming the question's names, numbers and
     quoted keys (by BM25 on those alone), then the hybrid ranking of the whole question.
 
@@ -82,15 +114,16 @@ def find(library: Library, question: str, k: int) -> list[ChunkHit]:
     ranking alone can bury the one chunk that names a rare subject: among 50 documents
     that each say "X was born in the town of Y" of someone else, "In which town was
     Renvello born?" ranked the planted chunk 14th (BM25 puts it first; MiniLM finds every
-    birth sentence alike and votes the others up)."""
+    birth sentence alike and votes the others up). `recalled`: chunks where earlier
+    answers were grounded, read after the literal ones."""
     names = Question.parse(question).entities
     literal: list[ChunkHit] = []
     if names:
         named = library.search(" ".join(sorted(names)), k, vectors=False)
         literal = [h for h in named if mentions_any(h.text, set(names))]
-    seen = {(h.document_id, h.index) for h in literal}
-    ranked = [h for h in library.search(question, k) if (h.document_id, h.index) not in seen]
-    return (literal + ranked)[:k]
+    chosen = {(h.document_id, h.index): h for h in literal + (recalled or [])}
+    ranked = [h for h in library.search(question, k) if (h.document_id, h.index) not in chosen]
+    return (list(chosen.values()) + ranked)[:k]
 
 
 def _pieces(hit: ChunkHit, count: TokenCounter, budget: int) -> list[tuple[int, int, int]]:

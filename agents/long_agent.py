@@ -14,13 +14,13 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from longagent.agents import library_qa
+from longagent.agents import library_qa, thought_first
 from longagent.agents.leader import Leader, make_leader
 from longagent.agents.library_qa import PreparedLibrary
 from longagent.agents.prepared import PreparedDocument
 from longagent.agents.profiles import Profile, profile_for
 from longagent.agents.question import Question
-from longagent.agents.reading import Reading, Relevance, get_reading
+from longagent.agents.reading import Reading, ReadPlan, Relevance, get_reading
 from longagent.agents.runner import EventHandler, Runner
 from longagent.agents.thoughts import InMemoryThoughts, ThoughtStore, thoughts_of
 from longagent.agents.types import Answer
@@ -158,7 +158,10 @@ class LongAgent:
         k = self.profile.wave if k is None else k
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ConfigError(f"k must be a whole number of at least 1, not {k!r}.")
-        return library_qa.prepare(library, question, k, self.model.count_tokens, self.chunk_tokens)
+        thoughts = library_qa.thought_store(library, self.embedder)
+        return library_qa.prepare(
+            library, question, k, self.model.count_tokens, self.chunk_tokens, thoughts
+        )
 
     def _run(
         self,
@@ -169,25 +172,31 @@ class LongAgent:
     ) -> Answer:
         parsed = Question.parse(question)
         model = MeteredModel(self.model)
-        plan = self.reading.plan(prepared, parsed, self.verifier, self.thoughts)
+        # A library's questions keep their thoughts in the library (see library_qa).
+        thoughts = prepared.thoughts or self.thoughts
+        plan = self.reading.plan(prepared, parsed, self.verifier, thoughts)
         if self.profile.search_waves:  # the passages are embedded only if a search runs
             index = prepared.passage_index(embedder)
             plan = replace(plan, index=index, search_waves=self.profile.search_waves)
-        runner = Runner(
-            model,
-            prepared,
-            parsed,
-            plan,
-            leader=make_leader(self.leader, model, self.verifier, self.profile.leader),
-            verifier=self.verifier,
-            profile=self.profile,
-            max_rounds=self.profile.max_rounds,
-            on_event=on_event or self.on_event,
-        )
-        answer = runner.run()
-        self.thoughts.remember(prepared.document.id, thoughts_of(answer))
+
+        def execute(plan: ReadPlan) -> Answer:
+            leader = make_leader(self.leader, model, self.verifier, self.profile.leader)
+            return Runner(
+                model,
+                prepared,
+                parsed,
+                plan,
+                leader=leader,
+                verifier=self.verifier,
+                profile=self.profile,
+                max_rounds=self.profile.max_rounds,
+                on_event=on_event or self.on_event,
+            ).run()
+
+        answer = thought_first.run(prepared, parsed, plan, thoughts, embedder, execute)
         if isinstance(prepared, PreparedLibrary):
             answer = library_qa.cite(answer, prepared)
+        thoughts.remember(prepared.document.id, thoughts_of(answer))  # cited: with documents
         return answer
 
     def ask_many(self, doc: str | Path | Document, questions: Iterable[str]) -> list[Answer]:
