@@ -1,14 +1,18 @@
-"""Thoughts first: a chunk where an earlier answer about this document (or library) was
-grounded is read first, alone, when that answer matches the question well.
+"""Thoughts first: where an earlier answer about this document (or library) was grounded
+is read first, alone, when that answer matches the question well.
 
 The recalled thoughts are scored against the question as the relevance reading scores
 them (the share of the question's words a thought holds and its MiniLM similarity,
-`relevance.thought_scores`). The chunks of those scoring at least FIRST_MATCH, that the
-plan would read anyway, are read first in a reading of their own (no passage search).
-If it grounds an answer, that is the answer: a question asked again costs one chunk's
-reading instead of the sweep. If not, the planned reading runs as it would have without
-thoughts, and the answer's trace holds both readings. Either way the first round's
-decision says which chunks a thought put first and why.
+`relevance.thought_scores`). For the chunks of those scoring at least FIRST_MATCH, the
+passage holding each thought's verified quote (with a sentence of context on each side)
+is read first, as the passage search reads (one batched call, the profile's prompt
+styles). The passage, not the whole chunk: the quote may have been found by the search,
+and a small model that grounded it in two sentences need not find it again in 512
+tokens (measured on `man tar`: it did not). If that reading grounds an answer, that is
+the answer: a question asked again costs one passage's reading instead of the sweep. If
+not, the planned reading runs as it would have without thoughts, and the answer's trace
+holds both readings. Either way the first round's decision says which chunks a thought
+put first and why.
 """
 
 from __future__ import annotations
@@ -16,18 +20,24 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from longagent import text
 from longagent.agents import relevance
 from longagent.agents.prepared import PreparedDocument
 from longagent.agents.question import Question
+from longagent.agents.ranking import CONTEXT_SENTENCES, Passage, PassageIndex
 from longagent.agents.reading import ReadPlan
 from longagent.agents.thoughts import Thought, ThoughtStore
 from longagent.agents.types import Answer
 from longagent.memory.embedder import Embedder, MiniLMEmbedder
 
-# A thought must hold much of the question (or say the same thing) to skip the sweep: at
-# 0.5 an earlier question about the same name but another attribute ("Who did Kalomi
-# marry?" after "Where was Kalomi born?") scores ~0.4 with MiniLM and reads as usual.
-FIRST_MATCH = 0.5
+# A thought must say nearly what is asked to skip the sweep. Read alone, a recalled
+# passage has no rival answer to be resolved against, so a question that only shares a
+# name with it must not stop there. MiniLM scores against the thought "Where was Kalomi
+# born? Fenni. Kalomi was born in the town of Fenni.": the same question 0.88, "In which
+# town was Kalomi born?" 0.89, "What is the birthplace of Kalomi?" 0.70, "Who did Kalomi
+# marry?" 0.60; against a `man tar` thought on the gzip option, "How do I compress an
+# archive with gzip?" 0.69, "Which option lists the contents of an archive?" 0.51.
+FIRST_MATCH = 0.75
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,41 @@ class FirstRead:
             for i, t in zip(self.readers, self.thoughts, strict=True)
         )
         return f"read first, from recalled thoughts: {said}"
+
+    def plan(self, prepared: PreparedDocument) -> ReadPlan:
+        """No member reads a whole chunk; the search reads the recalled passages, all in
+        one wave."""
+        index = RecalledPassages(prepared, self)
+        return ReadPlan([], index=index, search_waves=(max(1, len(index.passages)),))
+
+
+class RecalledPassages(PassageIndex):
+    """The passages holding recalled thoughts' quotes, in the order recalled, as the
+    runner's search reads a document's ranked passages."""
+
+    def __init__(self, prepared: PreparedDocument, first: FirstRead) -> None:
+        self.chunks = list(prepared.chunks)
+        self.embedder = None
+        self.passages = []
+        self._sentences = {}
+        for index, thought in zip(first.readers, first.thoughts, strict=True):
+            chunk = self.chunks[index]
+            spans = text.sentences(chunk.text)
+            self._sentences[index] = spans
+            if thought.start is None or thought.end is None or not spans:
+                self.passages.append(Passage(index, 0, len(chunk.text)))
+                continue
+            start, end = thought.start - chunk.start, thought.end - chunk.start
+            held = [n for n, (a, b) in enumerate(spans) if a < end and b > start] or [0]
+            first_ = max(0, held[0] - CONTEXT_SENTENCES)
+            last = min(len(spans) - 1, held[-1] + CONTEXT_SENTENCES)
+            self.passages.append(Passage(index, spans[first_][0], spans[last][1]))
+
+    def rank(self, query: str) -> list[Passage]:
+        return list(self.passages)
+
+    def context(self, passage: Passage) -> Passage:
+        return passage  # the context is in already
 
 
 def first_read(
@@ -90,7 +135,7 @@ def run(
     first = first_read(prepared, question, plan, recalled, embedder or MiniLMEmbedder())
     if first is None:
         return execute(plan)
-    early = execute(ReadPlan(first.readers))
+    early = execute(first.plan(prepared))
     note = first.note(prepared)
     if early.trace:
         head = early.trace[0]

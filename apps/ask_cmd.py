@@ -100,7 +100,6 @@ def ask(
         return
     document = load(Path(file))  # before the model: a bad file fails in a second
     _check_stages(**stages)
-    embedder = _warm_embedder() if reuse else None  # loads while the model does
     answer = run_question(
         document,
         question,
@@ -109,7 +108,6 @@ def ask(
         max_rounds,
         reading,
         path=Path(file) if reuse else None,
-        embedder=embedder,
         **stages,
     )
     show(answer, document, as_json=as_json, trace=trace)
@@ -131,14 +129,23 @@ def _check_stages(profile: str | None, leader: str | None, verifier: str | None)
 
 
 def _warm_embedder() -> Embedder:
-    """MiniLM, loading on a background thread (seconds: the thoughts and the passage
-    search of `ask FILE` need it)."""
+    """MiniLM, loading on a background thread while the members read (seconds: the
+    thoughts and the passage search of `ask FILE` need it). Only once the model is loaded:
+    two threads importing transformers at once break its lazy imports ("cannot import
+    name AutoModelForCausalLM")."""
     import threading
 
     from longagent.memory.embedder import MiniLMEmbedder
 
     embedder = MiniLMEmbedder()
-    threading.Thread(target=embedder.embed, args=(["warm up"],), daemon=True).start()
+
+    def warm() -> None:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # its "Loading weights" bar, on stderr
+        embedder.embed(["warm up"])
+
+    threading.Thread(target=warm, name="warm-embedder", daemon=True).start()
     return embedder
 
 
@@ -155,11 +162,13 @@ def _agent(
     max_rounds: int | None,
     reading: str | None,
     stages: dict[str, str | None],
+    embedder: Embedder | None = None,
 ) -> LongAgent:
     from longagent.agents import LongAgent
 
     return LongAgent(
         chat_model,
+        embedder=embedder,
         chunk_tokens=chunk_tokens,
         max_rounds=max_rounds,
         reading=reading,
@@ -205,8 +214,8 @@ def run_question(
     (the file `document` was loaded from): ask through the implicit library
     (`FileLibrary`), reusing what earlier questions about the file stored."""
     console = Console(stderr=True)
-    agent = _agent(chat_model, chunk_tokens, max_rounds, reading, stages)
     if path is None:
+        agent = _agent(chat_model, chunk_tokens, max_rounds, reading, stages)
         with console.status("splitting the document"):
             prepared = agent.prepare(document)
         return _with_progress(agent, prepared, question, console)
@@ -214,6 +223,9 @@ def run_question(
     from longagent.config import get_settings
     from longagent.memory.errors import StoreError
 
+    # One embedder for the library's thoughts and passages and the agent's rankings.
+    embedder = embedder or _warm_embedder()
+    agent = _agent(chat_model, chunk_tokens, max_rounds, reading, stages, embedder)
     try:
         files = FileLibrary(get_settings().home, chat_model, agent.chunk_tokens, embedder=embedder)
         with console.status("splitting the document"):

@@ -86,7 +86,11 @@ def test_a_recalled_thought_decides_what_is_read_first(tmp_path: Path) -> None:
     assert decided_first(answer)
     assert WHERE in answer.trace[0].decision
     passages = first_batch_passages(again)
-    assert len(passages) == 1 and BORN in passages[0]  # the thought's chunk, alone
+    assert passages and all(BORN in p for p in passages)  # the thought's passage, alone
+    read = [r for r in answer.trace if r.members]
+    assert read[0].kind == "search" and len(read[0].members) == 1
+    start, end = read[0].passages[0]  # the quote and a sentence each side, not the chunk
+    assert end - start < 250
     assert len(again.requests) < len(first.requests)
     (row,) = thoughts_table(reopen(tmp_path))  # the same finding merged, not repeated
     assert row["hits"] >= 2

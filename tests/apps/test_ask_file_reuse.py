@@ -60,7 +60,8 @@ def test_a_second_process_reuses_the_chunks_and_the_thought(tmp_path: Path) -> N
     said = " ".join(second.stderr.split())  # unwrapped
     assert "reused from" in said and f"{stored} chunks, 1 thoughts" in said
     assert again["text"] == "Fenni" and NOTE in again["trace"][0]["decision"]
-    assert len(again["trace"][0]["members"]) == 1  # the remembered chunk, alone
+    read = [r for r in again["trace"] if r["members"]]
+    assert read[0]["kind"] == "search" and len(read[0]["members"]) == 1  # remembered alone
     assert again["citations"] == answer["citations"]
     chunks = lancedb.connect(str(folder)).open_table("chunks")
     assert chunks.version == stored_version  # nothing split or written again
