@@ -107,12 +107,18 @@ def _ask(
         "model_calls": answer["usage"]["model_calls"],
         "first_read": len(first.get("members", [])),
         "thought_first": "read first, from recalled thoughts" in first.get("decision", ""),
-        "reused": said.split("reused from ", 1)[1].split(": ", 1)[1].split(" ⠋")[0][:80]
-        if "reused from " in said
-        else "",
+        "reused": _reused(said),
         "answer": answer["text"],
         "found": answer["found"],
     }
+
+
+def _reused(said: str) -> str:
+    """What the CLI's "reused from FOLDER: ..." line lists ("" when nothing)."""
+    if "reused from " not in said:
+        return ""
+    listed = said.split("reused from ", 1)[1].split(": ", 1)[-1]
+    return listed.split(_REPORT.strip())[0].split("⠋")[0].strip()[:80]
 
 
 def main(
@@ -121,6 +127,7 @@ def main(
     question_a: str = typer.Option(QUESTION_A, help="The question asked first and again."),
     question_b: str = typer.Option(QUESTION_B, help="A different question, asked third."),
     model: str = typer.Option(None, "--model", "-m", help="Model spec (default: bundled)."),
+    before: bool = typer.Option(True, help="Also run both questions with --no-reuse first."),
     out: Path = typer.Option(Path("bench-results/reuse.json"), help="Where the JSON goes."),
 ) -> None:
     from longagent.apps import checks
@@ -145,6 +152,8 @@ def main(
             ("2nd: (a) A again", folder / "home", question_a, True),
             ("3rd: (b) question B", folder / "home", question_b, True),
         ]
+        if not before:
+            plan = plan[2:]
         for label, home, question, reuse in plan:
             with console.status(f"{label}: {question}"):
                 row = {"run": label, **_ask(home, path, question, model, reuse)}
@@ -155,15 +164,16 @@ def main(
                 f"-> {row['answer']!r}[/]"
             )
         size = path.stat().st_size
-    first = rows[2]["end_to_end_s"]
+    first = next(r["end_to_end_s"] for r in rows if r["run"].startswith("1st"))
     table = Table(
-        "run", "end to end s", "model load s", "in the model s", "model calls",
-        "first read", "thought first", "reused", "vs 1st", "answer",
+        "run", "end to end s", "model load s", "in the model s", "outside it s",
+        "model calls", "first read", "thought first", "reused", "vs 1st", "answer",
     )  # fmt: skip
     for row in rows:
         table.add_row(
             row["run"], f"{row['end_to_end_s']:.1f}", f"{row['load_s']:.1f}",
-            f"{row['model_s']:.1f}", str(row["model_calls"]), str(row["first_read"]),
+            f"{row['model_s']:.1f}", f"{row['end_to_end_s'] - row['model_s']:.1f}",
+            str(row["model_calls"]), str(row["first_read"]),
             "yes" if row["thought_first"] else "", row["reused"] or "-",
             f"{first / row['end_to_end_s']:.1f}x", row["answer"][:40],
         )  # fmt: skip
