@@ -109,8 +109,8 @@ def first_read(
         for i in sorted(range(len(scores)), key=lambda i: -scores[i])
         if scores[i] >= FIRST_MATCH and i in planned
     ]
-    if not readers:
-        return None
+    if not readers or len(planned) <= len(readers):
+        return None  # the plan reads no more than the recalled chunks: nothing to skip
     by_chunk = {prepared.chunks[i].id: i for i in readers}
     best: dict[int, Thought] = {}
     for thought in recalled:  # recall order is best first: keep each chunk's first
