@@ -5,6 +5,11 @@ best `k` become a `PreparedLibrary` whose chunks keep their documents' exact cha
 offsets, so the normal pipeline (reading, runner, verifier, search fallback) runs over
 them unchanged. Its citations are then named back to their documents: id, path, title,
 the span in that document and, for a PDF, the page.
+
+The library keeps its own thoughts (`thoughts.lance`, `thought_store`): each grounded
+answer with its citation. A later question recalls them, and the chunks of the two that
+match it best join the chunks read (after the literal ones), so a reading that starts
+with a recalled chunk can start with it (`thought_first`).
 """
 
 from __future__ import annotations
@@ -16,12 +21,19 @@ from pathlib import Path
 
 from longagent.agents.prepared import PreparedDocument
 from longagent.agents.question import Question
+from longagent.agents.thoughts import LanceThoughts, ThoughtStore
 from longagent.agents.types import Answer, Citation
 from longagent.chunking import Chunk, Document, load, split
+from longagent.memory.embedder import Embedder, MiniLMEmbedder
 from longagent.memory.filters import quote
 from longagent.memory.library import Library
+from longagent.memory.library_thoughts import chunks_by_id, library_thoughts
 from longagent.memory.library_types import CHUNK_COLUMNS, ChunkHit
 from longagent.text import mentions_any
+
+RECALLED = (
+    2  # chunks of recalled thoughts added to a question's reading (relevance.RECALLED_CHUNKS)
+)
 
 TokenCounter = Callable[[str], int]
 
@@ -41,6 +53,13 @@ def library_document_id(library: Library) -> str:
     return f"library:{library.name}"
 
 
+def thought_store(library: Library, embedder: Embedder | None = None) -> LanceThoughts:
+    """The library's thoughts, embedded with the library's embedder (else `embedder`, else
+    MiniLM, loaded on first need)."""
+    embedder = library.embedder or embedder or MiniLMEmbedder()
+    return LanceThoughts(library_thoughts(library, embedder))
+
+
 def prepare(
     library: Library,
     question: str,
@@ -48,6 +67,7 @@ def prepare(
     count_tokens: TokenCounter,
     chunk_tokens: int,
     document: str | None = None,
+    thoughts: ThoughtStore | None = None,
 ) -> PreparedLibrary:
     """The `k` chunks of `library` likeliest to answer `question`, as members' chunks in
     rank order. A chunk over `chunk_tokens` under the model's counter (a library made for
@@ -55,8 +75,17 @@ def prepare(
 
     `document` (an id, a unique id prefix or a path) keeps the question to that one
     document: every chunk of it is a member, in document order, as `ask FILE` would read
-    it (the reading policy picks among them; `k` does not apply)."""
-    hits = find(library, question, k) if document is None else document_hits(library, document)
+    it (the reading policy picks among them; `k` does not apply). `thoughts`: the
+    library's, recalled for the question (their chunks are read) and kept with the
+    prepared chunks for the answer's findings."""
+    if document is not None:
+        hits = document_hits(library, document)
+    else:
+        recalled = []
+        if thoughts is not None:
+            found = thoughts.recall(library_document_id(library), question)
+            recalled = chunks_by_id(library, list(dict.fromkeys(t.chunk_id for t in found)))
+        hits = find(library, question, k, recalled[:RECALLED])
     chunks: list[Chunk] = []
     sources: list[ChunkHit] = []
     for hit in hits:
@@ -81,10 +110,12 @@ def prepare(
     stand_in = Document.create(joined, source=f"library:{library.name}").model_copy(
         update={"id": library_document_id(library)}
     )
-    return PreparedLibrary(stand_in, chunks, library=library, sources=sources)
+    return PreparedLibrary(stand_in, chunks, thoughts=thoughts, library=library, sources=sources)
 
 
-def find(library: Library, question: str, k: int) -> list[ChunkHit]:
+def find(
+    library: Library, question: str, k: int, recalled: list[ChunkHit] | None = None
+) -> list[ChunkHit]:
     """The `k` chunks to read: first those naming the question's names, numbers and
     quoted keys (by BM25 on those alone), then the hybrid ranking of the whole question.
 
@@ -92,15 +123,16 @@ def find(library: Library, question: str, k: int) -> list[ChunkHit]:
     ranking alone can bury the one chunk that names a rare subject: among 50 documents
     that each say "X was born in the town of Y" of someone else, "In which town was
     Renvello born?" ranked the planted chunk 14th (BM25 puts it first; MiniLM finds every
-    birth sentence alike and votes the others up)."""
+    birth sentence alike and votes the others up). `recalled`: chunks where earlier
+    answers were grounded, read after the literal ones."""
     names = Question.parse(question).entities
     literal: list[ChunkHit] = []
     if names:
         named = library.search(" ".join(sorted(names)), k, vectors=False)
         literal = [h for h in named if mentions_any(h.text, set(names))]
-    seen = {(h.document_id, h.index) for h in literal}
-    ranked = [h for h in library.search(question, k) if (h.document_id, h.index) not in seen]
-    return (literal + ranked)[:k]
+    chosen = {(h.document_id, h.index): h for h in literal + (recalled or [])}
+    ranked = [h for h in library.search(question, k) if (h.document_id, h.index) not in chosen]
+    return (list(chosen.values()) + ranked)[:k]
 
 
 def document_hits(library: Library, doc_id: str) -> list[ChunkHit]:

@@ -14,13 +14,13 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from longagent.agents import library_qa
+from longagent.agents import library_qa, thought_first
 from longagent.agents.leader import Leader, make_leader
 from longagent.agents.library_qa import PreparedLibrary
 from longagent.agents.prepared import PreparedDocument
 from longagent.agents.profiles import Profile, profile_for
 from longagent.agents.question import Question
-from longagent.agents.reading import Reading, Relevance, get_reading
+from longagent.agents.reading import Reading, ReadPlan, Relevance, get_reading
 from longagent.agents.runner import EventHandler, Runner
 from longagent.agents.shape_rounds import compose
 from longagent.agents.thoughts import InMemoryThoughts, ThoughtStore, thoughts_of
@@ -167,8 +167,15 @@ class LongAgent:
         k = self.profile.wave if k is None else k
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ConfigError(f"k must be a whole number of at least 1, not {k!r}.")
+        thoughts = library_qa.thought_store(library, self.embedder)
         return library_qa.prepare(
-            library, question, k, self.model.count_tokens, self.chunk_tokens, document
+            library,
+            question,
+            k,
+            self.model.count_tokens,
+            self.chunk_tokens,
+            document=document,
+            thoughts=thoughts,
         )
 
     def _run(
@@ -184,7 +191,9 @@ class LongAgent:
             return compose(parsed, parts)
         model = MeteredModel(self.model)
         profile = self.profile
-        plan = self.reading.plan(prepared, parsed, self.verifier, self.thoughts)
+        # A library's questions keep their thoughts in the library (see library_qa).
+        thoughts = prepared.thoughts or self.thoughts
+        plan = self.reading.plan(prepared, parsed, self.verifier, thoughts)
         if profile.search_waves or profile.collect_waves:  # embedded only if a search runs
             index = prepared.passage_index(embedder)
             plan = replace(
@@ -197,21 +206,25 @@ class LongAgent:
         # A chain takes one round per link it follows.
         chain = parsed.shape.shape == "chain"
         rounds = max(profile.max_rounds, profile.chain_hops + 1) if chain else profile.max_rounds
-        runner = Runner(
-            model,
-            prepared,
-            parsed,
-            plan,
-            leader=make_leader(self.leader, model, self.verifier, profile.leader),
-            verifier=self.verifier,
-            profile=profile,
-            max_rounds=rounds,
-            on_event=on_event or self.on_event,
-        )
-        answer = runner.run()
-        self.thoughts.remember(prepared.document.id, thoughts_of(answer))
+
+        def execute(plan: ReadPlan) -> Answer:
+            leader = make_leader(self.leader, model, self.verifier, profile.leader)
+            return Runner(
+                model,
+                prepared,
+                parsed,
+                plan,
+                leader=leader,
+                verifier=self.verifier,
+                profile=profile,
+                max_rounds=rounds,
+                on_event=on_event or self.on_event,
+            ).run()
+
+        answer = thought_first.run(prepared, parsed, plan, thoughts, embedder, execute)
         if isinstance(prepared, PreparedLibrary):
             answer = library_qa.cite(answer, prepared)
+        thoughts.remember(prepared.document.id, thoughts_of(answer))  # cited: with documents
         return answer
 
     def ask_many(self, doc: str | Path | Document, questions: Iterable[str]) -> list[Answer]:

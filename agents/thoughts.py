@@ -2,8 +2,11 @@
 document read the chunks that answered before first.
 
 `InMemoryThoughts` lives as long as the `LongAgent`; `LanceThoughts` keeps findings in
-the LanceDB thoughts tier (`longagent.memory.thoughts.ThoughtMemory`, merged when
-near-duplicate), so they outlive the process and are shared with the chat agent's store.
+a LanceDB thoughts tier (`longagent.memory.thoughts.ThoughtMemory`): the chat agent's
+store, or a library's own table (`longagent.memory.library_thoughts`), where each thought
+also keeps its citation's document and span. There the findings of one question are its
+subject: asked again, a near-duplicate answer merges into them and a different one
+replaces them.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from longagent.agents.types import Answer
+from longagent import text as text_tools
+from longagent.agents.types import Answer, MemberReport
 from longagent.memory.thoughts import ThoughtMemory
 
 # A long session must not grow a document's memory without end; each thought costs one
@@ -31,6 +35,11 @@ class Thought:
     question: str
     text: str  # the finding as a statement: question, answer and verified quote
     vector: np.ndarray | None = field(default=None, compare=False, repr=False)  # on first need
+    # The citation: the document the chunk belongs to (set for a library's chunks) and the
+    # span of the quote in it.
+    document_id: str = field(default="", compare=False)
+    start: int | None = field(default=None, compare=False)
+    end: int | None = field(default=None, compare=False)
 
 
 @runtime_checkable
@@ -41,20 +50,39 @@ class ThoughtStore(Protocol):
 
 
 def thoughts_of(answer: Answer) -> list[Thought]:
-    """The grounded reports of an answered question, each once. Only reports with evidence
-    count: a resolve round's report was judged against two chunks, so its member's index
-    does not say which chunk holds the quote (and both were reported in the ask round)."""
+    """The grounded reports of an answered question, each once; when the answer cites,
+    only the reports it cites (a grounded report that lost a conflict is no finding). Only
+    reports with evidence count: a resolve round's report was judged against two chunks,
+    so its member's index does not say which chunk holds the quote (and both were
+    reported in the ask round)."""
+    cited = {(c.chunk_id, c.start, c.end) for c in answer.citations}
     thoughts: list[Thought] = []
     for round_ in answer.trace:
         for report in round_.reports:
-            if report.verdict != "grounded" or report.evidence is None:
+            evidence = report.evidence
+            if report.verdict != "grounded" or evidence is None:
                 continue
-            # The evidence is the verified span of the chunk, not the member's loose quote.
-            text = f"{answer.question} {report.answer}. {report.evidence.quote}"
-            thought = Thought(report.evidence.chunk_id, answer.question, text)
+            if cited and (evidence.chunk_id, evidence.start, evidence.end) not in cited:
+                continue
+            thought = _thought(answer.question, report)
             if thought not in thoughts:
                 thoughts.append(thought)
     return thoughts
+
+
+def _thought(question: str, report: MemberReport) -> Thought:
+    evidence = report.evidence
+    assert evidence is not None
+    # The evidence is the verified span of the chunk, not the member's loose quote.
+    text = f"{question} {report.answer}. {evidence.quote}"
+    return Thought(
+        evidence.chunk_id,
+        question,
+        text,
+        document_id=evidence.document_id,
+        start=evidence.start,
+        end=evidence.end,
+    )
 
 
 class InMemoryThoughts:
@@ -75,26 +103,51 @@ class InMemoryThoughts:
 
 
 class LanceThoughts:
-    """Thoughts in LanceDB: `LanceThoughts(ThoughtMemory(MemoryStore(home).thoughts))`.
-    Recall is the tier's hybrid search within the document."""
+    """Thoughts in LanceDB: `LanceThoughts(ThoughtMemory(MemoryStore(home).thoughts))`, or
+    a library's (`library_thoughts(library, embedder)`), which keep each citation's span.
+    The thoughts of one question are restated together (its normalised text is their
+    subject). Recall is the tier's hybrid search within the document."""
 
     def __init__(self, memory: ThoughtMemory) -> None:
         self.memory = memory
+        fields = memory.tier.spec.record.model_fields
+        self._spans = all(name in fields for name in ("document_id", "start", "end"))
 
     def remember(self, document_id: str, thoughts: Sequence[Thought]) -> None:
+        by_question: dict[str, list[Thought]] = {}
         for thought in thoughts:
-            self.memory.insert(
-                thought.text,
-                doc_id=document_id,
-                chunk_id=thought.chunk_id,
-                question=thought.question,
-                vector=thought.vector,
-            )
+            by_question.setdefault(thought.question, []).append(thought)
+        for question, group in by_question.items():
+            findings = []
+            for thought in group:
+                finding: dict[str, object] = {
+                    "text": thought.text,
+                    "chunk_id": thought.chunk_id,
+                    "question": question,
+                }
+                if self._spans:
+                    finding |= {
+                        "document_id": thought.document_id or document_id,
+                        "start": thought.start,
+                        "end": thought.end,
+                    }
+                findings.append(finding)
+            subject = text_tools.normalize(question) or question
+            self.memory.restate(subject, document_id, findings)
 
     def recall(self, document_id: str, question: str) -> list[Thought]:
+        if not self.memory.tier.count(document=document_id):
+            return []  # nothing to recall: no need to embed the question
         hits = self.memory.search(question, limit=RECALL_LIMIT, document=document_id)
         return [
-            Thought(h.record.chunk_id, h.record.question or "", h.record.text)
+            Thought(
+                h.record.chunk_id,
+                h.record.question or "",
+                h.record.text,
+                document_id=getattr(h.record, "document_id", None) or "",
+                start=getattr(h.record, "start", None),
+                end=getattr(h.record, "end", None),
+            )
             for h in hits
             if h.record.chunk_id is not None
         ]

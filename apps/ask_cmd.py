@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # the agents import torch and LanceDB: only once options are 
     from longagent.agents.library_qa import PreparedLibrary
     from longagent.chunking import Document
     from longagent.llm import ChatModel
+    from longagent.memory.embedder import Embedder
     from longagent.memory.library import Library
 
 READINGS = ("sweep", "relevance", "all")
@@ -58,6 +59,12 @@ def ask(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the whole Answer as JSON."),
     trace: bool = typer.Option(False, "--trace", help="Print every round and member report."),
+    reuse: bool = typer.Option(
+        True,
+        "--reuse/--no-reuse",
+        help="Keep the FILE's split, passage vectors and answers in an implicit library "
+        "(LONGAGENT_HOME/libraries/files-KEY), so the next question about it starts there.",
+    ),
 ) -> None:
     """Answer a question over a document longer than the model's window, or over every
     document of a library (`--library NAME "question"`), with citations."""
@@ -94,7 +101,14 @@ def ask(
     document = load(Path(file))  # before the model: a bad file fails in a second
     _check_stages(**stages)
     answer = run_question(
-        document, question, _load(model), chunk_tokens, max_rounds, reading, **stages
+        document,
+        question,
+        _load(model),
+        chunk_tokens,
+        max_rounds,
+        reading,
+        path=Path(file) if reuse else None,
+        **stages,
     )
     show(answer, document, as_json=as_json, trace=trace)
 
@@ -114,6 +128,27 @@ def _check_stages(profile: str | None, leader: str | None, verifier: str | None)
     checks.one_of("--leader", leader or settings.leader, sorted(LEADERS))
 
 
+def _warm_embedder() -> Embedder:
+    """MiniLM, loading on a background thread while the members read (seconds: the
+    thoughts and the passage search of `ask FILE` need it). Only once the model is loaded:
+    two threads importing transformers at once break its lazy imports ("cannot import
+    name AutoModelForCausalLM")."""
+    import threading
+
+    from longagent.memory.embedder import MiniLMEmbedder
+
+    embedder = MiniLMEmbedder()
+
+    def warm() -> None:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # its "Loading weights" bar, on stderr
+        embedder.embed(["warm up"])
+
+    threading.Thread(target=warm, name="warm-embedder", daemon=True).start()
+    return embedder
+
+
 def _load(spec: str | None) -> ChatModel:
     from longagent.llm import load_model
 
@@ -127,11 +162,13 @@ def _agent(
     max_rounds: int | None,
     reading: str | None,
     stages: dict[str, str | None],
+    embedder: Embedder | None = None,
 ) -> LongAgent:
     from longagent.agents import LongAgent
 
     return LongAgent(
         chat_model,
+        embedder=embedder,
         chunk_tokens=chunk_tokens,
         max_rounds=max_rounds,
         reading=reading,
@@ -168,14 +205,44 @@ def run_question(
     chunk_tokens: int | None,
     max_rounds: int | None,
     reading: str | None = None,
+    *,
+    path: Path | None = None,
+    embedder: Embedder | None = None,
     **stages: str | None,
 ) -> Answer:
-    """`stages`: `profile`, `leader` and `verifier` by name (None: the default)."""
+    """`stages`: `profile`, `leader` and `verifier` by name (None: the default). `path`
+    (the file `document` was loaded from): ask through the implicit library
+    (`FileLibrary`), reusing what earlier questions about the file stored."""
     console = Console(stderr=True)
-    agent = _agent(chat_model, chunk_tokens, max_rounds, reading, stages)
-    with console.status("splitting the document"):
-        prepared = agent.prepare(document)
-    return _with_progress(agent, prepared, question, console)
+    if path is None:
+        agent = _agent(chat_model, chunk_tokens, max_rounds, reading, stages)
+        with console.status("splitting the document"):
+            prepared = agent.prepare(document)
+        return _with_progress(agent, prepared, question, console)
+    from longagent.agents.file_library import FileLibrary
+    from longagent.config import get_settings
+    from longagent.memory.errors import StoreError
+
+    # One embedder for the library's thoughts and passages and the agent's rankings.
+    embedder = embedder or _warm_embedder()
+    agent = _agent(chat_model, chunk_tokens, max_rounds, reading, stages, embedder)
+    try:
+        files = FileLibrary(get_settings().home, chat_model, agent.chunk_tokens, embedder=embedder)
+        with console.status("splitting the document"):
+            prepared = files.prepare(document, path)
+    except StoreError as exc:  # the message names the folder; say how to do without it
+        raise StoreError(
+            f"{exc} This is the implicit library of `ask FILE`: --no-reuse asks without it."
+        ) from exc
+    reuse = files.reuse
+    if reuse.chunks:
+        kept = [f"{len(prepared.chunks)} chunks"]
+        kept += ["passage vectors"] if reuse.vectors else []
+        kept += [f"{reuse.thoughts} thoughts"] if reuse.thoughts else []
+        console.print(f"[dim]reused from {files.library.root}: {', '.join(kept)}[/]")
+    answer = _with_progress(agent, prepared, question, console)
+    files.keep(prepared)
+    return answer
 
 
 def run_library_question(

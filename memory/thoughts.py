@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Unpack
+from typing import Any, Literal, Unpack
 
 import numpy as np
 
@@ -47,6 +47,9 @@ class ThoughtMemory:
     Similarity alone never replaces a thought: two findings about one document can be
     close in embedding space and both true, so contradiction needs an explicit subject
     (callers may pass the question that produced the finding, or an entity key).
+
+    The tier's record type may extend `Thought` (a library's thoughts keep their
+    citation's span); `extra` fields are passed to it on insert and carried on merge.
     """
 
     def __init__(
@@ -69,13 +72,14 @@ class ThoughtMemory:
         question: str | None = None,
         subject: str | None = None,
         vector: np.ndarray | None = None,
+        **extra: Any,
     ) -> ThoughtWrite:
         """Store a finding under the rules above and say what happened. Pass `vector` when
         the text's embedding is already at hand."""
         if not text.strip():
             raise ValueError("a thought needs text")
-        new = Thought(
-            text=text, doc_id=doc_id, chunk_id=chunk_id, question=question, subject=subject
+        new = self._record(
+            text=text, doc_id=doc_id, chunk_id=chunk_id, question=question, subject=subject, **extra
         )
         # Embed outside the lock: it is the slow part.
         vector = self.tier.embed([text]) if vector is None else np.reshape(vector, (1, -1))
@@ -100,6 +104,7 @@ class ThoughtMemory:
                         "chunk_id": chunk_id if chunk_id is not None else old.chunk_id,
                         "question": question if question is not None else old.question,
                         "subject": subject if subject is not None else old.subject,
+                        **extra,
                         "hits": old.hits + new.hits + sum(h.record.hits for h in candidates[1:]),
                         "updated_at": utcnow(),
                     }
@@ -114,6 +119,53 @@ class ThoughtMemory:
                 return ThoughtWrite("replaced", new, replaced, self._enforce_cap(new.id))
             self.tier.add([new], vector)
             return ThoughtWrite("inserted", new, (), self._enforce_cap(new.id))
+
+    def restate(
+        self, subject: str, doc_id: str, findings: Sequence[dict[str, Any]]
+    ) -> list[ThoughtWrite]:
+        """The current findings about `subject` in `doc_id`, in one commit: each finding
+        (`insert`'s keyword arguments: text, chunk_id, question, extra fields) that is a
+        near-duplicate of a stored thought of the subject merges into it, the others are
+        inserted, and every stored thought of the subject that none merged into is
+        replaced (deleted). So one answer with two citations keeps both, and a later
+        answer to the same question that contradicts it replaces them, never piling up."""
+        findings = [f for f in findings if str(f.get("text", "")).strip()]
+        if not findings:
+            return []
+        vectors = self.tier.embed([f["text"] for f in findings])
+        where = f"{self._doc_where(doc_id)} AND subject = {quote(subject)}"
+        with self.tier.locked():
+            old = {r.id: r for r in self.tier.scan(limit=10_000, where=where)}
+            kept: dict[str, str] = {}  # stored id -> its new statement's id
+            records: list[Thought] = []
+            outcomes: list[Outcome] = []
+            for finding, vector in zip(findings, vectors, strict=True):
+                near = self.tier.nearest(vector, limit=1, where=where) if old else []
+                match = near[0].record if near and near[0].score >= self.merge_threshold else None
+                if match is not None and match.id in old and match.id not in kept:
+                    kept[match.id] = match.id
+                    records.append(
+                        match.model_copy(
+                            update={**finding, "hits": match.hits + 1, "updated_at": utcnow()}
+                        )
+                    )
+                    outcomes.append("merged")
+                else:
+                    records.append(self._record(doc_id=doc_id, subject=subject, **finding))
+                    outcomes.append("replaced" if old else "inserted")
+            replaced = tuple(i for i in old if i not in kept)
+            if replaced:  # the subject's history of use carries over to its newer statement
+                records[0].hits += sum(old[i].hits for i in replaced)
+            self.tier.upsert(records, vectors, delete_ids=replaced)
+        return [
+            ThoughtWrite(outcome, record, replaced if n == 0 else ())
+            for n, (outcome, record) in enumerate(zip(outcomes, records, strict=True))
+        ]
+
+    def _record(self, **fields: Any) -> Thought:
+        record = self.tier.spec.record(**fields)
+        assert isinstance(record, Thought)
+        return record
 
     @staticmethod
     def _doc_where(doc_id: str | None) -> str:

@@ -22,6 +22,7 @@ BENCHMARKS = {
     "ingest": "peak memory and seconds to load and split a document, by size",
     "library": "library ingest MB/s and chunks/s (100, 1,000 docs), search p50/p95 at 1K-1M chunks",
     "library_qa": "questions over a whole library vs over their own document: right, wrong, s/q",
+    "reuse": "first vs second `ask FILE` over one document in two processes (implicit library)",
     "ranking": "whether the search's ranked passages hold the answer (natural suite, no model)",
     "shapes": "list and overview questions over five real documents, LongAgent beside DOS-RAG",
     "serve-memory": "the web server's RSS idle, at peak and after questions and chat turns",

@@ -1,0 +1,152 @@
+"""Thoughts first: where an earlier answer about this document (or library) was grounded
+is read first, alone, when that answer matches the question well.
+
+The recalled thoughts are scored against the question as the relevance reading scores
+them (the share of the question's words a thought holds and its MiniLM similarity,
+`relevance.thought_scores`). For the chunks of those scoring at least FIRST_MATCH, the
+passage holding each thought's verified quote (with a sentence of context on each side)
+is read first, as the passage search reads (one batched call, the profile's prompt
+styles). The passage, not the whole chunk: the quote may have been found by the search,
+and a small model that grounded it in two sentences need not find it again in 512
+tokens (measured on `man tar`: it did not). If that reading grounds an answer, that is
+the answer: a question asked again costs one passage's reading instead of the sweep. If
+not, the planned reading runs as it would have without thoughts, and the answer's trace
+holds both readings. Either way the first round's decision says which chunks a thought
+put first and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from longagent import text
+from longagent.agents import relevance
+from longagent.agents.prepared import PreparedDocument
+from longagent.agents.question import Question
+from longagent.agents.ranking import CONTEXT_SENTENCES, Passage, PassageIndex
+from longagent.agents.reading import ReadPlan
+from longagent.agents.thoughts import Thought, ThoughtStore
+from longagent.agents.types import Answer
+from longagent.memory.embedder import Embedder, MiniLMEmbedder
+
+# A thought must say nearly what is asked to skip the sweep. Read alone, a recalled
+# passage has no rival answer to be resolved against, so a question that only shares a
+# name with it must not stop there. MiniLM scores against the thought "Where was Kalomi
+# born? Fenni. Kalomi was born in the town of Fenni.": the same question 0.88, "In which
+# town was Kalomi born?" 0.89, "What is the birthplace of Kalomi?" 0.70, "Who did Kalomi
+# marry?" 0.60; against a `man tar` thought on the gzip option, "How do I compress an
+# archive with gzip?" 0.69, "Which option lists the contents of an archive?" 0.51.
+FIRST_MATCH = 0.75
+
+
+@dataclass(frozen=True)
+class FirstRead:
+    """The chunks to read first (indices into the prepared chunks), best first, and for
+    each the thought that put it there."""
+
+    readers: list[int]
+    thoughts: list[Thought]
+
+    def note(self, prepared: PreparedDocument) -> str:
+        said = "; ".join(
+            f"chunk {i} (chars {prepared.chunks[i].start}-{prepared.chunks[i].end}), where "
+            f"{t.question!r} was answered before"
+            for i, t in zip(self.readers, self.thoughts, strict=True)
+        )
+        return f"read first, from recalled thoughts: {said}"
+
+    def plan(self, prepared: PreparedDocument) -> ReadPlan:
+        """No member reads a whole chunk; the search reads the recalled passages, all in
+        one wave."""
+        index = RecalledPassages(prepared, self)
+        return ReadPlan([], index=index, search_waves=(max(1, len(index.passages)),))
+
+
+class RecalledPassages(PassageIndex):
+    """The passages holding recalled thoughts' quotes, in the order recalled, as the
+    runner's search reads a document's ranked passages."""
+
+    def __init__(self, prepared: PreparedDocument, first: FirstRead) -> None:
+        self.chunks = list(prepared.chunks)
+        self.embedder = None
+        self.passages = []
+        self._sentences = {}
+        for index, thought in zip(first.readers, first.thoughts, strict=True):
+            chunk = self.chunks[index]
+            spans = text.sentences(chunk.text)
+            self._sentences[index] = spans
+            if thought.start is None or thought.end is None or not spans:
+                self.passages.append(Passage(index, 0, len(chunk.text)))
+                continue
+            start, end = thought.start - chunk.start, thought.end - chunk.start
+            held = [n for n, (a, b) in enumerate(spans) if a < end and b > start] or [0]
+            first_ = max(0, held[0] - CONTEXT_SENTENCES)
+            last = min(len(spans) - 1, held[-1] + CONTEXT_SENTENCES)
+            self.passages.append(Passage(index, spans[first_][0], spans[last][1]))
+
+    def rank(self, query: str) -> list[Passage]:
+        return list(self.passages)
+
+    def context(self, passage: Passage) -> Passage:
+        return passage  # the context is in already
+
+
+def first_read(
+    prepared: PreparedDocument,
+    question: Question,
+    plan: ReadPlan,
+    recalled: Sequence[Thought],
+    embedder: Embedder,
+) -> FirstRead | None:
+    """The chunks recalled thoughts put first, or None when no thought matches enough."""
+    if not recalled or not prepared.chunks:
+        return None
+    scores = relevance.thought_scores(question, recalled, prepared.chunks, embedder)
+    planned = set(plan.readers)
+    readers = [
+        i
+        for i in sorted(range(len(scores)), key=lambda i: -scores[i])
+        if scores[i] >= FIRST_MATCH and i in planned
+    ]
+    if not readers or len(planned) <= len(readers):
+        return None  # the plan reads no more than the recalled chunks: nothing to skip
+    by_chunk = {prepared.chunks[i].id: i for i in readers}
+    best: dict[int, Thought] = {}
+    for thought in recalled:  # recall order is best first: keep each chunk's first
+        index = by_chunk.get(thought.chunk_id)
+        if index is not None:
+            best.setdefault(index, thought)
+    return FirstRead(readers, [best[i] for i in readers])
+
+
+def run(
+    prepared: PreparedDocument,
+    question: Question,
+    plan: ReadPlan,
+    thoughts: ThoughtStore,
+    embedder: Embedder | None,
+    execute: Callable[[ReadPlan], Answer],
+) -> Answer:
+    """The answer to `question`: by `execute(plan)`, preceded by a reading of the chunks
+    recalled thoughts put first (see the module's docstring). `execute` runs one reading
+    on one metered model, so the answer's usage counts both."""
+    recalled = thoughts.recall(prepared.document.id, question.text)
+    first = first_read(prepared, question, plan, recalled, embedder or MiniLMEmbedder())
+    if first is None:
+        return execute(plan)
+    early = execute(first.plan(prepared))
+    note = first.note(prepared)
+    if early.trace:
+        head = early.trace[0]
+        head.decision = f"{note}; {head.decision}" if head.decision else note
+    if early.found:
+        return early
+    answer = execute(plan)
+    head_note = "the recalled chunks grounded nothing: the planned reading follows"
+    if early.trace:
+        early.trace[-1].decision += f"; {head_note}"
+    for round_ in answer.trace:
+        round_.index += len(early.trace)
+    answer.trace = early.trace + answer.trace
+    return answer

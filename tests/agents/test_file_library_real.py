@@ -1,0 +1,47 @@
+"""`ask FILE` through the implicit library with the real bundled model and MiniLM: asked
+again (by new objects, as a new process), the question reads the chunk its thought
+recalls first, alone, and gives the same cited answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from longagent.agents import LongAgent
+from longagent.agents.file_library import FileLibrary
+from longagent.apps.bench.qa_data import make_sample
+from longagent.chunking import load
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_same_question_again_reads_its_remembered_chunk_first(
+    tmp_path: Path, bundled_model
+) -> None:
+    sample = make_sample("single", 4096, 0.6, 0, bundled_model.count_tokens)
+    person = sample.question.removeprefix("In which town was ").removesuffix(" born?")
+    path = tmp_path / "haystack.txt"  # other chunks name the person too: the sweep reads them
+    path.write_text(
+        f"{person} visited the harbour every spring.\n\n{sample.document}\n\n"
+        f"{person} kept bees behind the mill."
+    )
+
+    def ask() -> tuple[object, FileLibrary]:
+        agent = LongAgent(bundled_model)
+        files = FileLibrary(tmp_path / "home", bundled_model, agent.chunk_tokens)
+        prepared = files.prepare(load(path), path)
+        answer = agent.ask(prepared, sample.question)
+        files.keep(prepared)
+        return answer, files
+
+    first, _ = ask()
+    town = sample.answers[0]
+    assert first.found and town.lower() in first.text.lower()
+    second, files = ask()
+    assert files.reuse.chunks and files.reuse.thoughts >= 1
+    assert "read first, from recalled thoughts" in second.trace[0].decision
+    read = [r for r in second.trace if r.members]
+    assert read[0].kind == "search" and len(read[0].members) == 1
+    assert second.text == first.text and second.citations == first.citations
+    assert len(first.trace[0].members) > 1
