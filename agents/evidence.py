@@ -17,6 +17,8 @@ the fact is absent it invents one. So a reply counts only when
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Callable
 
 from longagent import text
@@ -26,6 +28,8 @@ from longagent.agents.verifier import Check, register_verifier
 from longagent.text import STOPWORDS, content_words, entities, sentences, words
 
 MIN_RUN = 4  # verbatim words a quote must share with the chunk to count as a quote
+# Words of the instructions that are also answers to some question ("How many?" "one").
+PLAUSIBLE_ANSWERS = {"one", "long", "short", "never", "empty", "read", "text", "document"}
 REFUSALS = {"", "none", "unknown", "not found", "n/a", "no answer", "not mentioned", "not stated"}
 
 
@@ -46,6 +50,16 @@ class LexicalVerifier:
     def same_answer(self, a: str, b: str) -> bool:
         ka, kb = answer_key(a), answer_key(b)
         return bool(ka and kb) and (ka <= kb or kb <= ka)
+
+
+@functools.cache
+def instruction_words() -> frozenset[str]:
+    """The words of the members' own instructions (their prompts, placeholders aside)."""
+    from longagent.agents.chat_types import prompt
+
+    said = " ".join(prompt(name) for name in ("member", "member_plain", "member_system"))
+    found = set(words(re.sub(r"\{\w+\}|<[^>]+>", " ", said))) - STOPWORDS
+    return frozenset(found - PLAUSIBLE_ANSWERS)
 
 
 def answer_key(answer: str) -> frozenset[str]:
@@ -78,6 +92,9 @@ def check(
     answer = answer.strip()
     if not answer or (words(answer) and text.normalize(answer) in REFUSALS):
         return Check("refused", "no answer")
+    if words(answer) and set(words(answer)) <= instruction_words() - question.words:
+        # The 135M model often answers "quote" or "the answer": words of its instructions.
+        return Check("unsupported", "the answer only repeats the instructions")
     if not words(answer):
         # A symbol is an answer too (a default delimiter ","): it must stand in the
         # sentence the member quoted.

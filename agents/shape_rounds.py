@@ -124,6 +124,7 @@ def _item_judge(runner: Runner, keyed: bool, chain: bool) -> Judge:
     return judge
 
 
+MIN_SUMMARY_WORDS = 3  # content words a summary needs, else its quoted sentence stands
 LINK_SPREAD = 3  # a link stands on at most this many times as many lines as its value
 
 
@@ -185,7 +186,10 @@ def _judge_summary(
     report.quote = reply.quote.strip()
     summary = " ".join(reply.answer.split())
     said = text.content_words(summary)
-    supported = bool(said) and len(said & set(text.words(chunk.text))) * 2 >= len(said)
+    # A summary says something: a few words of substance, most of them the chunk's own
+    # (the 135M model summarised a regex HOWTO chunk as "abcb").
+    held = said & set(text.words(chunk.text))
+    supported = len(said) >= MIN_SUMMARY_WORDS and len(held) * 2 >= len(said)
     span = evidence.quoted_sentence(report.quote, chunk.text)
     if span is None and supported:  # a misquote: cite the sentence the summary draws on
         span = _closest_sentence(said, chunk.text)

@@ -67,7 +67,9 @@ _COLLECT = re.compile(
     r"\b(?:all|every)\s+(?:of\s+)?(?:the\s+)?(?:[\w-]+\s+){0,3}[\w-]+s\b"
     r"|^\s*(?:please\s+)?(?:list|enumerate|name\s+(?:all|every|each))\b"
     r"|^\s*(?:which|what)\s+(?:[\w-]+\s+){0,2}[\w-]+s\s+"
-    r"(?:are|take|takes|have|do|does|can|require|accept|support|use|were|did)\b",
+    r"(?:are|take|takes|have|do|does|can|require|accept|support|use|were|did|move|change|"
+    r"control|affect|set|print|show|read|write|apply|match|exist|need|allow|enable|make|"
+    r"return|modify|run)\b",
     re.I,
 )
 # "how many/much/long/old/often/far/big" ask for a quantity, not a way.

@@ -165,7 +165,7 @@ def summary_writer(request: GenerationRequest) -> dict:
         return {"quote": "Bees write poems about the moon.", "answer": "Bees and poems"}
     if fact.group(1).startswith("Owls"):
         return {"quote": fact.group(1), "answer": "Zebras dancing tango"}
-    return {"quote": fact.group(1), "answer": f"About {fact.group(1).split()[0].lower()}"}
+    return {"quote": fact.group(1), "answer": " ".join(fact.group(1).split()[:3])}
 
 
 def test_an_overview_summarises_chunks_in_document_order_each_cited() -> None:
@@ -181,7 +181,11 @@ def test_an_overview_summarises_chunks_in_document_order_each_cited() -> None:
     lines = answer.text.splitlines()
     # The owls' summary strayed from its chunk: its quoted sentence stands instead; the
     # bees' quote is not in the document, so that chunk is left out.
-    assert lines == ["- About cats", "- Owls hunt at night as a known fact.", "- About dogs"]
+    assert lines == [
+        "- Cats sleep long",
+        "- Owls hunt at night as a known fact.",
+        "- Dogs guard houses",
+    ]
     assert [c.quote.split()[0] for c in answer.citations] == ["Cats", "Owls", "Dogs"]
     assert [r.kind for r in answer.trace] == ["overview"]
 
@@ -212,3 +216,14 @@ def test_a_why_question_is_answered_with_the_cited_sentence() -> None:
     assert answer.shape == "explain" and answer.found
     assert answer.text == reason
     assert doc.text[answer.citations[0].start : answer.citations[0].end] == reason
+
+
+def test_an_answer_that_repeats_the_instructions_is_not_grounded() -> None:
+    doc = spread("Copy the quote of the reply, the manual says.")
+
+    def echo(request: GenerationRequest) -> dict:
+        return {"quote": "Copy the quote of the reply, the manual says.", "answer": "quote"}
+
+    answer = agent(ScriptedModel(echo)).ask(doc, "What does the manual say to copy?")
+    assert not answer.found
+    assert all(r.verdict != "grounded" for r in answer.trace[0].reports)
