@@ -69,7 +69,7 @@ class _LibraryHost:
         self.library = library
         self.db = library.db
         self.embedder = embedder
-        self.uri = str(library.root)
+        self.uri = str(library.location)
 
     def lock(self, table: str) -> contextlib.AbstractContextManager[None]:
         return self.library._lock(table)
@@ -87,8 +87,8 @@ class _LibraryHost:
 
 def damaged(library: Library, problem: str) -> StoreDamagedError:
     return StoreDamagedError(
-        f"the thoughts of the library at {library.root} are damaged ({problem}). Nothing "
-        f"was changed. Move {library.root / (THOUGHTS_TABLE + '.lance')} aside: the "
+        f"the thoughts of the library at {library.location} are damaged ({problem}). Nothing "
+        f"was changed. Move {library.location}/{THOUGHTS_TABLE}.lance aside: the "
         "documents and chunks are intact, only the remembered answers are lost."
     )
 
@@ -106,7 +106,7 @@ def library_thoughts(
         except Exception as exc:
             host.check((THOUGHTS_TABLE,))
             raise StoreError(
-                f"cannot open the thoughts of the library at {library.root}: {short_error(exc)}"
+                f"cannot open the thoughts of the library at {library.location}: {short_error(exc)}"
             ) from exc
     host.check((THOUGHTS_TABLE,))
     # The tier only uses the attributes `_LibraryHost` provides.
@@ -122,10 +122,10 @@ def _open_or_create(library: Library, embedder: Embedder) -> None:
         table = library.db.open_table(THOUGHTS_TABLE)
         if table.schema != expected:
             raise StoreError(
-                f"the thoughts of the library at {library.root} were written with another "
+                f"the thoughts of the library at {library.location} were written with another "
                 f"embedder or version ({table.schema.field('vector').type}, not "
                 f"{expected.field('vector').type}); move "
-                f"{library.root / (THOUGHTS_TABLE + '.lance')} aside to start them anew"
+                f"{library.location}/{THOUGHTS_TABLE}.lance aside to start them anew"
             )
     # Created after the table: a kill in between leaves a table without it, made here.
     if not any("text" in index.columns for index in table.list_indices()):
