@@ -37,7 +37,6 @@ in agents/chat_functions.py.
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -81,7 +80,6 @@ from longagent.memory import (
     PagingController,
     ThoughtMemory,
 )
-from longagent.memory.filters import quote
 
 __all__ = ["NO_REPLY", "ChatAgent", "FunctionCall", "Reply", "agent_dir"]
 
@@ -226,12 +224,12 @@ class ChatAgent:
         for path in documents:
             arguments = {"path": self.documents.attach(path), "question": text}
             record = self._run(turn, "read_document", arguments, auto=True)
-            self._append(turn, "tool", self._result_text(record))
+            self._append(turn, "tool", record.outcome)
         while turn.steps < self.max_steps:
             call = self._step(turn, recall_note)
             turn.steps += 1
             if isinstance(call, str):
-                self._invalid(turn, call)
+                turn.refuse(call)
                 continue  # retried in the next step, errors counted
             turn.notes = []
             if not self._act(turn, call):
@@ -285,18 +283,6 @@ class ChatAgent:
             self.pager.evict()
             return str(exc)
 
-    @staticmethod
-    def _invalid(turn: TurnState, error: str) -> None:
-        turn.errors += 1
-        turn.invalid += 1
-        turn.notes = [
-            Message(
-                role="system",
-                content=f"Error: that was not a valid function call ({error}). "
-                "Write one JSON function call.",
-            )
-        ]
-
     def _act(self, turn: TurnState, call: dict[str, Any]) -> bool:
         """Run the call, record it in the transcript; False when the turn is over."""
         name, arguments = call["function"], call["parameters"]
@@ -309,7 +295,7 @@ class ChatAgent:
             return False  # a message ends the turn
         ids = [
             self._append(turn, "assistant", call_json(name, arguments)),
-            self._append(turn, "tool", self._result_text(record)),
+            self._append(turn, "tool", record.outcome),
         ]
         if record.error is not None:
             turn.errors += 1
@@ -346,12 +332,6 @@ class ChatAgent:
         turn.calls.append(record)
         return record
 
-    @staticmethod
-    def _result_text(record: FunctionCall) -> str:
-        if record.error is not None:
-            return f"{record.name} failed: {record.error}"
-        return f"{record.name} returned: {record.result}"
-
     def _append(self, turn: TurnState, role: str, content: str) -> str:
         report = self.pager.append(role, content)
         turn.warning = turn.warning or report.warning
@@ -365,16 +345,8 @@ class ChatAgent:
         characters); returns the tier it was in, or None when there is no such entry."""
         if not isinstance(entry_id, str):
             raise ArgumentError(f"the id must be a str, got {type(entry_id).__name__}")
-        entry_id = entry_id.strip()
-        if not re.fullmatch(r"[0-9a-f]{6,32}", entry_id):
-            return None
         with self.locked():
-            for tier in (self.store.archival, self.store.thoughts):
-                where = f"id LIKE {quote(entry_id + '%')}"
-                ids = [r.id for r in tier.scan(limit=2, where=where)]
-                if len(ids) == 1 and tier.delete(ids):
-                    return tier.name
-        return None
+            return self.store.forget(entry_id.strip())
 
     def export(self, path: str | Path) -> Path:
         """Write the whole agent (core, summary, recall, archival, thoughts) to one file."""

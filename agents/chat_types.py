@@ -44,6 +44,13 @@ class FunctionCall(BaseModel):
         default=False, description="Run by the agent itself (a pre-fetch or an attachment)."
     )
 
+    @property
+    def outcome(self) -> str:
+        """What the model is told of the call."""
+        if self.error is not None:
+            return f"{self.name} failed: {self.error}"
+        return f"{self.name} returned: {self.result}"
+
 
 class Reply(BaseModel):
     """What one `send` did: the text for the user and the steps behind it."""
@@ -75,6 +82,18 @@ class TurnState:
     evicted: list[str] = field(default_factory=list)
     notes: list[Message] = field(default_factory=list)  # transient: never persisted
     failed: list[str] = field(default_factory=list)  # recall ids of failed calls and results
+
+    def refuse(self, error: str) -> None:
+        """Count an output that was not a valid function call, and say so next step."""
+        self.errors += 1
+        self.invalid += 1
+        self.notes = [
+            Message(
+                role="system",
+                content=f"Error: that was not a valid function call ({error}). "
+                "Write one JSON function call.",
+            )
+        ]
 
 
 class ArgumentError(LongAgentError, ValueError):

@@ -25,8 +25,8 @@ from longagent.agents.thoughts import LanceThoughts, ThoughtStore
 from longagent.agents.types import Answer, Citation
 from longagent.chunking import Chunk, Document, load, split
 from longagent.memory.embedder import Embedder, MiniLMEmbedder
-from longagent.memory.filters import quote
 from longagent.memory.library import Library
+from longagent.memory.library_search import document_chunks
 from longagent.memory.library_thoughts import chunks_by_id, library_thoughts
 from longagent.memory.library_types import CHUNK_COLUMNS, ChunkHit
 from longagent.text import mentions_any
@@ -139,14 +139,7 @@ def document_hits(library: Library, doc_id: str) -> list[ChunkHit]:
     """Every chunk of document `doc_id` (an id, a unique id prefix or a path), in document
     order (no ranking: `score` 0). DocumentError when the library has no such document."""
     doc = library.find(doc_id)
-    query = (
-        library.chunks_table.search()
-        .where(f"document_id = {quote(doc.id)}")
-        .select(CHUNK_COLUMNS)
-        .limit(None)
-    )
-    rows = library._guarded("reading chunks", query.to_arrow).to_pylist()
-    rows.sort(key=lambda r: r["index"])
+    rows = document_chunks(library, doc.id)
     fields = [c for c in CHUNK_COLUMNS if c != "id"]
     return [
         ChunkHit(**{c: r[c] for c in fields}, path=doc.path, title=doc.title, score=0.0)

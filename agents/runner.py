@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from longagent.agents import conflict, member, ranking, shape_rounds
+from longagent.agents import conflict, member, passage_rounds, shape_rounds
 from longagent.agents.actions import (
     Collect,
     Conclude,
@@ -93,7 +93,7 @@ class Runner:
                 case Focus():
                     self.focus(action)
                 case Search():
-                    self.search(action)
+                    passage_rounds.search(self, action)
                 case Collect():
                     shape_rounds.collect(self, action)
                 case Overview():
@@ -221,64 +221,6 @@ class Runner:
         same = self.verifier.same_answer
         hop.reports = self.record([conflict.agreed_reading(r, same) for r in judged])
         self.settle(hop)
-
-    def search(self, action: Search) -> None:
-        """The hop's question over the document's ranked passages: each reader sees one
-        passage (with a sentence of context on each side) in the profile's prompt styles,
-        one batched call per wave, until a wave grounds an answer. Replies are judged
-        against the whole chunk, so citations keep their document offsets."""
-        hop, index = self.state.hop, self.state.plan.index
-        assert hop is not None and index is not None
-        hop.searched = True
-        question = hop.question
-        passages = ranking.readings(index, f"{question.text} {question.bridge}".strip())
-        passages = passages[: sum(action.waves)]
-        current = self.open_round(
-            "search", [], f"reading the {len(passages)} passages likeliest to answer"
-        )
-        reports: list[MemberReport] = []
-        start = 0
-        for size in action.waves:
-            wave, start = passages[start : start + size], start + size
-            if not wave:
-                break
-            reports += self.read_passages(wave, question, current)
-            if any(r.verdict == "grounded" for r in reports):
-                break
-        hop.members = list(dict.fromkeys(hop.members + current.members))
-        hop.reports = reports
-        self.settle(hop)
-
-    def read_passages(
-        self,
-        wave: list[ranking.Passage],
-        question: Question,
-        current: Round,
-        judge: Judge | None = None,
-        samples: tuple[int, ...] = (0,),
-    ) -> list[MemberReport]:
-        """One batched call: each reader reads one passage in the profile's prompt styles
-        (greedy: sample 0, else sampled with that seed) and reports the answer its grounded
-        readings agree on. Replies are judged (by `judge`, default `self.judge`) against the
-        whole chunk, so citations keep their document offsets."""
-        judge = judge or self.judge
-        index = self.state.plan.index
-        assert index is not None
-        spans = [(self.chunks[p.chunk].start, p.start, p.end) for p in wave]
-        current.passages += [
-            (o + a, o + b) for o, a, b in spans if (o + a, o + b) not in current.passages
-        ]
-        current.members += [p.chunk for p in wave if p.chunk not in current.members]
-        styles = [(s, n) for s in self.profile.focus_styles for n in samples]
-        requests = [
-            member.member_request(p.chunk, index.text(p), question, self.profile, style=s, sample=n)
-            for p in wave
-            for s, n in styles
-        ]
-        replies = iter(member.run_batch(self.model, requests))
-        judged = [[judge(p.chunk, next(replies), question) for _ in styles] for p in wave]
-        same = self.verifier.same_answer
-        return self.record([conflict.agreed_reading(r, same) for r in judged])
 
     def resolve(self, action: Resolve) -> None:
         """One round of pairwise communication between conflicting clusters (one batch)."""

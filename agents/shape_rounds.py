@@ -18,7 +18,7 @@ import re
 from typing import TYPE_CHECKING
 
 from longagent import text
-from longagent.agents import conflict, evidence, member, ranking
+from longagent.agents import conflict, evidence, member, passage_rounds, ranking
 from longagent.agents.actions import Collect, Hop, Overview
 from longagent.agents.question import Question
 from longagent.agents.types import Answer, Citation, MemberReport
@@ -58,13 +58,13 @@ def collect(runner: Runner, action: Collect) -> None:
             break
         had = list(earlier) + [r.answer for r in reports if r.verdict == "grounded"]
         judge = _item_judge(runner, keyed, chain)
-        new = runner.read_passages(wave, question, current, judge)
+        new = passage_rounds.read_passages(runner, wave, question, current, judge)
         missed = [p for p, r in zip(wave, new, strict=True) if r.verdict != "grounded"]
         if named and missed and runner.profile.focus_samples:
             # A sentence that names the key holds a value: read the missed ones again,
             # sampled (the 135M model's greedy reading often echoes the key).
             seeds = tuple(range(1, 1 + runner.profile.focus_samples))
-            new += runner.read_passages(missed, question, current, judge, seeds)
+            new += passage_rounds.read_passages(runner, missed, question, current, judge, seeds)
         reports += new
         fresh = [
             r

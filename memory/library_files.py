@@ -26,8 +26,8 @@ from longagent.config import Settings
 from longagent.memory import library_writes
 from longagent.memory.filters import in_list, quote
 from longagent.memory.library import Library
+from longagent.memory.library_search import document_chunks
 from longagent.memory.library_thoughts import THOUGHTS_TABLE
-from longagent.memory.library_types import CHUNK_COLUMNS
 
 log = logging.getLogger(__name__)
 PASSAGES_TABLE = "passage_vectors"
@@ -58,16 +58,9 @@ def stored_split(library: Library, document_id: str) -> list[Chunk] | None:
     ready = library._document_rows(f"id = {quote(document_id)}")
     if not ready:
         return None
-    query = (
-        library.chunks_table.search()
-        .where(f"document_id = {quote(document_id)}")
-        .select(CHUNK_COLUMNS)
-        .limit(None)
-    )
-    rows = library._guarded("reading chunks", query.to_arrow).to_pylist()
+    rows = document_chunks(library, document_id)
     if len(rows) != ready[0]["chunk_count"]:
         return None  # cannot happen after a ready row; never answer from a partial split
-    rows.sort(key=lambda r: r["index"])
     return [
         Chunk(**{**r, "heading_path": tuple(r["heading_path"]), "pages": tuple(r["pages"])})
         for r in rows

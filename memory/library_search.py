@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 from lancedb.query import LanceVectorQueryBuilder
 
+from longagent.memory.filters import quote
 from longagent.memory.library_types import CHUNK_COLUMNS, ChunkHit
 from longagent.text import rrf, rrf_scores
 
@@ -83,3 +84,16 @@ def _ranking_vector(library: Library, query: str, depth: int) -> list[tuple[dict
         "searching", builder.select([*CHUNK_COLUMNS, "_distance"]).limit(depth).to_arrow
     )
     return [(row, 1.0 - float(row["_distance"])) for row in arrow.to_pylist()]
+
+
+def document_chunks(library: Library, document_id: str) -> list[dict[str, Any]]:
+    """Every stored chunk row of one document (its `CHUNK_COLUMNS`), in document order:
+    what a question kept to that document reads, and what a stored split is rebuilt from."""
+    query = (
+        library.chunks_table.search()
+        .where(f"document_id = {quote(document_id)}")
+        .select(CHUNK_COLUMNS)
+        .limit(None)
+    )
+    rows = library._guarded("reading chunks", query.to_arrow).to_pylist()
+    return sorted(rows, key=lambda r: r["index"])

@@ -10,6 +10,7 @@ is skipped and LanceDB's own commit protocol (optimistic, with retries) arbitrat
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -24,6 +25,7 @@ from longagent.config import Settings
 from longagent.errors import LongAgentError
 from longagent.memory.embedder import Embedder, MiniLMEmbedder
 from longagent.memory.errors import SchemaVersionError, StoreDamagedError, StoreError
+from longagent.memory.filters import quote
 from longagent.memory.records import (
     ARCHIVAL,
     RECALL,
@@ -280,6 +282,18 @@ class MemoryStore:
         """Fold new rows into every index and compact files now (also runs on its own)."""
         for tier in (self.archival, self.recall, self.thoughts):
             tier.optimize()
+
+    def forget(self, entry_id: str) -> str | None:
+        """Delete the archival entry or thought whose id is `entry_id` (or starts with it,
+        at least 6 hex characters, when exactly one does); the tier it was in, else None."""
+        if not re.fullmatch(r"[0-9a-f]{6,32}", entry_id):
+            return None
+        for tier in (self.archival, self.thoughts):
+            where = f"id LIKE {quote(entry_id + '%')}"
+            ids = [r.id for r in tier.scan(limit=2, where=where)]
+            if len(ids) == 1 and tier.delete(ids):
+                return tier.name
+        return None
 
     def close(self) -> None:
         """Release file handles (a store is also fine to drop without closing)."""

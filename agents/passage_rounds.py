@@ -1,0 +1,76 @@
+"""Rounds that read a document's ranked passages instead of whole chunks, run by the
+`Runner`: the search (when the question's words ground nothing) and each wave of a
+collection (`shape_rounds.collect`). Each reader sees one passage; replies are judged
+against the whole chunk, so citations keep their document offsets."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from longagent.agents import conflict, member, ranking
+from longagent.agents.actions import Search
+from longagent.agents.question import Question
+from longagent.agents.types import MemberReport, Round
+
+if TYPE_CHECKING:
+    from longagent.agents.runner import Judge, Runner
+
+
+def search(runner: Runner, action: Search) -> None:
+    """The hop's question over the document's ranked passages: each reader sees one
+    passage (with a sentence of context on each side) in the profile's prompt styles,
+    one batched call per wave, until a wave grounds an answer. Replies are judged
+    against the whole chunk, so citations keep their document offsets."""
+    hop, index = runner.state.hop, runner.state.plan.index
+    assert hop is not None and index is not None
+    hop.searched = True
+    question = hop.question
+    passages = ranking.readings(index, f"{question.text} {question.bridge}".strip())
+    passages = passages[: sum(action.waves)]
+    current = runner.open_round(
+        "search", [], f"reading the {len(passages)} passages likeliest to answer"
+    )
+    reports: list[MemberReport] = []
+    start = 0
+    for size in action.waves:
+        wave, start = passages[start : start + size], start + size
+        if not wave:
+            break
+        reports += read_passages(runner, wave, question, current)
+        if any(r.verdict == "grounded" for r in reports):
+            break
+    hop.members = list(dict.fromkeys(hop.members + current.members))
+    hop.reports = reports
+    runner.settle(hop)
+
+
+def read_passages(
+    runner: Runner,
+    wave: list[ranking.Passage],
+    question: Question,
+    current: Round,
+    judge: Judge | None = None,
+    samples: tuple[int, ...] = (0,),
+) -> list[MemberReport]:
+    """One batched call: each reader reads one passage in the profile's prompt styles
+    (greedy: sample 0, else sampled with that seed) and reports the answer its grounded
+    readings agree on. Replies are judged (by `judge`, default `runner.judge`) against the
+    whole chunk, so citations keep their document offsets."""
+    judge = judge or runner.judge
+    index = runner.state.plan.index
+    assert index is not None
+    spans = [(runner.chunks[p.chunk].start, p.start, p.end) for p in wave]
+    current.passages += [
+        (o + a, o + b) for o, a, b in spans if (o + a, o + b) not in current.passages
+    ]
+    current.members += [p.chunk for p in wave if p.chunk not in current.members]
+    styles = [(s, n) for s in runner.profile.focus_styles for n in samples]
+    requests = [
+        member.member_request(p.chunk, index.text(p), question, runner.profile, style=s, sample=n)
+        for p in wave
+        for s, n in styles
+    ]
+    replies = iter(member.run_batch(runner.model, requests))
+    judged = [[judge(p.chunk, next(replies), question) for _ in styles] for p in wave]
+    same = runner.verifier.same_answer
+    return runner.record([conflict.agreed_reading(r, same) for r in judged])
