@@ -31,13 +31,7 @@ test: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	# The top-level folders are subpackages of `longagent` (pyproject's package-dir), which a
-	# type checker cannot follow through the editable install: a folder of links gives it
-	# the installed layout, and mypy checks the package from there.
-	rm -rf build/typecheck && mkdir -p build/typecheck/longagent
-	for d in llm kernels chunking memory agents apps; do ln -s ../../../$$d build/typecheck/longagent/$$d; done
-	for f in longagent/*.py; do ln -s ../../../$$f build/typecheck/longagent/; done
-	MYPYPATH=build/typecheck $(BIN)/mypy -p longagent
+	$(BIN)/mypy -p longagent
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

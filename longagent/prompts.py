@@ -1,5 +1,5 @@
 """The one prompt loader: prompts are text files in a `prompts/` folder beside the code
-that uses them (`agents/prompts/`, `memory/prompts/`), read once."""
+that uses them (`longagent/agents/prompts/`, `longagent/memory/prompts/`), read once."""
 
 from __future__ import annotations
 

@@ -98,3 +98,16 @@ def test_chat_read_with_an_unclosed_quote_is_an_error_line_not_a_crash() -> None
     # The agent is not reached: the line fails to parse first.
     assert command(None, "/read 'notes.txt what is it", Console(file=out))  # type: ignore[arg-type]
     assert "No closing quotation" in out.getvalue()
+
+
+def test_a_checkout_shadows_no_installed_module() -> None:
+    # `python -m ...` from a checkout puts its root first on sys.path: a package there named
+    # like a distribution (our old top-level `kernels/`) hides it from everything installed.
+    importable = {
+        path.stem
+        for path in ROOT.iterdir()
+        if (path / "__init__.py").is_file() or path.suffix == ".py"
+    }
+    assert importable <= {"longagent", "tests"}
+    # transformers >= 5.25 imports the `kernels` distribution as it loads a model
+    subprocess.run([sys.executable, "-c", "import transformers.activations"], cwd=ROOT, check=True)

@@ -10,6 +10,7 @@ import pytest
 from longagent.agents import LongAgent
 from longagent.agents.profiles import get_profile
 from longagent.agents.ranking import PassageIndex, bm25_scores, readings
+from longagent.apps.bench.natural_data import DATA
 from longagent.chunking import Document, load, split
 from longagent.llm import GenerationRequest, ScriptedModel
 from longagent.memory.embedder import HashEmbedder, MiniLMEmbedder
@@ -58,7 +59,7 @@ def test_passages_are_two_sentences_read_with_their_context() -> None:
 
 
 def test_minilm_ranks_the_paraphrased_passage_first_in_a_real_document() -> None:
-    doc = load("apps/bench/data/natural/grep.txt")
+    doc = load(DATA / "grep.txt")
     index = PassageIndex(split(doc, words_count, 400), MiniLMEmbedder())
     top = [index.text(p) for p in index.rank("How do I make grep ignore upper and lower case?")]
     assert any("--ignore-case" in t for t in top[:5])

@@ -4,17 +4,15 @@ variable-tracking tasks at 1K tokens, and an overview of one of gkamradt's essay
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from longagent.agents import LongAgent
+from longagent.apps.bench.needle import ESSAYS
 from longagent.apps.bench.ruler import make_ruler_items
 from longagent.chunking import Document
 
 pytestmark = pytest.mark.slow
-
-ESSAYS = Path(__file__).parents[2] / "apps" / "bench" / "data" / "needle" / "PaulGrahamEssays"
 
 
 def ruler_item(model, task: str):  # type: ignore[no-untyped-def]

@@ -19,7 +19,7 @@ from longagent.memory.summaries import (
     extractive_summary,
 )
 
-PROMPTS = Path(__file__).parents[2] / "memory" / "prompts"
+PROMPTS = Path(__file__).parents[2] / "longagent" / "memory" / "prompts"
 
 SYSTEM = "You are a careful test agent."  # 6 words
 

@@ -22,7 +22,8 @@ from typing import Any
 
 import typer
 
-DATA = Path(__file__).parent / "data" / "natural"
+from longagent.apps.bench.natural_data import DATA
+
 CHAT = ("Hello! I am Tomas and I keep bees.", "What do I keep, and what is my name?")
 MB = 2**20
 
