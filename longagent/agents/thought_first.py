@@ -11,8 +11,8 @@ and a small model that grounded it in two sentences need not find it again in 51
 tokens (measured on `man tar`: it did not). If that reading grounds an answer, that is
 the answer: a question asked again costs one passage's reading instead of the sweep. If
 not, the planned reading runs as it would have without thoughts, and the answer's trace
-holds both readings. Either way the first round's decision says which chunks a thought
-put first and why.
+holds both readings. Either way the first round's `recalled` names the questions whose
+thoughts put chunks first, and its decision says which chunks and why.
 """
 
 from __future__ import annotations
@@ -139,6 +139,7 @@ def run(
     note = first.note(prepared)
     if early.trace:
         head = early.trace[0]
+        head.recalled = [thought.question for thought in first.thoughts]
         head.decision = f"{note}; {head.decision}" if head.decision else note
     if early.found:
         return early

@@ -65,6 +65,10 @@ class Round(BaseModel):
     )
     reports: list[MemberReport] = Field(default_factory=list)
     conflict_graph: ConflictGraph | None = None
+    recalled: list[str] = Field(
+        default_factory=list,
+        description="Questions answered before whose thoughts chose what this round read first.",
+    )
     decision: str = ""
 
 

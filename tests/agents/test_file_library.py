@@ -15,7 +15,7 @@ from longagent.llm import ScriptedModel
 from longagent.memory.embedder import HashEmbedder
 
 from ._qa_helpers import FILLER
-from .test_library_thoughts import DECOYS, NOTE, WHERE, answering
+from .test_library_thoughts import DECOYS, WHERE, answering
 
 BORN = "Kalomi was born in the town of Fenni."
 
@@ -64,7 +64,7 @@ def test_a_second_question_reads_the_remembered_chunk_first(tmp_path: Path) -> N
     second = ScriptedModel(answering((BORN, "Fenni")))
     files = files_of(tmp_path / "home", second)
     answer = agent(second).ask(files.prepare(load(path), path), WHERE)
-    assert answer.text == "Fenni" and NOTE in answer.trace[0].decision
+    assert answer.text == "Fenni" and answer.trace[0].recalled
     assert all(BORN in r.task["passage"] for r in second.batches[0])
     assert len(second.requests) < len(first.requests)
 

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 def test_the_same_question_again_reads_its_remembered_chunk_first(
     tmp_path: Path, bundled_model
 ) -> None:
-    sample = make_sample("single", 4096, 0.6, 0, bundled_model.count_tokens)
+    sample = make_sample("single", 2048, 0.6, 0, bundled_model.count_tokens)
     person = sample.question.removeprefix("In which town was ").removesuffix(" born?")
     path = tmp_path / "haystack.txt"  # other chunks name the person too: the sweep reads them
     path.write_text(
@@ -40,8 +40,9 @@ def test_the_same_question_again_reads_its_remembered_chunk_first(
     assert first.found and town.lower() in first.text.lower()
     second, files = ask()
     assert files.reuse.chunks and files.reuse.thoughts >= 1
-    assert "read first, from recalled thoughts" in second.trace[0].decision
+    assert sample.question in second.trace[0].recalled
     read = [r for r in second.trace if r.members]
     assert read[0].kind == "search" and len(read[0].members) == 1
-    assert second.text == first.text and second.citations == first.citations
+    assert second.text.rstrip(".") == first.text.rstrip(".")  # read apart, said alike
+    assert second.citations == first.citations
     assert len(first.trace[0].members) > 1

@@ -22,7 +22,6 @@ from .test_library_qa import BORN, make_library, words_count
 
 WHERE = "Where was Kalomi born?"
 TOSA = "Kalomi was born in the town of Tosa."
-NOTE = "read first, from recalled thoughts"
 # Other chunks that name Kalomi: a reading without thoughts reads them too.
 DECOYS = {1: "Kalomi visited the observatory in spring.", 2: "Kalomi bakes bread with rye."}
 
@@ -54,7 +53,7 @@ def thoughts_table(library: Library) -> list[dict]:
 
 
 def decided_first(answer: Answer) -> bool:
-    return any(NOTE in r.decision for r in answer.trace)
+    return any(r.recalled for r in answer.trace)
 
 
 def test_a_grounded_answer_is_kept_with_its_citation(tmp_path: Path) -> None:

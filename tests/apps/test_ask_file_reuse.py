@@ -19,7 +19,6 @@ CHILD = Path(__file__).with_name("_ask_file_child.py")
 FILLER = "Modules provide functions and classes for many ordinary tasks in programs. " * 6
 BORN = "Kalomi was born in the town of Fenni."
 WHERE = "Where was Kalomi born?"
-NOTE = "read first, from recalled thoughts"
 
 
 def ask(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -45,7 +44,7 @@ def test_a_second_process_reuses_the_chunks_and_the_thought(tmp_path: Path) -> N
     first = ask(tmp_path, str(path), WHERE)
     assert first.returncode == 0, first.stderr
     answer = json.loads(first.stdout)
-    assert answer["text"] == "Fenni" and NOTE not in answer["trace"][0]["decision"]
+    assert answer["text"] == "Fenni" and not answer["trace"][0]["recalled"]
     assert len(answer["trace"][0]["members"]) == 3  # every chunk naming Kalomi
     folder = the_library(tmp_path)
     db = lancedb.connect(str(folder))
@@ -59,7 +58,7 @@ def test_a_second_process_reuses_the_chunks_and_the_thought(tmp_path: Path) -> N
     again = json.loads(second.stdout)
     said = " ".join(second.stderr.split())  # unwrapped
     assert "reused from" in said and f"{stored} chunks, 1 thoughts" in said
-    assert again["text"] == "Fenni" and NOTE in again["trace"][0]["decision"]
+    assert again["text"] == "Fenni" and again["trace"][0]["recalled"]
     read = [r for r in again["trace"] if r["members"]]
     assert read[0]["kind"] == "search" and len(read[0]["members"]) == 1  # remembered alone
     assert again["citations"] == answer["citations"]
@@ -69,7 +68,7 @@ def test_a_second_process_reuses_the_chunks_and_the_thought(tmp_path: Path) -> N
     fresh = ask(tmp_path, str(path), WHERE, "--no-reuse")
     assert fresh.returncode == 0, fresh.stderr
     assert "reused" not in fresh.stderr and json.loads(fresh.stdout)["text"] == "Fenni"
-    assert NOTE not in json.loads(fresh.stdout)["trace"][0]["decision"]
+    assert not json.loads(fresh.stdout)["trace"][0]["recalled"]
 
 
 def test_a_damaged_implicit_library_is_one_clear_line(tmp_path: Path) -> None:

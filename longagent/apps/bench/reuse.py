@@ -106,7 +106,7 @@ def _ask(
         "model_s": answer["usage"]["seconds"],
         "model_calls": answer["usage"]["model_calls"],
         "first_read": len(first.get("members", [])),
-        "thought_first": "read first, from recalled thoughts" in first.get("decision", ""),
+        "thought_first": bool(first.get("recalled")),
         "reused": _reused(said),
         "answer": answer["text"],
         "found": answer["found"],
