@@ -162,6 +162,7 @@ def _add_file(library: Library, path: Path, progress: _Progress) -> FileResult:
         with _try_lock(library, f"doc-{old}") as held:
             if held:
                 _delete_chunks(library, [old])
+                _forget_thoughts(library, [old])
     outcome: Outcome = "replaced" if old_ids else "added"
     return FileResult(
         path=name, outcome=outcome, document_id=doc_id, chunks=len(chunks), bytes=len(data)
@@ -308,7 +309,21 @@ def remove(library: Library, doc: str) -> LibraryDocument:
         with library._lock(DOCUMENTS):
             library._guarded("removing a document", lambda: library.documents_table.delete(where))
         _delete_chunks(library, [found.id])
+        _forget_thoughts(library, [found.id])
     return found
+
+
+def _forget_thoughts(library: Library, doc_ids: Sequence[str]) -> None:
+    """Thoughts about these documents, or citing them, go with them: a later question
+    about a re-added file must not be steered by an answer read from its old text."""
+    from longagent.memory.library_thoughts import THOUGHTS_TABLE
+
+    if THOUGHTS_TABLE not in set(library.db.list_tables().tables):
+        return  # no question was ever answered here
+    where = f"{in_list('doc_id', doc_ids)} OR {in_list('document_id', doc_ids)}"
+    with library._lock(THOUGHTS_TABLE):
+        table = library.db.open_table(THOUGHTS_TABLE)
+        library._guarded("forgetting thoughts", lambda: table.delete(where))
 
 
 def optimize(library: Library) -> None:

@@ -120,11 +120,24 @@ def test_a_contradicted_thought_is_replaced_not_duplicated(tmp_path: Path) -> No
 
 
 def test_thoughts_of_a_removed_document_are_not_read(tmp_path: Path) -> None:
-    library, paths = make_library(tmp_path, {4: BORN})
+    library, paths = make_library(tmp_path, {4: BORN, 2: DECOYS[2]})
     LongAgent(ScriptedModel(answering((BORN, "Fenni")))).ask(library, WHERE)
+    other = LongAgent(ScriptedModel(answering((DECOYS[2], "rye")))).ask(library, "What bread?")
+    assert len(thoughts_table(library)) == 2
     library.remove(str(paths[4]))
+    kept = thoughts_table(reopen(tmp_path))  # forgotten with the document, the other kept
+    assert [row["document_id"] for row in kept] == [other.citations[0].document_id]
     answer = LongAgent(ScriptedModel(answering())).ask(reopen(tmp_path), WHERE)
     assert not answer.found and not decided_first(answer)
+
+
+def test_a_changed_file_forgets_the_thoughts_of_its_old_text(tmp_path: Path) -> None:
+    library, paths = make_library(tmp_path, {4: BORN})
+    LongAgent(ScriptedModel(answering((BORN, "Fenni")))).ask(library, WHERE)
+    assert len(thoughts_table(library)) == 1
+    paths[4].write_text(paths[4].read_text().replace(BORN, "Kalomi was born in Tosa."))
+    library.add([paths[4]])
+    assert thoughts_table(reopen(tmp_path)) == []
 
 
 def test_a_damaged_thoughts_table_is_a_clear_error(tmp_path: Path) -> None:
