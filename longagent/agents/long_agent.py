@@ -221,10 +221,14 @@ class LongAgent:
                 on_event=on_event or self.on_event,
             ).run()
 
-        answer = thought_first.run(prepared, parsed, plan, thoughts, embedder, execute)
+        answer = thought_first.run(
+            prepared, parsed, plan, thoughts, embedder, execute, model=self.model.name
+        )
         if isinstance(prepared, PreparedLibrary):
             answer = library_qa.cite(answer, prepared)
-        thoughts.remember(prepared.document.id, thoughts_of(answer))  # cited: with documents
+        # cited: with their documents; a thought names its model, whose repeat it answers
+        found = [replace(t, model=self.model.name) for t in thoughts_of(answer)]
+        thoughts.remember(prepared.document.id, found)
         return answer
 
     def ask_many(self, doc: str | Path | Document, questions: Iterable[str]) -> list[Answer]:

@@ -1,5 +1,6 @@
 """Thoughts first: where an earlier answer about this document (or library) was grounded
-is read first, alone, when that answer matches the question well.
+is read first, alone, when that answer matches the question well; the very same question
+asked again gets its remembered answer, when that is sure (`repeated`).
 
 The recalled thoughts are scored against the question as the relevance reading scores
 them (the share of the question's words a thought holds and its MiniLM similarity,
@@ -27,7 +28,7 @@ from longagent.agents.question import Question
 from longagent.agents.ranking import CONTEXT_SENTENCES, Passage, PassageIndex
 from longagent.agents.reading import ReadPlan
 from longagent.agents.thoughts import Thought, ThoughtStore
-from longagent.agents.types import Answer
+from longagent.agents.types import Answer, Citation, MemberReport, Round
 from longagent.memory.embedder import Embedder, MiniLMEmbedder
 
 # A thought must say nearly what is asked to skip the sweep. Read alone, a recalled
@@ -120,6 +121,81 @@ def first_read(
     return FirstRead(readers, [best[i] for i in readers])
 
 
+def repeated(
+    prepared: PreparedDocument, question: Question, recalled: Sequence[Thought], model: str
+) -> Answer | None:
+    """The same question asked again over the same text: the answer it was given, with
+    its citation, without reading; None unless that is sure.
+
+    Sure means: a one-fact question; exactly one thought answered it, by this model (a
+    question whose findings were several is read again, and so is one another model
+    answered, or one answered before thoughts named their model); the thought's chunk is
+    one of this document's (a document's chunk ids come from its content, so a changed file has
+    other ids); and its quote still stands verbatim at the cited span. The members would
+    read the same text with the same prompts and greedy decoding, so reading again would
+    only repeat the answer, at the cost of the sweep."""
+    if question.shape.shape != "lookup":
+        return None
+    asked = text.normalize(question.text)
+    mine = [t for t in recalled if text.normalize(t.question) == asked]
+    if len(mine) != 1 or mine[0].model != model:
+        return None
+    thought = mine[0]
+    if thought.start is None or thought.end is None:
+        return None
+    cited_start, cited_end = thought.start, thought.end
+    index = next((i for i, c in enumerate(prepared.chunks) if c.id == thought.chunk_id), None)
+    if index is None:
+        return None
+    chunk = prepared.chunks[index]
+    start, end = cited_start - chunk.start, cited_end - chunk.start
+    if not 0 <= start < end <= len(chunk.text):
+        return None
+    quote = chunk.text[start:end]
+    # A thought is "question answer. quote" (thoughts._thought); anything else is read again.
+    head, tail = f"{thought.question} ", f". {quote}"
+    if not (thought.text.startswith(head) and thought.text.endswith(tail)):
+        return None
+    said = thought.text[len(head) : len(thought.text) - len(tail)].strip()
+    if not said:
+        return None
+    citation = Citation(
+        chunk_id=chunk.id, chunk_index=index, start=cited_start, end=cited_end, quote=quote
+    )
+    report = MemberReport(
+        member=index,
+        chunk_id=chunk.id,
+        answer=said,
+        quote=quote,
+        verdict="grounded",
+        reason="remembered: its quote stands verbatim at the cited span",
+        evidence=citation,
+    )
+    recall = Round(
+        index=0,
+        kind="recall",
+        instruction=question.text,
+        members=[],
+        reports=[report],
+        recalled=[thought.question],
+        decision=(
+            f"asked before and answered from chunk {index} (chars {chunk.start}-{chunk.end}), "
+            "whose quote still stands there verbatim: nothing read again"
+        ),
+    )
+    return Answer(
+        question=question.text,
+        text=said,
+        found=True,
+        citations=[citation],
+        trace=[recall],
+        shape=question.shape.shape,
+        shape_reason=question.shape.reason,
+        document_id=prepared.document.id,
+        chunks=len(prepared.chunks),
+    )
+
+
 def run(
     prepared: PreparedDocument,
     question: Question,
@@ -127,11 +203,16 @@ def run(
     thoughts: ThoughtStore,
     embedder: Embedder | None,
     execute: Callable[[ReadPlan], Answer],
+    model: str = "",
 ) -> Answer:
     """The answer to `question`: by `execute(plan)`, preceded by a reading of the chunks
-    recalled thoughts put first (see the module's docstring). `execute` runs one reading
-    on one metered model, so the answer's usage counts both."""
+    recalled thoughts put first (see the module's docstring), or the answer `model` gave
+    this very question before (`repeated`). `execute` runs one reading on one metered
+    model, so the answer's usage counts both."""
     recalled = thoughts.recall(prepared.document.id, question.text)
+    again = repeated(prepared, question, recalled, model) if model else None
+    if again is not None:
+        return again
     first = first_read(prepared, question, plan, recalled, embedder or MiniLMEmbedder())
     if first is None:
         return execute(plan)

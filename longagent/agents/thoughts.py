@@ -40,6 +40,7 @@ class Thought:
     document_id: str = field(default="", compare=False)
     start: int | None = field(default=None, compare=False)
     end: int | None = field(default=None, compare=False)
+    model: str = field(default="", compare=False)  # the model whose member grounded it
 
 
 @runtime_checkable
@@ -112,6 +113,7 @@ class LanceThoughts:
         self.memory = memory
         fields = memory.tier.spec.record.model_fields
         self._spans = all(name in fields for name in ("document_id", "start", "end"))
+        self._models = "model" in fields
 
     def remember(self, document_id: str, thoughts: Sequence[Thought]) -> None:
         by_question: dict[str, list[Thought]] = {}
@@ -131,6 +133,8 @@ class LanceThoughts:
                         "start": thought.start,
                         "end": thought.end,
                     }
+                if self._models:
+                    finding["model"] = thought.model or None
                 findings.append(finding)
             subject = text_tools.normalize(question) or question
             self.memory.restate(subject, document_id, findings)
@@ -147,6 +151,7 @@ class LanceThoughts:
                 document_id=getattr(h.record, "document_id", None) or "",
                 start=getattr(h.record, "start", None),
                 end=getattr(h.record, "end", None),
+                model=getattr(h.record, "model", None) or "",
             )
             for h in hits
             if h.record.chunk_id is not None

@@ -46,7 +46,9 @@ class ConflictGraph(BaseModel):
     edges: list[tuple[int, int]] = Field(default_factory=list)
 
 
-RoundKind = Literal["ask", "focus", "search", "collect", "overview", "resolve", "follow_up"]
+RoundKind = Literal[
+    "ask", "focus", "search", "collect", "overview", "resolve", "follow_up", "recall"
+]
 EventKind = Literal["round_started", "member_reports", "conflict_resolved", "answered"]
 
 

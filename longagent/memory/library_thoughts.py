@@ -41,6 +41,7 @@ class LibraryThought(Thought):
     document_id: str | None = None
     start: int | None = None
     end: int | None = None
+    model: str | None = None  # which model's member grounded it (a repeat is answered only by it)
 
 
 LIBRARY_THOUGHTS = TableSpec(
@@ -51,6 +52,7 @@ LIBRARY_THOUGHTS = TableSpec(
         pa.field("document_id", pa.string()),
         pa.field("start", pa.int64()),
         pa.field("end", pa.int64()),
+        pa.field("model", pa.string()),
     ),
     text_column="text",
     document_column="doc_id",
@@ -120,7 +122,10 @@ def _open_or_create(library: Library, embedder: Embedder) -> None:
         table: Any = library.db.create_table(THOUGHTS_TABLE, schema=expected)
     else:
         table = library.db.open_table(THOUGHTS_TABLE)
-        if table.schema != expected:
+        if "model" not in table.schema.names:  # written before thoughts named their model
+            table.add_columns(expected.field("model"))
+        # the added column comes last, after the vector: the same fields in another order
+        if sorted(table.schema, key=lambda f: f.name) != sorted(expected, key=lambda f: f.name):
             raise StoreError(
                 f"the thoughts of the library at {library.location} were written with another "
                 f"embedder or version ({table.schema.field('vector').type}, not "

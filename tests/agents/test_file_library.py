@@ -55,7 +55,7 @@ def test_the_stored_split_is_the_split_and_answers_do_not_change(tmp_path: Path)
     assert again.library.root.name.startswith("files-")
 
 
-def test_a_second_question_reads_the_remembered_chunk_first(tmp_path: Path) -> None:
+def test_a_paraphrase_reads_the_remembered_chunk_first(tmp_path: Path) -> None:
     path = write_file(tmp_path / "doc.txt", DECOYS[1], BORN, DECOYS[2])
     first = ScriptedModel(answering((BORN, "Fenni")))
     files = files_of(tmp_path / "home", first)
@@ -63,8 +63,9 @@ def test_a_second_question_reads_the_remembered_chunk_first(tmp_path: Path) -> N
 
     second = ScriptedModel(answering((BORN, "Fenni")))
     files = files_of(tmp_path / "home", second)
-    answer = agent(second).ask(files.prepare(load(path), path), WHERE)
-    assert answer.text == "Fenni" and answer.trace[0].recalled
+    paraphrase = "In which town was Kalomi born?"
+    answer = agent(second).ask(files.prepare(load(path), path), paraphrase)
+    assert answer.text == "Fenni" and answer.trace[0].recalled == [WHERE]
     assert all(BORN in r.task["passage"] for r in second.batches[0])
     assert len(second.requests) < len(first.requests)
 

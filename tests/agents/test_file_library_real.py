@@ -1,6 +1,7 @@
-"""`ask FILE` through the implicit library with the real bundled model and MiniLM: asked
-again (by new objects, as a new process), the question reads the chunk its thought
-recalls first, alone, and gives the same cited answer."""
+"""`ask FILE` through the implicit library with the real bundled model and MiniLM, each
+question by new objects (as a new process): the same question again is answered from its
+thought; asked in other words, it reads the chunk its thought recalls first, alone, and
+gives the same cited answer."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from longagent.agents import LongAgent
+from longagent.agents import Answer, LongAgent
 from longagent.agents.file_library import FileLibrary
 from longagent.apps.bench.qa_data import make_sample
 from longagent.chunking import load
@@ -27,22 +28,26 @@ def test_the_same_question_again_reads_its_remembered_chunk_first(
         f"{person} kept bees behind the mill."
     )
 
-    def ask() -> tuple[object, FileLibrary]:
+    def ask(question: str) -> tuple[Answer, FileLibrary]:
         agent = LongAgent(bundled_model)
         files = FileLibrary(tmp_path / "home", bundled_model, agent.chunk_tokens)
         prepared = files.prepare(load(path), path)
-        answer = agent.ask(prepared, sample.question)
+        answer = agent.ask(prepared, question)
         files.keep(prepared)
         return answer, files
 
-    first, _ = ask()
+    first, _ = ask(sample.question)
     town = sample.answers[0]
     assert first.found and town.lower() in first.text.lower()
-    second, files = ask()
-    assert files.reuse.chunks and files.reuse.thoughts >= 1
-    assert sample.question in second.trace[0].recalled
-    read = [r for r in second.trace if r.members]
-    assert read[0].kind == "search" and len(read[0].members) == 1
-    assert second.text.rstrip(".") == first.text.rstrip(".")  # read apart, said alike
-    assert second.citations == first.citations
     assert len(first.trace[0].members) > 1
+    # The same question again: its remembered answer, its quote checked, nothing read.
+    second, files = ask(sample.question)
+    assert files.reuse.chunks and files.reuse.thoughts >= 1
+    assert second.trace[0].recalled == [sample.question] and second.usage.model_calls == 0
+    assert second.text == first.text and second.citations == first.citations
+    # Asked in other words: the remembered passage is read first, alone.
+    third, _ = ask(f"Where was {person} born?")
+    assert sample.question in third.trace[0].recalled
+    read = [r for r in third.trace if r.members]
+    assert read[0].kind == "search" and len(read[0].members) == 1
+    assert town.lower() in third.text.lower() and third.citations == first.citations

@@ -79,11 +79,11 @@ def test_a_recalled_thought_decides_what_is_read_first(tmp_path: Path) -> None:
     LongAgent(first).ask(library, WHERE)
     assert len(first.batches[0]) > 1  # the first question reads the library's best chunks
 
-    again = ScriptedModel(answering((BORN, "Fenni")))
+    # Another model asks the same question: it reads the thought's passage first.
+    again = ScriptedModel(answering((BORN, "Fenni")), name="another")
     answer = LongAgent(again).ask(reopen(tmp_path), WHERE)
     assert answer.found and answer.text == "Fenni"
-    assert decided_first(answer)
-    assert WHERE in answer.trace[0].decision
+    assert answer.trace[0].recalled == [WHERE]
     passages = first_batch_passages(again)
     assert passages and all(BORN in p for p in passages)  # the thought's passage, alone
     read = [r for r in answer.trace if r.members]
@@ -108,9 +108,9 @@ def test_a_contradicted_thought_is_replaced_not_duplicated(tmp_path: Path) -> No
     LongAgent(ScriptedModel(answering((BORN, "Fenni")))).ask(library, WHERE)
     (old,) = thoughts_table(reopen(tmp_path))
     assert "Fenni" in old["text"]
-    # Now the members find Tosa and refuse the Fenni chunk: the recalled chunk is read
-    # first, grounds nothing, and the planned reading finds the other answer.
-    model = ScriptedModel(answering((TOSA, "Tosa")))
+    # Another model's members find Tosa and refuse the Fenni chunk: the recalled chunk is
+    # read first, grounds nothing, and the planned reading finds the other answer.
+    model = ScriptedModel(answering((TOSA, "Tosa")), name="another")
     answer = LongAgent(model).ask(reopen(tmp_path), WHERE)
     assert answer.text == "Tosa" and decided_first(answer)
     assert [r.index for r in answer.trace] == list(range(len(answer.trace)))
@@ -149,3 +149,41 @@ def test_a_damaged_thoughts_table_is_a_clear_error(tmp_path: Path) -> None:
         thought_store(reopen(tmp_path))
     with pytest.raises(StoreDamagedError, match=r"Move .*thoughts\.lance aside"):
         LongAgent(ScriptedModel(answering())).ask(reopen(tmp_path), WHERE)
+
+
+def test_the_same_question_by_the_same_model_is_answered_from_its_thought(
+    tmp_path: Path,
+) -> None:
+    library, paths = make_library(tmp_path, {4: BORN, **DECOYS})
+    first = LongAgent(ScriptedModel(answering((BORN, "Fenni")))).ask(library, WHERE)
+    silent = ScriptedModel([])  # any reading would fail: it has no replies
+    again = LongAgent(silent).ask(reopen(tmp_path), "where was  KALOMI born")
+    assert again.found and again.text == "Fenni" and again.citations == first.citations
+    assert silent.requests == [] and again.usage.model_calls == 0
+    assert again.trace[0].recalled == [WHERE] and not again.trace[0].members
+    text = paths[4].read_text()
+    assert text[again.citations[0].start : again.citations[0].end] == BORN
+    (row,) = thoughts_table(reopen(tmp_path))  # restated: merged, not repeated
+    assert row["hits"] >= 2
+
+
+def test_a_repeat_is_read_again_unless_its_one_finding_is_sure(tmp_path: Path) -> None:
+    library, _ = make_library(tmp_path, {4: BORN, 1: TOSA})
+    # Two findings for one question (the members disagree): asked again, it is read.
+    both = ScriptedModel(answering((BORN, "Fenni"), (TOSA, "Tosa")))
+    LongAgent(both).ask(library, WHERE)
+    assert len(thoughts_table(reopen(tmp_path))) == 2 or not both.requests
+    model = ScriptedModel(answering((BORN, "Fenni"), (TOSA, "Tosa")))
+    answer = LongAgent(model).ask(reopen(tmp_path), WHERE)
+    assert model.requests and answer.trace[0].kind != "recall"
+
+
+def test_thoughts_kept_before_they_named_their_model_are_read_again(tmp_path: Path) -> None:
+    library, _ = make_library(tmp_path, {4: BORN})
+    LongAgent(ScriptedModel(answering((BORN, "Fenni")))).ask(library, WHERE)
+    library.db.open_table("thoughts").drop_columns(["model"])  # as an older version wrote it
+    model = ScriptedModel(answering((BORN, "Fenni")))
+    answer = LongAgent(model).ask(reopen(tmp_path), WHERE)
+    assert answer.text == "Fenni" and model.requests  # no model named: not a sure repeat
+    (row,) = thoughts_table(reopen(tmp_path))
+    assert row["model"] == "scripted"  # the column is back, and the restated thought names it
