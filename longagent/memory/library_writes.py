@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from longagent.memory.library import Library
 
 log = logging.getLogger(__name__)
+
+COMPACT_DOCUMENTS_EVERY = 100  # files added between compactions of the documents table
 DOCUMENTS, CHUNKS = "documents", "chunks"
 ProgressCallback = Callable[[AddProgress], None]
 
@@ -88,6 +90,31 @@ class _Progress:
             )
 
 
+class _ChunkCount:
+    """The chunks table's row count when every chunk belongs to a ready document. While the
+    table holds exactly that many rows, no add was killed halfway, so a document cannot
+    have stray chunks and the delete that removes them (a scan of the whole table, which
+    made adds slower as a library grew) is skipped. Any other writer makes the counts
+    differ, and the delete runs as before."""
+
+    def __init__(self, library: Library) -> None:
+        self.library = library
+        self.rows: int | None = None
+
+    def strays_possible(self) -> bool:
+        total = int(self.library._guarded("counting chunks", self.library.chunks_table.count_rows))
+        if self.rows is None:
+            self.rows = sum(r["chunk_count"] for r in self.library._document_rows())
+        if total == self.rows:
+            return False
+        self.rows = None  # someone else writes, or an add was killed: count afresh next time
+        return True
+
+    def wrote(self, chunks: int) -> None:
+        if self.rows is not None:
+            self.rows += chunks
+
+
 def _size(path: Path) -> int:
     try:
         return path.stat().st_size
@@ -110,8 +137,11 @@ def add(
     report = AddReport(files=list(skipped))
     report.cleaned_chunks = clean_stray(library)
     progress = _Progress(files, on_progress)
-    for path in files:
-        result = _add_file(library, path, progress)
+    counted = _ChunkCount(library)
+    for done, path in enumerate(files, 1):
+        result = _add_file(library, path, progress, counted)
+        if done % COMPACT_DOCUMENTS_EVERY == 0:
+            _compact_documents(library)
         report.files.append(result)
         progress.files_done += 1
         progress.bytes_done += _size(path)
@@ -122,7 +152,19 @@ def add(
     return report
 
 
-def _add_file(library: Library, path: Path, progress: _Progress) -> FileResult:
+def _compact_documents(library: Library) -> None:
+    """Each added document's row is one small file; every add reads the documents table,
+    so it is compacted as it grows (the chunks wait for `optimize`, after the add)."""
+    try:
+        with library._lock(DOCUMENTS):
+            library.documents_table.optimize()
+    except Exception as exc:  # upkeep: nothing is lost, reads are only slower
+        log.warning("%s: compacting documents failed: %s", library.location, exc)
+
+
+def _add_file(
+    library: Library, path: Path, progress: _Progress, counted: _ChunkCount
+) -> FileResult:
     name = str(path)
     try:
         data = read_file(path, library.settings.max_document_bytes)
@@ -131,13 +173,14 @@ def _add_file(library: Library, path: Path, progress: _Progress) -> FileResult:
     doc_id = hashlib.sha256(data).hexdigest()
     resolved = str(path.resolve())
     with library._lock(f"doc-{doc_id}"):
-        same = library._document_rows(f"id = {quote(doc_id)}")
+        known = library._document_rows(f"id = {quote(doc_id)} OR path = {quote(resolved)}")
+        same = [r for r in known if r["id"] == doc_id]
         if same:
             if same[0]["path"] == resolved:
                 return FileResult(path=name, outcome="unchanged", document_id=doc_id)
             reason = f"same content as {same[0]['path']}"
             return FileResult(path=name, outcome="duplicate", document_id=doc_id, reason=reason)
-        old_ids = [r["id"] for r in library._document_rows(f"path = {quote(resolved)}")]
+        old_ids = [r["id"] for r in known if r["path"] == resolved]
         try:
             document = load(data, filename=name, settings=library.settings)
             document = document.model_copy(update={"id": doc_id})
@@ -151,18 +194,22 @@ def _add_file(library: Library, path: Path, progress: _Progress) -> FileResult:
             return FileResult(path=name, outcome="failed", document_id=doc_id, reason=reason)
         # Chunks of this document left by an add that was killed: we hold its lock, so
         # no other process is writing them.
-        _delete_chunks(library, [doc_id])
+        if counted.strays_possible():
+            _delete_chunks(library, [doc_id])
 
         def on_batch(done: int) -> None:
             progress.chunks_done += done
             progress.emit(path, "chunks")
 
         store(library, document, path, len(data), chunks, old_ids=old_ids, on_batch=on_batch)
+        counted.wrote(len(chunks))
     for old in old_ids:  # now invisible; what a kill leaves here, clean_stray removes
         with _try_lock(library, f"doc-{old}") as held:
             if held:
                 _delete_chunks(library, [old])
                 _forget_thoughts(library, [old])
+    if old_ids:
+        counted.rows = None  # the old versions' rows and chunks are gone: count afresh
     outcome: Outcome = "replaced" if old_ids else "added"
     return FileResult(
         path=name, outcome=outcome, document_id=doc_id, chunks=len(chunks), bytes=len(data)
@@ -257,14 +304,16 @@ def _write_document(
         "status": READY,
     }
     data = pa.Table.from_pylist([row], schema=documents_schema())
-    builder = (
-        library.documents_table.merge_insert("id")
-        .when_matched_update_all()
-        .when_not_matched_insert_all()
-    )
-    if old_ids:
-        builder = builder.when_not_matched_by_source_delete(in_list("id", old_ids))
     with library._lock(DOCUMENTS):
+        if not old_ids:  # a new id (checked under its lock): an append, not a merge's scan
+            library._guarded("writing a document", lambda: library.documents_table.add(data))
+            return
+        builder = (
+            library.documents_table.merge_insert("id")
+            .when_matched_update_all()
+            .when_not_matched_insert_all()
+            .when_not_matched_by_source_delete(in_list("id", old_ids))
+        )
         library._guarded("writing a document", lambda: builder.execute(data))
 
 
