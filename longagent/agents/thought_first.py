@@ -209,10 +209,12 @@ def run(
     recalled thoughts put first (see the module's docstring), or the answer `model` gave
     this very question before (`repeated`). `execute` runs one reading on one metered
     model, so the answer's usage counts both."""
+    if model:  # before `recall`, which embeds the question
+        asked = thoughts.asked(prepared.document.id, question.text)
+        again = repeated(prepared, question, asked, model)
+        if again is not None:
+            return again
     recalled = thoughts.recall(prepared.document.id, question.text)
-    again = repeated(prepared, question, recalled, model) if model else None
-    if again is not None:
-        return again
     first = first_read(prepared, question, plan, recalled, embedder or MiniLMEmbedder())
     if first is None:
         return execute(plan)

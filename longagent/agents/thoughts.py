@@ -19,6 +19,8 @@ import numpy as np
 
 from longagent import text as text_tools
 from longagent.agents.types import Answer, MemberReport
+from longagent.memory.filters import quote
+from longagent.memory.records import Thought as StoredThought
 from longagent.memory.thoughts import ThoughtMemory
 
 # A long session must not grow a document's memory without end; each thought costs one
@@ -48,6 +50,11 @@ class ThoughtStore(Protocol):
     def remember(self, document_id: str, thoughts: Sequence[Thought]) -> None: ...
 
     def recall(self, document_id: str, question: str) -> list[Thought]: ...
+
+    def asked(self, document_id: str, question: str) -> list[Thought]:
+        """The thoughts that answered this very question (its normalised text), found
+        without embedding it: a repeat is recognised before any model is loaded."""
+        ...
 
 
 def thoughts_of(answer: Answer) -> list[Thought]:
@@ -102,6 +109,14 @@ class InMemoryThoughts:
     def recall(self, document_id: str, question: str) -> list[Thought]:
         return list(self._by_document.get(document_id, []))
 
+    def asked(self, document_id: str, question: str) -> list[Thought]:
+        asked = text_tools.normalize(question)
+        return [
+            t
+            for t in self.recall(document_id, question)
+            if text_tools.normalize(t.question) == asked
+        ]
+
 
 class LanceThoughts:
     """Thoughts in LanceDB: `LanceThoughts(ThoughtMemory(MemoryStore(home).thoughts))`, or
@@ -143,16 +158,22 @@ class LanceThoughts:
         if not self.memory.tier.count(document=document_id):
             return []  # nothing to recall: no need to embed the question
         hits = self.memory.search(question, limit=RECALL_LIMIT, document=document_id)
-        return [
-            Thought(
-                h.record.chunk_id,
-                h.record.question or "",
-                h.record.text,
-                document_id=getattr(h.record, "document_id", None) or "",
-                start=getattr(h.record, "start", None),
-                end=getattr(h.record, "end", None),
-                model=getattr(h.record, "model", None) or "",
-            )
-            for h in hits
-            if h.record.chunk_id is not None
-        ]
+        return [_from_record(h.record) for h in hits if h.record.chunk_id is not None]
+
+    def asked(self, document_id: str, question: str) -> list[Thought]:
+        subject = text_tools.normalize(question) or question
+        where = f"subject = {quote(subject)}"
+        records = self.memory.tier.scan(limit=RECALL_LIMIT, document=document_id, where=where)
+        return [_from_record(r) for r in records if r.chunk_id is not None]
+
+
+def _from_record(record: StoredThought) -> Thought:
+    return Thought(
+        record.chunk_id or "",
+        record.question or "",
+        record.text,
+        document_id=getattr(record, "document_id", None) or "",
+        start=getattr(record, "start", None),
+        end=getattr(record, "end", None),
+        model=getattr(record, "model", None) or "",
+    )
