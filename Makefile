@@ -25,8 +25,12 @@ setup: $(STAMP)
 demo: setup
 	$(BIN)/longagent demo
 
+# Two worker processes, one torch thread each: the real-model tests take most of the time,
+# and a 2-core machine runs two of them at once (set TEST_WORKERS=0 for one process).
+TEST_WORKERS ?= 2
+
 test: setup
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -12,6 +12,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing here may reach a model h
 # Prefix KV blocks stay in memory: tests never write them under the user's home
 # (tests/llm/test_prefix_cache_disk.py turns the disk tier on, in a temporary folder).
 os.environ.setdefault("LONGAGENT_PREFIX_CACHE_DISK_MB", "0")
+# Under `pytest -n N` each worker runs real models beside the others: one torch thread
+# each, or their OpenMP threads spin-wait against each other on a small machine.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("LONGAGENT_THREADS", "1")
 
 
 @pytest.fixture(scope="session")
