@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from longagent.agents import library_qa, thought_first
+from longagent.agents.judged import bound
 from longagent.agents.leader import Leader, make_leader
 from longagent.agents.library_qa import PreparedLibrary
 from longagent.agents.prepared import PreparedDocument
@@ -43,7 +44,9 @@ class LongAgent:
     Every stage can be swapped, by registered name or by instance:
     - `reading`: "sweep" (default: every member whose chunk could ground an answer, at
       once), "relevance" (ranked, `wave` at a time), "all" (the paper), or a `Reading`;
-    - `verifier`: "lexical" (default) or a `Verifier`;
+    - `verifier`: "lexical" (default), "semantic", "verbatim", "judged" (the semantic
+      checks, then the model confirms the evidence gives the answer: for served models),
+      or a `Verifier`;
     - `leader`: "auto" (the profile's: rules for small models, the model for large ones),
       "rule", "model", or a `Leader`;
     - `thoughts`: where grounded findings are kept (in memory by default; `LanceThoughts`
@@ -208,14 +211,15 @@ class LongAgent:
         rounds = max(profile.max_rounds, profile.chain_hops + 1) if chain else profile.max_rounds
 
         def execute(plan: ReadPlan) -> Answer:
-            leader = make_leader(self.leader, model, self.verifier, profile.leader)
+            verifier = bound(self.verifier, model)  # a judging verifier asks the metered model
+            leader = make_leader(self.leader, model, verifier, profile.leader)
             return Runner(
                 model,
                 prepared,
                 parsed,
                 plan,
                 leader=leader,
-                verifier=self.verifier,
+                verifier=verifier,
                 profile=profile,
                 max_rounds=rounds,
                 on_event=on_event or self.on_event,

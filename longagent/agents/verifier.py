@@ -62,7 +62,7 @@ def register_verifier(name: str) -> Callable[[Callable[[], Verifier]], Callable[
 def verifier_names() -> list[str]:
     """Every registered verifier's name, the built-in ones included."""
     # Importing the built-in verifiers registers them.
-    from longagent.agents import evidence, semantic  # noqa: F401
+    from longagent.agents import evidence, judged, semantic  # noqa: F401
 
     return sorted(VERIFIERS)
 
