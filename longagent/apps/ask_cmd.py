@@ -55,7 +55,9 @@ def ask(
         None, help="'auto' (default: the profile's), 'rule', or 'model' (the paper's leader)."
     ),
     verifier: str = typer.Option(
-        None, help="How replies are checked: 'lexical' (default) or 'semantic'."
+        None,
+        help="How replies are checked: 'lexical' (default), 'semantic', 'verbatim', or "
+        "'judged' (semantic, then the model confirms: for served models).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the whole Answer as JSON."),
     trace: bool = typer.Option(False, "--trace", help="Print every round and member report."),
