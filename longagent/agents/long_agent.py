@@ -44,7 +44,7 @@ class LongAgent:
     Every stage can be swapped, by registered name or by instance:
     - `reading`: "sweep" (default: every member whose chunk could ground an answer, at
       once), "relevance" (ranked, `wave` at a time), "all" (the paper), or a `Reading`;
-    - `verifier`: "lexical" (default), "semantic", "verbatim", "judged" (the semantic
+    - `verifier`: "lexical" (default), "semantic", "judged" (the semantic
       checks, then the model confirms the evidence gives the answer: for served models),
       or a `Verifier`;
     - `leader`: "auto" (the profile's: rules for small models, the model for large ones),

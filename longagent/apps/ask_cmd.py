@@ -56,7 +56,7 @@ def ask(
     ),
     verifier: str = typer.Option(
         None,
-        help="How replies are checked: 'lexical' (default), 'semantic', 'verbatim', or "
+        help="How replies are checked: 'lexical' (default), 'semantic', or "
         "'judged' (semantic, then the model confirms: for served models).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the whole Answer as JSON."),
