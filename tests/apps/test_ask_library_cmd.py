@@ -53,6 +53,7 @@ def scripted(monkeypatch: pytest.MonkeyPatch) -> ScriptedModel:
 
 def longagent(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "LONGAGENT_HOME": str(home), "LONGAGENT_THREADS": "1"}
+    env["COLUMNS"] = "300"  # no path folded across lines (pytest-xdist makes them longer)
     return subprocess.run(
         [sys.executable, "-m", "longagent.apps.cli", *args],
         capture_output=True,
