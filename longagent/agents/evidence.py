@@ -12,7 +12,9 @@ the fact is absent it invents one. So a reply counts only when
    word is a hallucination);
 3. the evidence is about this question: it names the question's entities (names,
    numbers, quoted keys) or, for a question without any, shares half its content
-   words; in a follow-up hop it must mention the finding it follows from instead.
+   words; in a follow-up hop it must mention the finding it follows from instead;
+4. an answer that restates a whole sentence must come from evidence that says something
+   the question asks, not only its subject's name.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from longagent.agents.verifier import Check, register_verifier
 from longagent.text import STOPWORDS, content_words, entities, sentences, words
 
 MIN_RUN = 4  # verbatim words a quote must share with the chunk to count as a quote
+LONG_ANSWER = 5  # words of substance that make an answer a restated sentence, not a value
+STEM = 4  # leading letters two words share to count as one ("married", "marry")
 # Words of the instructions that are also answers to some question ("How many?" "one").
 PLAUSIBLE_ANSWERS = {"one", "long", "short", "never", "empty", "read", "text", "document"}
 REFUSALS = {"", "none", "unknown", "not found", "n/a", "no answer", "not mentioned", "not stated"}
@@ -122,7 +126,28 @@ def check(
     if not _supported(answer, novel, evidence):
         missing = [w for w in novel if w not in evidence]
         return Check("hallucinated", f"the evidence does not contain {', '.join(missing)}", span)
+    if _restates_only_the_subject(answer, question, evidence):
+        why = "the answer restates a sentence that names the subject but not what is asked"
+        return Check("unsupported", why, span)
     return judge(question, chunk, evidence, span)
+
+
+def _restates_only_the_subject(answer: str, question: Question, evidence: set[str]) -> bool:
+    """The 135M model often answers a lookup with a whole sentence of its chunk that names
+    the question's subject: "Lomivel wrote letters to an old teacher." for "In which town
+    was Lomivel born?", in a document where every chunk names Lomivel. Such a long answer
+    counts only if its evidence also shares a word of what is asked besides the subject's
+    names (or a word's first STEM letters: "married", "marry"). A short answer is never
+    judged so ("Fenni" from "was born in" for "the birthplace of Kalomi"), nor is one
+    about a record named by a quoted key or a number, nor a follow-up hop."""
+    said = set(words(answer)) - STOPWORDS
+    if len(said) < LONG_ANSWER or question.bridge or question.keys or not question.entities:
+        return False
+    if any(ch.isdigit() for e in question.entities for ch in e):
+        return False
+    named = {w for e in question.entities for w in e.split()}
+    asked = {w[:STEM] for w in question.content_words - named}
+    return bool(asked) and not asked & {w[:STEM] for w in evidence}
 
 
 def _may_run_over(sentence: str, answer: str, asked: set[str]) -> bool:

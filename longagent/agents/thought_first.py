@@ -209,8 +209,9 @@ def run(
     recalled thoughts put first (see the module's docstring), or the answer `model` gave
     this very question before (`repeated`). `execute` runs one reading on one metered
     model, so the answer's usage counts both."""
-    if model:  # before `recall`, which embeds the question
-        asked = thoughts.asked(prepared.document.id, question.text)
+    asked_by = getattr(thoughts, "asked", None)  # a store written before `asked` has none
+    if model and callable(asked_by):  # before `recall`, which embeds the question
+        asked = asked_by(prepared.document.id, question.text)
         again = repeated(prepared, question, asked, model)
         if again is not None:
             return again

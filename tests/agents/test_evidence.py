@@ -118,3 +118,48 @@ def test_a_neighbour_s_value_does_not_pass_when_the_quote_states_its_own() -> No
     assert check("True", quote, chunk, question).verdict == "grounded"  # type: ignore[attr-defined]
     wrong = check("False", quote, chunk, question)
     assert wrong.verdict != "grounded"  # type: ignore[attr-defined]
+
+
+ABOUT_LOMIVEL = (
+    "The return type must be a single type. Lomivel wrote letters to an old teacher. "
+    "Lomivel was born in the town of Kasa. Lomivel kept bees behind the mill."
+)
+
+
+@pytest.mark.parametrize(
+    ("answer", "quote", "question", "verdict"),
+    [
+        # a document about one person: a whole sentence that only names them is no answer
+        (
+            "The return type must be a single type. Lomivel wrote letters to an old teacher.",
+            "Lomivel wrote letters to an old teacher.",
+            "In which town was Lomivel born?",
+            "unsupported",
+        ),
+        # the sentence that says what is asked may be the answer
+        (
+            "Lomivel was born in the town of Kasa.",
+            "Lomivel was born in the town of Kasa.",
+            "In which town was Lomivel born?",
+            "grounded",
+        ),
+        # a short answer from other words ("birthplace", "born") still stands
+        (
+            "Kasa",
+            "Lomivel was born in the town of Kasa.",
+            "What do you know about the birthplace of Lomivel?",
+            "grounded",
+        ),
+        # a long answer whose evidence shares a word of what is asked ("mill")
+        (
+            "Lomivel kept bees behind the mill, it is said.",
+            "Lomivel kept bees behind the mill.",
+            "What does Lomivel keep behind the mill?",
+            "grounded",
+        ),
+    ],
+)
+def test_a_restated_sentence_must_say_what_is_asked(
+    answer: str, quote: str, question: str, verdict: str
+) -> None:
+    assert check(answer, quote, ABOUT_LOMIVEL, question).verdict == verdict
