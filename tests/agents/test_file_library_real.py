@@ -17,7 +17,7 @@ from longagent.chunking import load
 pytestmark = pytest.mark.slow
 
 
-def test_the_same_question_again_reads_its_remembered_chunk_first(
+def test_a_repeat_is_answered_from_its_thought_and_a_paraphrase_reads_it_first(
     tmp_path: Path, bundled_model
 ) -> None:
     sample = make_sample("single", 2048, 0.6, 0, bundled_model.count_tokens)
