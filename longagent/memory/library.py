@@ -34,7 +34,7 @@ from lancedb.index import FTS
 
 from longagent.config import Settings, get_settings
 from longagent.errors import DocumentError, LongAgentError
-from longagent.memory import library_search, library_writes
+from longagent.memory import library_search, library_upkeep, library_writes
 from longagent.memory.embedder import Embedder
 from longagent.memory.errors import SchemaVersionError, StoreDamagedError, StoreError
 from longagent.memory.filters import quote
@@ -292,7 +292,7 @@ class Library:
             self.check()
             raise StoreError(f"{what} failed in {self.location}: {short_error(exc)}") from exc
 
-    # -- writes (in library_writes.py) ------------------------------------------------------
+    # -- writes (library_writes.py, library_upkeep.py) --------------------------------------
 
     def add(
         self,
@@ -306,20 +306,20 @@ class Library:
 
     def remove(self, doc: str) -> LibraryDocument:
         """Remove a document by id, unique id prefix or path; returns what was removed."""
-        return library_writes.remove(self, doc)
+        return library_upkeep.remove(self, doc)
 
     def optimize(self) -> None:
         """Fold new chunks into the full-text index and compact files (adds do it too)."""
-        library_writes.optimize(self)
+        library_upkeep.optimize(self)
 
     def create_vector_index(self) -> None:
         """Index the passage vectors (IVF_PQ): searches probe part of them and re-rank the
         best exactly, instead of scanning all. Worth it for large libraries (see `longagent
         bench library`); rows added after are searched exactly until it is built again."""
-        library_writes.create_vector_index(self)
+        library_upkeep.create_vector_index(self)
 
     def drop_vector_index(self) -> None:
-        library_writes.drop_vector_index(self)
+        library_upkeep.drop_vector_index(self)
 
     def close(self) -> None:
         """Nothing to flush: every write is committed when its call returns."""

@@ -23,11 +23,10 @@ import pyarrow as pa
 
 from longagent.chunking import Chunk, Document
 from longagent.config import Settings
-from longagent.memory import library_writes
+from longagent.memory import library_upkeep, library_writes
 from longagent.memory.filters import in_list, quote
 from longagent.memory.library import Library
 from longagent.memory.library_search import document_chunks
-from longagent.memory.library_thoughts import THOUGHTS_TABLE
 
 log = logging.getLogger(__name__)
 PASSAGES_TABLE = "passage_vectors"
@@ -75,17 +74,13 @@ def store_split(library: Library, document: Document, path: str, chunks: list[Ch
         if library._document_rows(f"id = {quote(document.id)}"):
             return  # another process stored it meanwhile
         old = [r["id"] for r in library._document_rows(f"path = {quote(resolved)}")]
-        library_writes._delete_chunks(library, [document.id])  # left by a killed write
-        for first in range(0, len(chunks), library.write_batch):
-            library_writes._write_chunks(library, chunks[first : first + library.write_batch], None)
+        library_upkeep.delete_chunks(library, [document.id])  # left by a killed write
         size = len(document.text.encode())
-        library_writes._write_document(
-            library, document, Path(path), resolved, size, len(chunks), old
-        )
+        library_writes.store(library, document, Path(path), size, chunks, old_ids=old)
     if old:
-        library_writes._delete_chunks(library, old)
+        library_upkeep.delete_chunks(library, old)
+        library_upkeep.forget_thoughts(library, old)
         _delete_rows(library, PASSAGES_TABLE, in_list("document_id", old))
-        _delete_rows(library, THOUGHTS_TABLE, in_list("doc_id", old))
 
 
 def _delete_rows(library: Library, table: str, where: str) -> None:

@@ -1,20 +1,19 @@
-"""The writes of a `Library`: adding files, removing documents, and cleaning up the chunks
-an interrupted add left behind. See `library.py` for the order that keeps them safe."""
+"""Adding files to a `Library`: reading, splitting and embedding them, then writing each
+document's chunks before its ready row (the order that keeps an add safe, see
+`library.py`). Deleting and tidying are in `library_upkeep.py`."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pyarrow as pa
-from filelock import Timeout
 
 from longagent.chunking import Chunk, Document, load, split
 from longagent.errors import ConfigError, DocumentError
@@ -25,7 +24,6 @@ from longagent.memory.library_types import (
     AddProgress,
     AddReport,
     FileResult,
-    LibraryDocument,
     Outcome,
     chunks_schema,
     collect,
@@ -33,6 +31,16 @@ from longagent.memory.library_types import (
     passages,
     read_file,
     vectors_type,
+)
+from longagent.memory.library_upkeep import (
+    CHUNKS,
+    DOCUMENTS,
+    clean_stray,
+    compact_documents,
+    delete_chunks,
+    forget_thoughts,
+    optimize,
+    try_lock,
 )
 from longagent.memory.records import utcnow
 
@@ -42,23 +50,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 COMPACT_DOCUMENTS_EVERY = 100  # files added between compactions of the documents table
-DOCUMENTS, CHUNKS = "documents", "chunks"
 ProgressCallback = Callable[[AddProgress], None]
-
-
-@contextlib.contextmanager
-def _try_lock(library: Library, key: str) -> Iterator[bool]:
-    """Hold lock `key` if it is free now; yields whether it is held."""
-    lock = library._lock_for(key)
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        yield False
-        return
-    try:
-        yield True
-    finally:
-        lock.release()
 
 
 def _title(document: Document, path: Path) -> str:
@@ -141,7 +133,7 @@ def add(
     for done, path in enumerate(files, 1):
         result = _add_file(library, path, progress, counted)
         if done % COMPACT_DOCUMENTS_EVERY == 0:
-            _compact_documents(library)
+            compact_documents(library)
         report.files.append(result)
         progress.files_done += 1
         progress.bytes_done += _size(path)
@@ -150,16 +142,6 @@ def add(
         optimize(library)
     report.seconds = time.perf_counter() - started
     return report
-
-
-def _compact_documents(library: Library) -> None:
-    """Each added document's row is one small file; every add reads the documents table,
-    so it is compacted as it grows (the chunks wait for `optimize`, after the add)."""
-    try:
-        with library._lock(DOCUMENTS):
-            library.documents_table.optimize()
-    except Exception as exc:  # upkeep: nothing is lost, reads are only slower
-        log.warning("%s: compacting documents failed: %s", library.location, exc)
 
 
 def _add_file(
@@ -195,7 +177,7 @@ def _add_file(
         # Chunks of this document left by an add that was killed: we hold its lock, so
         # no other process is writing them.
         if counted.strays_possible():
-            _delete_chunks(library, [doc_id])
+            delete_chunks(library, [doc_id])
 
         def on_batch(done: int) -> None:
             progress.chunks_done += done
@@ -204,10 +186,10 @@ def _add_file(
         store(library, document, path, len(data), chunks, old_ids=old_ids, on_batch=on_batch)
         counted.wrote(len(chunks))
     for old in old_ids:  # now invisible; what a kill leaves here, clean_stray removes
-        with _try_lock(library, f"doc-{old}") as held:
+        with try_lock(library, f"doc-{old}") as held:
             if held:
-                _delete_chunks(library, [old])
-                _forget_thoughts(library, [old])
+                delete_chunks(library, [old])
+                forget_thoughts(library, [old])
     if old_ids:
         counted.rows = None  # the old versions' rows and chunks are gone: count afresh
     outcome: Outcome = "replaced" if old_ids else "added"
@@ -315,114 +297,3 @@ def _write_document(
             .when_not_matched_by_source_delete(in_list("id", old_ids))
         )
         library._guarded("writing a document", lambda: builder.execute(data))
-
-
-def _delete_chunks(library: Library, doc_ids: Sequence[str]) -> int:
-    where = in_list("document_id", doc_ids)
-    with library._lock(CHUNKS):
-        found = int(
-            library._guarded("counting chunks", lambda: library.chunks_table.count_rows(where))
-        )
-        if found:
-            library._guarded("deleting chunks", lambda: library.chunks_table.delete(where))
-    return found
-
-
-def clean_stray(library: Library) -> int:
-    """Delete chunks of documents without a ready row whose add is not running (a killed
-    add, an interrupted replace); returns how many. Skipped when the counts add up."""
-    ready = library._document_rows()
-    if not library._stray_chunks(ready):
-        return 0
-    ready_ids = {r["id"] for r in ready}
-    scan = library.chunks_table.search().select(["document_id"]).limit(None)
-    column = library._guarded("reading chunks", scan.to_arrow).column("document_id")
-    stray = sorted(set(column.unique().to_pylist()) - ready_ids)
-    cleaned = 0
-    for doc_id in stray:
-        with _try_lock(library, f"doc-{doc_id}") as held:
-            # Held elsewhere: an add in progress. Ready meanwhile: it just finished.
-            if held and not library._document_rows(f"id = {quote(doc_id)}"):
-                cleaned += _delete_chunks(library, [doc_id])
-    if cleaned:
-        log.info("%s: removed %d chunks left by an interrupted add", library.location, cleaned)
-    return cleaned
-
-
-def remove(library: Library, doc: str) -> LibraryDocument:
-    """Remove a document (by id, id prefix or path): its row first, so it disappears in
-    one commit, then its chunks."""
-    found = library.find(doc)
-    with library._lock(f"doc-{found.id}"):
-        where = f"id = {quote(found.id)}"
-        with library._lock(DOCUMENTS):
-            library._guarded("removing a document", lambda: library.documents_table.delete(where))
-        _delete_chunks(library, [found.id])
-        _forget_thoughts(library, [found.id])
-    return found
-
-
-def _forget_thoughts(library: Library, doc_ids: Sequence[str]) -> None:
-    """Thoughts about these documents, or citing them, go with them: a later question
-    about a re-added file must not be steered by an answer read from its old text."""
-    from longagent.memory.library_thoughts import THOUGHTS_TABLE
-
-    if THOUGHTS_TABLE not in set(library.db.list_tables().tables):
-        return  # no question was ever answered here
-    where = f"{in_list('doc_id', doc_ids)} OR {in_list('document_id', doc_ids)}"
-    with library._lock(THOUGHTS_TABLE):
-        table = library.db.open_table(THOUGHTS_TABLE)
-        library._guarded("forgetting thoughts", lambda: table.delete(where))
-
-
-def optimize(library: Library) -> None:
-    """Fold new chunks into the full-text index and compact both tables' files. Upkeep
-    after committed writes: a failure (a full disk) is logged, not raised."""
-    for name, table in ((CHUNKS, library.chunks_table), (DOCUMENTS, library.documents_table)):
-        try:
-            with library._lock(name):
-                table.optimize()
-        except Exception as exc:
-            log.warning("%s: optimizing %s failed: %s", library.location, name, exc)
-    # Measured (`longagent bench library`): exact vector search takes 0.6 s at 100K chunks
-    # and 5.5 s at 1M, the IVF_PQ index 0.1 s at 100K. Built once the library is that
-    # large; table.optimize above folds later rows into it.
-    if library.dim and not _has_vector_index(library):
-        rows = int(library._guarded("counting chunks", library.chunks_table.count_rows))
-        if rows >= library.vector_index_rows:
-            try:
-                create_vector_index(library)
-            except Exception as exc:  # searches stay exact (slower), nothing is lost
-                log.warning("%s: indexing vectors failed: %s", library.location, exc)
-
-
-def _has_vector_index(library: Library) -> bool:
-    return any(i.columns == ["vector"] for i in library.chunks_table.list_indices())
-
-
-def create_vector_index(library: Library) -> None:
-    """An IVF_PQ index over the chunks' passage vectors (cosine), replacing any earlier
-    one. Rows added later are searched exactly beside it until the next build."""
-    from lancedb.index import IvfPq
-
-    rows = int(library._guarded("counting chunks", library.chunks_table.count_rows))
-    # ~4,000 chunks (some 16,000 passage vectors) per partition: a search probes
-    # VECTOR_PROBES of them, and k-means over few partitions trains in minutes on 2 cores.
-    config = IvfPq(
-        distance_type="cosine",
-        num_partitions=max(1, min(4096, rows // 4000)),
-        num_sub_vectors=max(1, library.dim // 8),
-    )
-    with library._lock(CHUNKS):
-        library._guarded(
-            "indexing vectors",
-            lambda: library.chunks_table.create_index("vector", config=config, replace=True),
-        )
-
-
-def drop_vector_index(library: Library) -> None:
-    """Remove the vector index (searches are then exact, a scan of every vector)."""
-    with library._lock(CHUNKS):
-        for index in library.chunks_table.list_indices():
-            if index.columns == ["vector"]:  # as _has_vector_index
-                library.chunks_table.drop_index(index.name)

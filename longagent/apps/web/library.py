@@ -28,11 +28,11 @@ from longagent.apps.web.library_store import (
 )
 from longagent.apps.web.qa import (
     ALLOWED,
-    INTERRUPTED,
     MAX_QUESTION_CHARS,
     failure_reason,
     human_size,
     job_events,
+    outcome_of,
     read_upload,
 )
 from longagent.apps.web.security import JOB_ID, check_id
@@ -319,12 +319,7 @@ def _answer(state: WebState, libs: Libraries, job: Job) -> Answer:
 
 def _entry_of(job: Job, **outcome: Any) -> LibraryQuestion:
     """A question job as an entry: pending, or (when done) with its answer or error."""
-    if not outcome and job.done:
-        if job.status == "done":
-            outcome = {"answer": job.result}
-        else:
-            reasons = {"cancelled": "Cancelled.", "interrupted": INTERRUPTED}
-            outcome = {"error": reasons.get(job.status) or failure_reason(job.error)}
+    outcome = outcome or outcome_of(job)
     meta = job.meta
     return LibraryQuestion(
         id=job.id,

@@ -247,14 +247,20 @@ def _answer(state: WebState, job: Job) -> Answer:
     return answer
 
 
+def outcome_of(job: Job) -> dict[str, Any]:
+    """A question job's outcome, as an entry's fields: none while it runs, else its answer
+    or why it has none."""
+    if not job.done:
+        return {}
+    if job.status == "done":
+        return {"answer": job.result}
+    reasons = {"cancelled": "Cancelled.", "interrupted": INTERRUPTED}
+    return {"error": reasons.get(job.status) or failure_reason(job.error)}
+
+
 def _entry_of(job: Job, **outcome: Any) -> QuestionEntry:
     """The job as a question entry: pending, or (when done) with its answer or error."""
-    if not outcome and job.done:
-        if job.status == "done":
-            outcome = {"answer": job.result}
-        else:
-            reasons = {"cancelled": "Cancelled.", "interrupted": INTERRUPTED}
-            outcome = {"error": reasons.get(job.status) or failure_reason(job.error)}
+    outcome = outcome or outcome_of(job)
     meta = job.meta
     return QuestionEntry(id=job.id, question=meta["question"], asked_at=meta["asked_at"], **outcome)
 
