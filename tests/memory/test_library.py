@@ -369,3 +369,28 @@ def test_hybrid_search_finds_a_paraphrase_with_minilm(
     hits = library.search("Who started the business?", k=3)
     assert hits[0].path.endswith("history.txt")
     assert hits[0].bm25 is None and hits[0].similarity is not None  # found by meaning alone
+
+
+def test_a_long_add_keeps_the_documents_table_compact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each document's row is one small file, and every file added reads the table: it is
+    # compacted as the add goes, not only at the end.
+    from longagent.memory import library_writes
+
+    monkeypatch.setattr(library_writes, "COMPACT_DOCUMENTS_EVERY", 3)
+    folder = tmp_path / "many"
+    for i in range(7):
+        write_doc(folder / f"m{i}.txt", f"topic{i}", paragraphs=2)
+    library = open_library(tmp_path / "home")
+    fragments: list[int] = []
+
+    def after_each_file(progress: object) -> None:
+        if getattr(progress, "stage", "") == "file":
+            stats = library.documents_table.stats()
+            fragments.append(stats["fragment_stats"]["num_fragments"])
+
+    report = library.add([folder], on_progress=after_each_file)
+    assert report.count("added") == 7 and len(consistent(library)) == 7
+    assert fragments[2] == 1 and fragments[5] == 1  # compacted after the 3rd and 6th file
+    assert fragments[1] == 2 and fragments[4] == 3  # appended one by one in between
