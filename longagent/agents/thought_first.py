@@ -27,7 +27,7 @@ from longagent.agents.prepared import PreparedDocument
 from longagent.agents.question import Question
 from longagent.agents.ranking import CONTEXT_SENTENCES, Passage, PassageIndex
 from longagent.agents.reading import ReadPlan
-from longagent.agents.thoughts import Thought, ThoughtStore
+from longagent.agents.thoughts import Thought, ThoughtStore, answer_in
 from longagent.agents.types import Answer, Citation, MemberReport, Round
 from longagent.memory.embedder import Embedder, MiniLMEmbedder
 
@@ -152,11 +152,7 @@ def repeated(
     if not 0 <= start < end <= len(chunk.text):
         return None
     quote = chunk.text[start:end]
-    # A thought is "question answer. quote" (thoughts._thought); anything else is read again.
-    head, tail = f"{thought.question} ", f". {quote}"
-    if not (thought.text.startswith(head) and thought.text.endswith(tail)):
-        return None
-    said = thought.text[len(head) : len(thought.text) - len(tail)].strip()
+    said = answer_in(thought, quote)  # "" unless it states an answer with this very quote
     if not said:
         return None
     citation = Citation(

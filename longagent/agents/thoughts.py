@@ -82,7 +82,7 @@ def _thought(question: str, report: MemberReport) -> Thought:
     evidence = report.evidence
     assert evidence is not None
     # The evidence is the verified span of the chunk, not the member's loose quote.
-    text = f"{question} {report.answer}. {evidence.quote}"
+    text = f"{question} {report.answer}. {evidence.quote}"  # read back by `answer_in`
     return Thought(
         evidence.chunk_id,
         question,
@@ -91,6 +91,20 @@ def _thought(question: str, report: MemberReport) -> Thought:
         start=evidence.start,
         end=evidence.end,
     )
+
+
+def answer_in(thought: Thought, quote: str) -> str:
+    """The answer a thought states, when it states it as `_thought` writes one ("question
+    answer. quote") with this quote; "" otherwise."""
+    head, tail = f"{thought.question} ", f". {quote}"
+    if not (thought.text.startswith(head) and thought.text.endswith(tail)):
+        return ""
+    return thought.text[len(head) : len(thought.text) - len(tail)].strip()
+
+
+def _subject(question: str) -> str:
+    """The key the thoughts of one question are kept under: its normalised text."""
+    return text_tools.normalize(question) or question
 
 
 class InMemoryThoughts:
@@ -151,8 +165,7 @@ class LanceThoughts:
                 if self._models:
                     finding["model"] = thought.model or None
                 findings.append(finding)
-            subject = text_tools.normalize(question) or question
-            self.memory.restate(subject, document_id, findings)
+            self.memory.restate(_subject(question), document_id, findings)
 
     def recall(self, document_id: str, question: str) -> list[Thought]:
         if not self.memory.tier.count(document=document_id):
@@ -161,8 +174,7 @@ class LanceThoughts:
         return [_from_record(h.record) for h in hits if h.record.chunk_id is not None]
 
     def asked(self, document_id: str, question: str) -> list[Thought]:
-        subject = text_tools.normalize(question) or question
-        where = f"subject = {quote(subject)}"
+        where = f"subject = {quote(_subject(question))}"
         records = self.memory.tier.scan(limit=RECALL_LIMIT, document=document_id, where=where)
         return [_from_record(r) for r in records if r.chunk_id is not None]
 
