@@ -92,6 +92,12 @@ def entities(text: str) -> set[str]:
     return set(quoted(text)) | names_and_numbers(text) | set(_COMPOUND.findall(text.lower()))
 
 
+def record_keys(text: str) -> list[str]:
+    """The keys naming a record (a line of key-value data) in a question: its quoted
+    strings, else its entities that are no plain word ("grubby-color", a UUID, 12345)."""
+    return quoted(text) or sorted(e for e in entities(text) if not e.replace(" ", "").isalpha())
+
+
 def sentences(text: str) -> list[tuple[int, int]]:
     """Character spans of the sentences of `text`, whitespace trimmed (see `_SENTENCE`)."""
     spans: list[tuple[int, int]] = []

@@ -111,7 +111,7 @@ def check(
     if not novel:
         return Check("unsupported", "the answer only repeats the question")
     subject = question.text + " " + question.bridge
-    span = quoted_sentence(quote, chunk) or _answer_sentence(answer, novel, chunk, subject)
+    span = quoted_sentence(quote, chunk, answer) or _answer_sentence(answer, novel, chunk, subject)
     if span is None:
         return Check("hallucinated", "neither the quote nor the answer is in the chunk")
     evidence = set(words(chunk[span[0] : span[1]]))
@@ -130,6 +130,23 @@ def check(
         why = "the answer restates a sentence that names the subject but not what is asked"
         return Check("unsupported", why, span)
     return judge(question, chunk, evidence, span)
+
+
+def record_value(quote: str, question: Question) -> str | None:
+    """The value of a record the question names by its key (quoted, hyphenated, a UUID or
+    a number), when the reader's quote holds exactly one value with a digit that the
+    question does not: the 135M model quoted the right UUID of RULER's multi-key needle and
+    answered a neighbouring record's, or quoted the needle's sentence and answered with
+    the question. The value is then judged as the answer, by the same rules."""
+    if question.bridge or not text.record_keys(question.text):
+        return None
+    asked = question.words
+    values = {
+        w.strip("'-")
+        for w in text.WORD.findall(quote)
+        if any(ch.isdigit() for ch in w) and not set(words(w)) <= asked
+    }
+    return values.pop() if len({v.lower() for v in values}) == 1 else None
 
 
 def _restates_only_the_subject(answer: str, question: Question, evidence: set[str]) -> bool:
@@ -218,18 +235,25 @@ def _with_neighbours(span: tuple[int, int], chunk: str) -> tuple[int, int]:
     return spans[max(0, i - 1)][0], spans[min(len(spans) - 1, i + 1)][1]
 
 
-def quoted_sentence(quote: str, chunk: str) -> tuple[int, int] | None:
-    """The chunk sentence that shares the longest verbatim run of words with the quote."""
+def quoted_sentence(quote: str, chunk: str, answer: str = "") -> tuple[int, int] | None:
+    """The chunk sentence that shares the longest verbatim run of words with the quote.
+    Among sentences that tie, the first holding most of the answer's words: a short quote
+    ("KUYAW") stands in several lines, and the reader's answer tells which it read."""
     quote_words = words(quote)
     if not quote_words:
         return None
     needed = min(MIN_RUN, len(quote_words))
-    best: tuple[int, tuple[int, int]] | None = None
+    answered = set(words(answer))
+    best: tuple[int, int, tuple[int, int]] | None = None
     for span in sentences(chunk):
-        run = _longest_run(quote_words, words(chunk[span[0] : span[1]]))
-        if run >= needed and (best is None or run > best[0]):
-            best = (run, span)
-    return best[1] if best else None
+        sentence = words(chunk[span[0] : span[1]])
+        run = _longest_run(quote_words, sentence)
+        if run < needed:
+            continue
+        score = (run, len(answered & set(sentence)))
+        if best is None or score > best[:2]:
+            best = (*score, span)
+    return best[2] if best else None
 
 
 def _answer_sentence(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from longagent.agents import conflict, member, passage_rounds, shape_rounds
+from longagent.agents import conflict, evidence, member, passage_rounds, shape_rounds
 from longagent.agents.actions import (
     Collect,
     Conclude,
@@ -299,6 +299,17 @@ class Runner:
                 reason=str(reply),
             )
         result = self.verifier.check(reply, text or chunk.text, question)
+        if result.verdict != "grounded" and text is None:
+            value = evidence.record_value(reply.quote, question)
+            if value and value != reply.answer.strip().lower():
+                retry = self.judge(
+                    index,
+                    member.MemberReply.model_construct(quote=reply.quote, answer=value),
+                    question,
+                )
+                if retry.verdict == "grounded":
+                    retry.reason = f"its answer was {reply.answer[:40]!r}: the quote's value stands"
+                    return retry
         report = MemberReport(
             member=index,
             chunk_id=chunk.id,

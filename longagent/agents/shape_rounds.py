@@ -59,12 +59,17 @@ def collect(runner: Runner, action: Collect) -> None:
         had = list(earlier) + [r.answer for r in reports if r.verdict == "grounded"]
         judge = _item_judge(runner, keyed, chain)
         new = passage_rounds.read_passages(runner, wave, question, current, judge)
+        if chain:
+            _assignments(runner, wave, new, question.shape.value, followed)
         missed = [p for p, r in zip(wave, new, strict=True) if r.verdict != "grounded"]
         if named and missed and runner.profile.focus_samples:
             # A sentence that names the key holds a value: read the missed ones again,
             # sampled (the 135M model's greedy reading often echoes the key).
             seeds = tuple(range(1, 1 + runner.profile.focus_samples))
-            new += passage_rounds.read_passages(runner, missed, question, current, judge, seeds)
+            again = passage_rounds.read_passages(runner, missed, question, current, judge, seeds)
+            if chain:
+                _assignments(runner, missed, again, question.shape.value, followed)
+            new += again
         reports += new
         fresh = [
             r
@@ -122,6 +127,65 @@ def _item_judge(runner: Runner, keyed: bool, chain: bool) -> Judge:
         return report
 
     return judge
+
+
+# An assignment: "VAR KUYAW = VAR KIMBV", "x := y", "export PATH=$HOME/bin", "b <- a".
+_ASSIGNMENT = re.compile(r"^(?P<target>[^=\n]{1,60}?)\s*(?::=|=|<-)\s*(?P<source>[^=\n]+)$")
+ASSIGNMENT_TARGET_WORDS = 4  # a longer left side is prose that holds "=", not a name
+
+
+def _assignments(
+    runner: Runner,
+    wave: list[ranking.Passage],
+    reports: list[MemberReport],
+    value: str,
+    followed: list[str],
+) -> None:
+    """A chain's link read from its line's syntax where the reader missed it. The 135M
+    model read "VAR AKMLJ = VAR BNRBQ" for BNRBQ and answered "VAR" or echoed "BNRBQ";
+    the line says which name takes the value. A report that grounded no new link is
+    replaced (in place, so the trace shows it) by the assignment's target, cited."""
+    index = runner.state.plan.index
+    same = runner.verifier.same_answer
+    if index is None or not value:
+        return
+    for passage, report in zip(wave, reports, strict=True):
+        if report.verdict == "grounded" and not any(same(report.answer, v) for v in followed):
+            continue
+        chunk = runner.chunks[passage.chunk]
+        for start, end in text.sentences(index.text(passage)):
+            offset = passage.start + start
+            line = chunk.text[offset : passage.start + end]
+            target = assignment_target(line, value, runner.document.text)
+            if target is None:
+                continue
+            report.answer, report.verdict = target, "grounded"
+            report.reason = f"the reader missed it: {target} = ... {value}, read from the line"
+            report.evidence = Citation(
+                chunk_id=chunk.id,
+                chunk_index=passage.chunk,
+                start=chunk.start + offset,
+                end=chunk.start + offset + len(line),
+                quote=line,
+            )
+            break
+
+
+def assignment_target(line: str, value: str, document: str) -> str | None:
+    """The name `line` assigns `value` to ("VAR KUYAW = VAR KIMBV" assigns KIMBV to
+    KUYAW), or None when the line is no assignment of it. The target's name is its rarest
+    word: "VAR" stands on every line of such a listing, "export" before a shell's name."""
+    match = _ASSIGNMENT.match(line.strip().rstrip(";").strip())
+    if match is None:
+        return None
+    names = text.WORD.findall(match["target"])
+    if not names or len(names) > ASSIGNMENT_TARGET_WORDS:
+        return None
+    if _occurrences(value, match["source"]) == 0 or _occurrences(value, match["target"]):
+        return None
+    # The rarest word, the last on a tie: the name stands right before the "=".
+    target = min(reversed(names), key=lambda w: _occurrences(w, document))
+    return None if _structural(target, value, document) else target
 
 
 MIN_SUMMARY_WORDS = 3  # content words a summary needs, else its quoted sentence stands

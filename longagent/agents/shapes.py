@@ -116,7 +116,7 @@ def detect(question: str) -> ShapeChoice:
     if _EXPLAIN.search(question) and not collect:
         return ShapeChoice("explain", "asks for a reason or a way: the cited sentence answers")
     if collect:
-        keyed = text.quoted(question) or [e for e in text.entities(question) if not e.isalpha()]
+        keyed = text.record_keys(question)
         if keyed:
             return ShapeChoice("multi_value", f"asks for every value of {keyed[0]!r}")
         return ShapeChoice("list", f"asks for every item: {collect.group().strip()!r}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from longagent.agents.evidence import LexicalVerifier
+from longagent.agents.evidence import LexicalVerifier, record_value
 from longagent.agents.member import MemberReply
 from longagent.agents.question import Question
 
@@ -163,3 +163,31 @@ def test_a_restated_sentence_must_say_what_is_asked(
     answer: str, quote: str, question: str, verdict: str
 ) -> None:
     assert check(answer, quote, ABOUT_LOMIVEL, question).verdict == verdict
+
+
+def test_a_short_quote_standing_in_several_lines_is_the_line_holding_the_answer() -> None:
+    chunk = "VAR KUYAW = VAR KIMBV.\nVAR OMYHK = VAR KUYAW.\nVAR XVNTU = VAR OMYHK."
+    question = "Find all variables that are assigned the value KUYAW in the text above."
+    assert check("VAR OMYHK", "KUYAW", chunk, question).verdict == "grounded"  # type: ignore[attr-defined]
+    assert check("VAR XVNTU", "KUYAW", chunk, question).verdict != "grounded"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("quote", "question", "value"),
+    [
+        # The quote's one value with a digit, for a record named by its key.
+        ("5894f7f1-39b8-4bb2", "What is the uuid for 5299e505-2976?", "5894f7f1-39b8-4bb2"),
+        (
+            "The magic number for grubby-color is: 7711",
+            "What is the number for grubby-color?",
+            "7711",
+        ),
+        ("5299e505-2976", "What is the uuid for 5299e505-2976?", None),  # the key itself
+        ("It is 7711 or 7712.", "What is the number for grubby-color?", None),  # two values
+        ("Lomivel was 12 then.", "How old was Lomivel?", None),  # no record key
+    ],
+)
+def test_a_record_s_value_is_the_one_value_its_quote_adds(
+    quote: str, question: str, value: str | None
+) -> None:
+    assert record_value(quote, Question.parse(question)) == value
