@@ -231,6 +231,39 @@ def test_bench_qa_suite_ruler_scores_every_answer_and_writes_them(
     assert "truncate on RULER" in result.output and "62.5%" in result.output
 
 
+def test_bench_qa_seed_draws_other_ruler_items(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from longagent.apps.cli import run
+
+    model = ScriptedModel(["The document does not contain the answer."], context_window=4096)
+    monkeypatch.setattr("longagent.llm.load_model", lambda *a, **k: model)
+    args = ["bench", "qa", "--suite", "ruler", "--tasks", "niah_single_1", "--lengths", "1k"]
+    assert run([*args, "--systems", "truncate", "--seed", "7", "--out-dir", str(tmp_path)]) == 0
+    report = json.loads((tmp_path / "qa-ruler.json").read_text())
+    (asked,) = report["results"]["truncate"]
+    (seven,) = make_ruler_items(words, ["niah_single_1"], [1024], 1, seed=7)
+    (default,) = make_ruler_items(words, ["niah_single_1"], [1024], 1)
+    assert report["seed"] == 7 and asked["answers"] == seven.outputs != default.outputs
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        (["--suite", "natural", "--seed", "7"], "--seed"),  # seeds draw RULER's items only
+        (["--verifier", "psychic"], "--verifier"),
+    ],
+)
+def test_a_bench_qa_option_misused_is_one_line_and_exit_2(
+    extra: list[str], named: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from longagent.apps.cli import run
+
+    assert run(["bench", "qa", *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and named in err
+
+
 def test_an_unknown_ruler_task_is_one_line_and_exit_2() -> None:
     args = ["bench", "qa", "--suite", "ruler", "--tasks", "niah_single_9"]
     result = subprocess.run(

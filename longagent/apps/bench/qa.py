@@ -16,6 +16,8 @@ from typing import Any
 
 import typer
 
+from longagent.errors import ConfigError
+
 
 def timed_ask(ask: Any, metered: Any, document: str, question: str) -> dict[str, Any]:
     """One question to one system: its answer, seconds and model usage, as record fields."""
@@ -194,7 +196,9 @@ def main(
     chunk_tokens: int = typer.Option(None, help="LongAgent member chunk size (default: its own)."),
     reading: str = typer.Option("sweep", help="LongAgent reading: 'sweep', 'relevance' or 'all'."),
     verifier: str = typer.Option(
-        "lexical", help="LongAgent verifier: 'lexical' or 'semantic' (issue #18)."
+        "lexical",
+        help="LongAgent verifier: 'lexical', 'semantic' or 'judged' (semantic, then the "
+        "model confirms).",
     ),
     extend_to: str = typer.Option(
         None,
@@ -220,6 +224,11 @@ def main(
         "niah_multikey_1-3, niah_multivalue, niah_multiquery, vt, cwe, fwe); --samples "
         "per task and length; --lengths default 4k,8k,16k,32k.",
     ),
+    seed: int = typer.Option(
+        None,
+        help="ruler: the generators' seed (default RULER's 42); another seed draws items "
+        "never tuned on.",
+    ),
 ) -> None:
     from rich.console import Console
 
@@ -235,6 +244,12 @@ def main(
     checks.at_least("--chunk-tokens", chunk_tokens, 1)
     checks.at_least("--limit", limit, 1)
     checks.one_of("--reading", reading, ("sweep", "relevance", "all"))
+    from longagent.agents.verifier import verifier_names
+
+    checks.one_of("--verifier", verifier, tuple(verifier_names()))
+    checks.at_least("--seed", seed, 0)
+    if seed is not None and suite != "ruler":
+        raise ConfigError("--seed draws RULER's items: it needs --suite ruler")
     checks.one_of("--suite", suite, ("synthetic", "natural", "person", "needle", "ruler"))
     if suite == "ruler":
         from longagent.apps.bench import ruler
@@ -268,6 +283,7 @@ def main(
             lengths=length_list or ruler.LENGTHS,
             samples=samples,
             limit=limit,
+            seed=ruler.SEED if seed is None else seed,
             console=console,
         )
         return
