@@ -68,6 +68,15 @@ class Overview:
 
 
 @dataclass(frozen=True)
+class Count:
+    """The `count` words that occur most in the chunks, counted (not read), each cited at
+    its first occurrence."""
+
+    count: int
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class Resolve:
     """Each pair of conflicting answer clusters (indices into the hop's clusters) re-reads
     both chunks together."""
@@ -96,7 +105,7 @@ class Conclude:
     answer: str = ""  # a leader's pick among the standing answers; "" keeps the standing one
 
 
-Action = Read | Focus | Search | Collect | Overview | Resolve | FollowUp | Conclude
+Action = Read | Focus | Search | Collect | Overview | Count | Resolve | FollowUp | Conclude
 
 
 @dataclass
@@ -112,7 +121,7 @@ class Finding:
 @dataclass
 class Hop:
     question: Question
-    kind: Literal["ask", "follow_up", "collect", "overview"]
+    kind: Literal["ask", "follow_up", "collect", "overview", "count"]
     members: list[int] = field(default_factory=list)
     reports: list[MemberReport] = field(default_factory=list)
     clusters: list[Cluster] = field(default_factory=list)
@@ -127,7 +136,7 @@ class Hop:
     def finding(self, previous: Finding | None) -> Finding | None:
         """What this hop established: one answer, a split, or nothing."""
         before = previous.citations if previous else []
-        if self.kind in ("collect", "overview"):
+        if self.kind in ("collect", "overview", "count"):
             return self._collection(previous)
         if not self.clusters:
             return None

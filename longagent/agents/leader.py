@@ -22,6 +22,7 @@ from longagent.agents.actions import (
     Action,
     Collect,
     Conclude,
+    Count,
     Finding,
     Focus,
     FollowUp,
@@ -96,6 +97,10 @@ def shape_action(state: State) -> Action | None:
     chain collects again for each value it found and has not followed yet."""
     question, plan, hop = state.question, state.plan, state.hop
     shape = question.shape
+    if shape.shape == "frequency":
+        if hop is not None:
+            return Conclude("the words that occur most, with their counts")
+        return Count(shape.count, f"{shape.shape}: {shape.reason}")
     if shape.shape == "overview":
         if hop is not None:
             return Conclude("the summaries, in document order")

@@ -21,6 +21,7 @@ from longagent.agents import conflict, evidence, member, passage_rounds, shape_r
 from longagent.agents.actions import (
     Collect,
     Conclude,
+    Count,
     Focus,
     FollowUp,
     Hop,
@@ -98,6 +99,8 @@ class Runner:
                     shape_rounds.collect(self, action)
                 case Overview():
                     shape_rounds.overview(self, action)
+                case Count():
+                    shape_rounds.count(self, action)
                 case Resolve():
                     self.resolve(action)
                 case FollowUp():

@@ -7,6 +7,8 @@
   was not grounded already. Every grounded value is kept with
   its own citation; values are not conflicts, so nothing is resolved. A chain's values
   already followed are echoes, not new values.
+- count: the words that occur most in the chunks, counted by the runner (no reader can
+  count across chunks); each cites its first occurrence.
 - overview: each chosen member summarises its chunk (one batch). A summary counts only
   when its quote stands verbatim in the chunk; a summary whose words the chunk does not
   hold is replaced by that quoted sentence (the model could not phrase one).
@@ -19,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from longagent import text
 from longagent.agents import conflict, evidence, member, passage_rounds, ranking
-from longagent.agents.actions import Collect, Hop, Overview
+from longagent.agents.actions import Collect, Count, Hop, Overview
 from longagent.agents.question import Question
 from longagent.agents.types import Answer, Citation, MemberReport
 from longagent.errors import ModelResponseError
@@ -215,6 +217,50 @@ def _added_values(answer: str, question: Question) -> list[str]:
             and w.lower() not in text.STOPWORDS
         )
     )
+
+
+def count(runner: Runner, action: Count) -> None:
+    """The `action.count` words (stopwords aside) that occur most in the chunks, each a
+    grounded report citing its first occurrence; ties go to the word seen first. A
+    document's chunks do not overlap (no reading splits with overlap), so each word is
+    counted once."""
+    state = runner.state
+    hop = Hop(state.question, "count")
+    state.hops.append(hop)
+    runner.open_round("count", [], f"counting the words of {len(runner.chunks)} chunks")
+    tally: dict[str, int] = {}
+    first: dict[str, tuple[int, int, int]] = {}  # word -> (chunk index, start, end) in chunk
+    for chunk in runner.chunks:
+        for match in text.WORD.finditer(chunk.text):
+            word = match.group().lower().strip("'-")
+            if len(word) < 2 or word in text.STOPWORDS or any(ch.isdigit() for ch in word):
+                continue
+            tally[word] = tally.get(word, 0) + 1
+            first.setdefault(word, (chunk.index, match.start(), match.end()))
+    order = sorted(tally, key=lambda w: (-tally[w], first[w][0], first[w][1]))
+    reports = []
+    for word in order[: action.count]:
+        index, start, end = first[word]
+        chunk = runner.chunks[index]
+        reports.append(
+            MemberReport(
+                member=index,
+                chunk_id=chunk.id,
+                answer=f"{word} ({tally[word]})",
+                quote=chunk.text[start:end],
+                verdict="grounded",
+                reason=f"stands {tally[word]} times; cited where it first stands",
+                evidence=Citation(
+                    chunk_id=chunk.id,
+                    chunk_index=index,
+                    start=chunk.start + start,
+                    end=chunk.start + end,
+                    quote=chunk.text[start:end],
+                ),
+            )
+        )
+    hop.reports = runner.record(reports)
+    hop.clusters = [conflict.Cluster([r]) for r in reports]
 
 
 def overview(runner: Runner, action: Overview) -> None:

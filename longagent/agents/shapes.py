@@ -13,7 +13,10 @@
   then ask again with each new value in place of the old, until nothing new turns up;
 - `overview`: about the whole document, or a section ("What is this document about?",
   "Summarize the section on logging"): map (each chosen chunk is summarised), reduce (the
-  summaries in document order, each cited).
+  summaries in document order, each cited);
+- `frequency`: the words that occur most ("What are the 10 most common words?"): counted,
+  not read. No reader can count across chunks, and a 135M model cannot count within one;
+  each word cites its first occurrence.
 
 The rules only read the question; the trace names the shape and the rule that chose it.
 """
@@ -26,7 +29,9 @@ from typing import Literal
 
 from longagent import text
 
-Shape = Literal["lookup", "explain", "multi_value", "list", "multi_query", "chain", "overview"]
+Shape = Literal[
+    "lookup", "explain", "multi_value", "list", "multi_query", "chain", "overview", "frequency"
+]
 COLLECTING: frozenset[Shape] = frozenset({"multi_value", "list", "chain"})
 
 
@@ -41,6 +46,7 @@ class ShapeChoice:
     keys: tuple[str, ...] = ()  # a multi-query's keys, one per part
     value: str = ""
     topic: str = ""
+    count: int = 0  # how many words a frequency question asks for
 
 
 _OVERVIEW = re.compile(
@@ -84,6 +90,30 @@ _CHAIN = re.compile(
     r"(\"[^\"]+\"|'[^']+'|[\w.-]+)",
     re.I,
 )
+# "the 10 most common words", "the three most frequently appeared coded words", "which
+# words appear most often".
+_NUMBERS = [
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+]
+_FREQUENCY = re.compile(
+    rf"\b(?:(?P<count>\d+|{'|'.join(_NUMBERS)})\s+)?most\s+"
+    r"(?:common(?:ly\s+used)?|frequent(?:ly)?(?:\s+(?:used|appeared|appearing|occurring))?|"
+    r"used|repeated)\s+(?:[\w-]+\s+)?words?\b"
+    r"|\bwords?\s+(?:that\s+)?(?:appears?|occurs?|(?:is|are)\s+used)\s+(?:the\s+)?most\b",
+    re.I,
+)
+DEFAULT_FREQUENT = 10  # words a frequency question gets when it names no number
 # An enumeration of keys after a preposition: "for A, B, C, and D" / "of A and B".
 _WORD = r"(?!(?:for|of|about|on|from|in|to|with|by|and|or)\b)[\w'’.-]+"
 _ITEM = rf"{_WORD}(?:\s+{_WORD}){{0,2}}?"
@@ -95,8 +125,15 @@ _ENUMERATION = re.compile(
 
 
 def detect(question: str) -> ShapeChoice:
-    """The shape of `question`, by the first rule that matches (overview, multi-query,
-    chain, collection); a lookup otherwise."""
+    """The shape of `question`, by the first rule that matches (frequency, overview,
+    multi-query, chain, collection); a lookup otherwise."""
+    if frequency := _FREQUENCY.search(question):
+        said = (frequency["count"] or "").lower()
+        count = int(said) if said.isdigit() else _NUMBERS.index(said) + 1 if said else 0
+        singular = re.search(r"\bword\b", frequency.group(), re.I)
+        count = count or (1 if singular else DEFAULT_FREQUENT)
+        why = f"asks for the {count} words that occur most: counted, not read"
+        return ShapeChoice("frequency", why, count=count)
     if _OVERVIEW.search(question):
         topic = _topic(question)
         where = f"the section on {topic!r}" if topic else "the whole document"

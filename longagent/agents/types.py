@@ -47,7 +47,7 @@ class ConflictGraph(BaseModel):
 
 
 RoundKind = Literal[
-    "ask", "focus", "search", "collect", "overview", "resolve", "follow_up", "recall"
+    "ask", "focus", "search", "collect", "overview", "count", "resolve", "follow_up", "recall"
 ]
 EventKind = Literal["round_started", "member_reports", "conflict_resolved", "answered"]
 

@@ -37,6 +37,9 @@ from ._qa_helpers import FILLER
         ("What is this document about?", "overview"),
         ("Summarize the section on logging handlers.", "overview"),
         ("What are the main points?", "overview"),
+        ("What are the 10 most common words in the above list?", "frequency"),
+        ("Which words appear most often in this manual?", "frequency"),
+        ("What is the most common cause of failure?", "lookup"),
     ],
 )
 def test_the_shape_follows_the_question(question: str, shape: str) -> None:
@@ -201,6 +204,38 @@ def test_an_assignment_line_names_the_variable_that_takes_a_value(
 ) -> None:
     document = "\n".join([line, "VAR OTHER = 5", "VAR MORE = 6"])
     assert assignment_target(line, value, document) == target
+
+
+@pytest.mark.parametrize(
+    ("question", "count"),
+    [
+        ("What are the three most frequently appeared words in the above coded text?", 3),
+        ("What are the 2 most common words?", 2),
+        ("What is the most common word?", 1),
+        ("Which words appear most often?", 10),
+    ],
+)
+def test_a_frequency_question_asks_for_its_number_of_words(question: str, count: int) -> None:
+    assert detect(question).count == count
+
+
+def test_the_most_frequent_words_are_counted_once_each_and_cited_where_first_seen() -> None:
+    words = ["heron"] * 5 + ["otter"] * 4 + ["the"] * 9 + ["vole"] * 3 + ["lynx"] * 2
+    listing = "\n".join(f"{n}. {w}" for n, w in enumerate(words * 10, 1))
+    doc = Document.create(f"Below is a numbered list of words.\n{listing}")
+    model = ScriptedModel(lambda request: {"quote": "", "answer": ""})
+    answer = agent(model).ask(doc, "What are the 3 most common words in the above list?")
+    assert answer.shape == "frequency" and answer.found
+    assert answer.chunks > 1  # counted across chunks
+    assert answer.text == "heron (50), otter (40), vole (30)"  # "the" is no word to count
+    assert not model.requests  # counted, not read
+    assert [c.quote for c in answer.citations] == ["heron", "otter", "vole"]
+    assert [c.start for c in answer.citations] == [
+        doc.text.index("1. heron") + 3,
+        doc.text.index("6. otter") + 3,
+        doc.text.index("19. vole") + 4,
+    ]
+    assert [r.kind for r in answer.trace] == ["count"]
 
 
 def summary_writer(request: GenerationRequest) -> dict:

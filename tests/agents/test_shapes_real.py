@@ -9,7 +9,7 @@ import pytest
 
 from longagent.agents import LongAgent
 from longagent.apps.bench.needle import ESSAYS
-from longagent.apps.bench.ruler import make_ruler_items
+from longagent.apps.bench.ruler import make_ruler_items, score
 from longagent.chunking import Document
 
 pytestmark = pytest.mark.slow
@@ -52,3 +52,14 @@ def test_an_overview_summarises_an_essay_in_order_with_citations(bundled_model) 
     assert starts == sorted(starts)  # document order
     for citation in answer.citations:
         assert doc.text[citation.start : citation.end] == citation.quote
+
+
+def test_rulers_frequent_words_are_counted_not_read(bundled_model) -> None:
+    for task in ("cwe", "fwe"):
+        (item,) = make_ruler_items(bundled_model.count_tokens, [task], [2048], samples=1)
+        answer = LongAgent(bundled_model).ask(item.document, item.question)
+        assert answer.shape == "frequency" and answer.found
+        assert score(task, answer.text, item.outputs) == 1.0, answer.text
+        assert answer.usage.model_calls == 0  # no reader was asked to count
+        for citation in answer.citations:
+            assert item.document[citation.start : citation.end] == citation.quote
