@@ -68,6 +68,7 @@ _TOPICS = (
         re.I,
     ),
 )
+_STOP = "(?:" + "|".join(sorted(text.STOPWORDS)) + ")"
 # Asking for every item: "all the X", "every X", "list ...", "which options take ...".
 _COLLECT = re.compile(
     r"\b(?:all|every)\s+(?:of\s+)?(?:the\s+)?(?:[\w-]+\s+){0,3}[\w-]+s\b"
@@ -75,7 +76,11 @@ _COLLECT = re.compile(
     r"|^\s*(?:which|what)\s+(?:[\w-]+\s+){0,2}[\w-]+s\s+"
     r"(?:are|take|takes|have|do|does|can|require|accept|support|use|were|did|move|change|"
     r"control|affect|set|print|show|read|write|apply|match|exist|need|allow|enable|make|"
-    r"return|modify|run)\b",
+    r"return|modify|run)\b"
+    # "Which tests compare ...": a plural right after which/what, then any verb of plural
+    # agreement (no -s). Not after other words: "Which class handles error output?" is
+    # one class ("handles" is its verb, not a plural).
+    rf"|^\s*(?:which|what)\s+(?!{_STOP}\b)(?![\w-]*(?:ss|us|is)\b)[\w-]+s\s+(?!{_STOP}\b)[a-z]{{3,}}(?<!s)\b",
     re.I,
 )
 # "how many/much/long/old/often/far/big" ask for a quantity, not a way.

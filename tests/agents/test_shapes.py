@@ -30,6 +30,10 @@ from ._qa_helpers import FILLER
         ('Which values does the key "colour" take?', "multi_value"),
         ("List all the options that take a file name", "list"),
         ("Which options take a file name?", "list"),
+        ("Which tests compare file times?", "list"),  # any verb after a plural
+        ("Which class handles error output?", "lookup"),  # "handles" is the verb
+        ("Which process uses the most memory?", "lookup"),
+        ("What does grep return on error?", "lookup"),
         ("What are all the special magic numbers for a-b, c-d, and e-f?", "multi_query"),
         ("What are the default ports of ssh, http and ftp?", "multi_query"),
         ("What are the roles of Alice and Bob?", "multi_query"),
