@@ -18,7 +18,9 @@ WORD = re.compile(r"[\w'-]+")
 # item is a unit of its own, and a run-on "sentence" (code, a list without punctuation) is
 # cut at its line breaks.
 _PARAGRAPH = re.compile(r"\S(?:.|\n(?![ \t]*\n))*", re.MULTILINE)
-_SENTENCE = re.compile(r".*?[.!?]+(?=\s|$)|.+", re.DOTALL)
+# A sentence ends at . ! or ? before a space, after any closing brackets and quotes
+# ("(... the namedtuple API.) Next" is two sentences).
+_SENTENCE = re.compile(r".*?[.!?]+[\"'”’)\]]*(?=\s|$)|.+", re.DOTALL)
 _LINE = re.compile(r"[^\n]+")
 # A list item, a table row, or a record ("key": value, key = value, VAR key = value,
 # Key: value).

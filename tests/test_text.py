@@ -39,6 +39,16 @@ def test_sentences_are_spans_of_the_text() -> None:
     assert [source[a:b] for a, b in spans] == ["One.", "Two words!", "Three?", "Four"]
 
 
+def test_a_sentence_ends_after_its_closing_bracket_or_quote() -> None:
+    source = '(The names are part of the API.) Lomivel kept bees. He said "go." Then (x) left.'
+    assert text.sentence_texts(source) == [
+        "(The names are part of the API.)",
+        "Lomivel kept bees.",
+        'He said "go."',
+        "Then (x) left.",
+    ]
+
+
 def test_rrf_fuses_ranks_and_ignores_zero_scores() -> None:
     assert text.rrf([0.1, 0.9, 0.5], [0.2, 0.8, 0.9])[0] == 1
     assert text.rrf([0.0, 0.0, 0.0], [0.1, 0.9, 0.5]) == [1, 2, 0]

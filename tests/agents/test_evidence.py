@@ -165,6 +165,20 @@ def test_a_restated_sentence_must_say_what_is_asked(
     assert check(answer, quote, ABOUT_LOMIVEL, question).verdict == verdict
 
 
+def test_a_bracketed_sentence_does_not_borrow_the_subject_of_the_next() -> None:
+    # From a generated biography among Python docs: the answer's sentence ends in ".)",
+    # and the next one names the person; together they passed as evidence.
+    chunk = (
+        "(The field names are also in the _fields attribute, which is part of the "
+        "namedtuple API.) An alternative syntax is also accepted:: Lomivel kept bees."
+    )
+    answer = "The type of type is a namedtuple, which is part of the namedtuple API."
+    verdict = check(
+        answer, "which is part of the namedtuple API", chunk, "In which town was Lomivel born?"
+    )
+    assert verdict.verdict != "grounded"  # type: ignore[attr-defined]
+
+
 def test_a_short_quote_standing_in_several_lines_is_the_line_holding_the_answer() -> None:
     chunk = "VAR KUYAW = VAR KIMBV.\nVAR OMYHK = VAR KUYAW.\nVAR XVNTU = VAR OMYHK."
     question = "Find all variables that are assigned the value KUYAW in the text above."
