@@ -96,13 +96,19 @@ def _item_judge(runner: Runner, keyed: bool, chain: bool) -> Judge:
     verbatim but answers nonsense (the 135M model quoted "5017343" and answered
     "1000000000000") has the value in its quote: the quote is judged as the answer, by the
     same rules. An item of a keyed collection is the one name or number it adds, when it
-    adds exactly one ("The 6159230 is a special magic number for X" is "6159230"). A reply
-    cut off while writing its answer keeps its whole quote, judged the same way."""
+    adds exactly one ("The 6159230 is a special magic number for X" is "6159230"), and
+    a whole sentence that adds none is no item. A reply cut off while writing its answer
+    keeps its whole quote, judged the same way."""
 
     def judge(
         index: int, reply: member.MemberReply | ModelResponseError, question: Question
     ) -> MemberReport:
         report = runner.judge(index, reply, question)
+        if keyed and report.verdict == "grounded" and _no_value(report.answer, question):
+            # A value is a word or a short phrase: an essay's sentence beside the key's
+            # line ("They don't know how many of the companies...") is none.
+            report.verdict = "unsupported"
+            report.reason = "a sentence that adds no name or number is not a value"
         if isinstance(reply, ModelResponseError) and isinstance(reply.partial.get("quote"), str):
             # Cut off at the token limit while writing its answer: the quote is whole.
             reply = member.MemberReply(quote=str(reply.partial["quote"])[:200], answer="")
@@ -202,6 +208,13 @@ def _structural(item: str, value: str, document: str) -> bool:
 
 def _occurrences(word: str, document: str) -> int:
     return len(re.findall(rf"(?<![\w-]){re.escape(word)}(?![\w-])", document))
+
+
+def _no_value(answer: str, question: Question) -> bool:
+    """A whole sentence (LONG_ANSWER words of substance or more) without a name or number
+    the question lacks."""
+    long = len(text.content_words(answer)) >= evidence.LONG_ANSWER
+    return long and not _added_values(answer, question)
 
 
 def _added_values(answer: str, question: Question) -> list[str]:

@@ -93,6 +93,24 @@ def test_multi_value_collects_every_value_of_the_key_each_cited() -> None:
     assert [r.kind for r in answer.trace] == ["collect"]
 
 
+# RULER inserts its needles between an essay's words, so one "sentence" may hold both.
+ESSAY = "They do not know how many of the companies that get killed by overspending might"
+
+
+def test_an_essay_sentence_glued_to_the_key_s_line_is_no_value() -> None:
+    def reader(request: GenerationRequest) -> dict:
+        if ESSAY in str((request.task or {}).get("passage", "")):
+            return {"quote": ESSAY, "answer": ESSAY}  # the essay's words, answered whole
+        return key_value_reader(request)
+
+    doc = spread(
+        f"{ESSAY} One of the numbers for grubby-color is: 1111111.",
+        "One of the numbers for grubby-color is: 2222222.",
+    )
+    answer = agent(ScriptedModel(reader)).ask(doc, "What are all the numbers for grubby-color?")
+    assert answer.shape == "multi_value" and answer.text == "2222222"
+
+
 def lucky_reader(request: GenerationRequest) -> dict:
     task = request.task or {}
     found = re.search(r"(The lucky number is (\d+)\.)", str(task.get("passage", "")))
