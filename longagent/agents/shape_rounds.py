@@ -233,7 +233,8 @@ def _added_values(answer: str, question: Question) -> list[str]:
 
 
 def count(runner: Runner, action: Count) -> None:
-    """The `action.count` words (stopwords aside) that occur most in the chunks, each a
+    """The `action.count` words (stopwords and words under three letters aside: "if",
+    "of") that occur most in the chunks, each a
     grounded report citing its first occurrence; ties go to the word seen first. A
     document's chunks do not overlap (no reading splits with overlap), so each word is
     counted once."""
@@ -246,7 +247,7 @@ def count(runner: Runner, action: Count) -> None:
     for chunk in runner.chunks:
         for match in text.WORD.finditer(chunk.text):
             word = match.group().lower().strip("'-")
-            if len(word) < 2 or word in text.STOPWORDS or any(ch.isdigit() for ch in word):
+            if len(word) < 3 or word in text.STOPWORDS or any(ch.isdigit() for ch in word):
                 continue
             tally[word] = tally.get(word, 0) + 1
             first.setdefault(word, (chunk.index, match.start(), match.end()))

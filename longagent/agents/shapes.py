@@ -115,7 +115,8 @@ _FREQUENCY = re.compile(
     rf"\b(?:(?P<count>\d+|{'|'.join(_NUMBERS)})\s+)?most\s+"
     r"(?:common(?:ly\s+used)?|frequent(?:ly)?(?:\s+(?:used|appeared|appearing|occurring))?|"
     r"used|repeated)\s+(?:[\w-]+\s+)?words?\b"
-    r"|\bwords?\s+(?:that\s+)?(?:appears?|occurs?|(?:is|are)\s+used)\s+(?:the\s+)?most\b",
+    rf"|\b(?:(?P<many>\d+|{'|'.join(_NUMBERS)})\s+)?words?\s+(?:that\s+)?"
+    r"(?:appears?|occurs?|(?:is|are)\s+used)\s+(?:the\s+)?most\b",
     re.I,
 )
 DEFAULT_FREQUENT = 10  # words a frequency question gets when it names no number
@@ -133,7 +134,7 @@ def detect(question: str) -> ShapeChoice:
     """The shape of `question`, by the first rule that matches (frequency, overview,
     multi-query, chain, collection); a lookup otherwise."""
     if frequency := _FREQUENCY.search(question):
-        said = (frequency["count"] or "").lower()
+        said = (frequency["count"] or frequency["many"] or "").lower()
         count = int(said) if said.isdigit() else _NUMBERS.index(said) + 1 if said else 0
         singular = re.search(r"\bword\b", frequency.group(), re.I)
         count = count or (1 if singular else DEFAULT_FREQUENT)

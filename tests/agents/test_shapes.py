@@ -235,6 +235,7 @@ def test_an_assignment_line_names_the_variable_that_takes_a_value(
         ("What are the 2 most common words?", 2),
         ("What is the most common word?", 1),
         ("Which words appear most often?", 10),
+        ("Which 5 words appear most often in this manual?", 5),
     ],
 )
 def test_a_frequency_question_asks_for_its_number_of_words(question: str, count: int) -> None:
