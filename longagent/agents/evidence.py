@@ -146,7 +146,7 @@ def record_value(quote: str, question: Question) -> str | None:
         for w in text.WORD.findall(quote)
         if any(ch.isdigit() for ch in w) and not set(words(w)) <= asked
     }
-    return values.pop() if len({v.lower() for v in values}) == 1 else None
+    return min(values) if len({v.lower() for v in values}) == 1 else None
 
 
 def _restates_only_the_subject(answer: str, question: Question, evidence: set[str]) -> bool:

@@ -290,7 +290,28 @@ class Runner:
         text: str | None = None,
     ) -> MemberReport:
         """The verifier's verdict on one reply, read against the member's chunk (or
-        `text`, a pair's two chunks, when given; then no citation is made)."""
+        `text`, a pair's two chunks, when given; then no citation is made). A refused
+        reply whose quote holds a record's one value is judged again with that value as
+        its answer (`evidence.record_value`)."""
+        report = self._verdict(index, reply, question, text)
+        if report.verdict == "grounded" or text is not None or isinstance(reply, Exception):
+            return report
+        value = evidence.record_value(reply.quote, question)
+        if value and value.lower() != reply.answer.strip().lower():
+            retry = member.MemberReply.model_construct(quote=reply.quote, answer=value)
+            rescued = self._verdict(index, retry, question, None)
+            if rescued.verdict == "grounded":
+                rescued.reason = f"its answer was {reply.answer[:40]!r}: the quote's value stands"
+                return rescued
+        return report
+
+    def _verdict(
+        self,
+        index: int,
+        reply: member.MemberReply | ModelResponseError,
+        question: Question,
+        text: str | None,
+    ) -> MemberReport:
         chunk = self.chunks[index]
         if isinstance(reply, Exception):
             return MemberReport(
@@ -302,17 +323,6 @@ class Runner:
                 reason=str(reply),
             )
         result = self.verifier.check(reply, text or chunk.text, question)
-        if result.verdict != "grounded" and text is None:
-            value = evidence.record_value(reply.quote, question)
-            if value and value != reply.answer.strip().lower():
-                retry = self.judge(
-                    index,
-                    member.MemberReply.model_construct(quote=reply.quote, answer=value),
-                    question,
-                )
-                if retry.verdict == "grounded":
-                    retry.reason = f"its answer was {reply.answer[:40]!r}: the quote's value stands"
-                    return retry
         report = MemberReport(
             member=index,
             chunk_id=chunk.id,

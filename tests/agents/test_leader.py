@@ -416,3 +416,13 @@ def test_a_reader_that_quotes_a_record_s_value_but_answers_another_keeps_the_quo
     if found:
         assert answer.text == "5894f7f1-39b8-4bb2"
         assert answer.citations[0].quote == RECORDS[0]
+
+
+def test_a_quoted_value_that_is_not_in_the_chunk_is_tried_once() -> None:
+    # A capitalised value the chunk does not hold: judged once as the answer, refused.
+    def respond(request: GenerationRequest) -> dict:
+        return reply("QX-7Z", "nonsense") if "uuids" in chunk_of(request) else reply()
+
+    question = "What is the special magic uuid for 5299e505-2976 mentioned in the text?"
+    answer = agent(ScriptedModel(respond)).ask(document(" ".join(RECORDS)), question)
+    assert not answer.found
