@@ -137,7 +137,9 @@ def record_value(quote: str, question: Question) -> str | None:
     a number), when the reader's quote holds exactly one value with a digit that the
     question does not: the 135M model quoted the right UUID of RULER's multi-key needle and
     answered a neighbouring record's, or quoted the needle's sentence and answered with
-    the question. The value is then judged as the answer, by the same rules."""
+    the question. The value is then judged as the answer, by the same rules (in
+    `Runner.judge`). A collection's items get a broader rescue of the same kind, any name
+    or number the quote adds (`shape_rounds._item_judge`)."""
     if question.bridge or not text.record_keys(question.text):
         return None
     asked = question.words

@@ -332,14 +332,7 @@ class Runner:
             reason=result.reason,
         )
         if result.verdict == "grounded" and result.span and text is None:
-            start, end = result.span
-            report.evidence = Citation(
-                chunk_id=chunk.id,
-                chunk_index=index,
-                start=chunk.start + start,
-                end=chunk.start + end,
-                quote=chunk.text[start:end],
-            )
+            report.evidence = Citation.of(chunk, index, *result.span)
         return report
 
     def conclude(self, action: Conclude) -> Answer:

@@ -169,13 +169,7 @@ def _assignments(
                 continue
             report.answer, report.verdict = target, "grounded"
             report.reason = f"the reader missed it: {target} = ... {value}, read from the line"
-            report.evidence = Citation(
-                chunk_id=chunk.id,
-                chunk_index=passage.chunk,
-                start=chunk.start + offset,
-                end=chunk.start + offset + len(line),
-                quote=line,
-            )
+            report.evidence = Citation.of(chunk, passage.chunk, offset, offset + len(line))
             break
 
 
@@ -264,13 +258,7 @@ def count(runner: Runner, action: Count) -> None:
                 quote=chunk.text[start:end],
                 verdict="grounded",
                 reason=f"stands {tally[word]} times; cited where it first stands",
-                evidence=Citation(
-                    chunk_id=chunk.id,
-                    chunk_index=index,
-                    start=chunk.start + start,
-                    end=chunk.start + end,
-                    quote=chunk.text[start:end],
-                ),
+                evidence=Citation.of(chunk, index, start, end),
             )
         )
     hop.reports = runner.record(reports)
@@ -324,13 +312,7 @@ def _judge_summary(
     if not supported:
         summary, report.reason = sentence, "the summary strayed from the chunk: its quote instead"
     report.answer, report.verdict = summary, "grounded"
-    report.evidence = Citation(
-        chunk_id=chunk.id,
-        chunk_index=index,
-        start=chunk.start + span[0],
-        end=chunk.start + span[1],
-        quote=chunk.text[span[0] : span[1]],
-    )
+    report.evidence = Citation.of(chunk, index, *span)
     return report
 
 

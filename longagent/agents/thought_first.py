@@ -155,9 +155,7 @@ def repeated(
     said = answer_in(thought, quote)  # "" unless it states an answer with this very quote
     if not said:
         return None
-    citation = Citation(
-        chunk_id=chunk.id, chunk_index=index, start=cited_start, end=cited_end, quote=quote
-    )
+    citation = Citation.of(chunk, index, start, end)
     report = MemberReport(
         member=index,
         chunk_id=chunk.id,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
 from longagent.llm.usage import Usage
+
+if TYPE_CHECKING:
+    from longagent.chunking import Chunk
 
 Verdict = Literal["grounded", "refused", "hallucinated", "unsupported", "invalid"]
 
@@ -25,6 +28,17 @@ class Citation(BaseModel):
     path: str = ""
     title: str = ""
     page: int | None = None
+
+    @classmethod
+    def of(cls, chunk: Chunk, index: int, start: int, end: int) -> Citation:
+        """The span `start:end` of `chunk` (offsets into the chunk), read by member `index`."""
+        return cls(
+            chunk_id=chunk.id,
+            chunk_index=index,
+            start=chunk.start + start,
+            end=chunk.start + end,
+            quote=chunk.text[start:end],
+        )
 
 
 class MemberReport(BaseModel):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from longagent.agents import Event, LongAgent
 from longagent.chunking import Document
+from longagent.llm import GenerationRequest, ScriptedModel
 
 FILLER = "Modules provide functions and classes for many ordinary tasks in programs. " * 6
 BORN_RENDA = "Kalomi was born in the town of Renda."
@@ -17,3 +19,27 @@ def document(*facts: str) -> Document:
     for fact in facts:
         paragraphs += [f"{FILLER}{fact} {FILLER}", FILLER]
     return Document.create("\n\n".join(paragraphs))
+
+
+def chunk_of(request: GenerationRequest) -> str:
+    """The text a member was given to read: its chunk, or the focused passage of it."""
+    return request.task.get("passage", "")
+
+
+def is_pair(request: GenerationRequest) -> bool:
+    return request.task.get("kind") == "pair"
+
+
+def reply(quote: str = "", answer: str = "") -> dict:
+    return {"quote": quote, "answer": answer}
+
+
+def agent(
+    model: ScriptedModel, events: list[Event] | None = None, reading: str = "sweep"
+) -> LongAgent:
+    return LongAgent(
+        model,
+        chunk_tokens=120,
+        reading=reading,  # type: ignore[arg-type]
+        on_event=events.append if events is not None else None,
+    )
