@@ -70,6 +70,14 @@ def content_words(text: str) -> set[str]:
     return {w for w in words(text) if len(w) > 2 and w not in STOPWORDS}
 
 
+def is_prose(text: str) -> bool:
+    """Whether `text` reads as prose (six words or more, most of them lowercase letters),
+    not a page header ("GREP(1) User Commands GREP(1)"), a synopsis or a table row."""
+    raw = WORD.findall(text)
+    plain = [w for w in raw if w.isalpha() and w.islower()]
+    return len(raw) >= 6 and len(plain) * 5 >= len(raw) * 3
+
+
 def quoted(text: str) -> list[str]:
     """Strings in double quotes (a question's quoted keys), normalised."""
     return [q for q in (normalize(m) for m in _QUOTED.findall(text)) if q]

@@ -19,6 +19,7 @@ the fact is absent it invents one. So a reply counts only when
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from collections.abc import Callable
@@ -151,6 +152,45 @@ def record_value(quote: str, question: Question) -> str | None:
     return min(values) if len({v.lower() for v in values}) == 1 else None
 
 
+def _key_lines(chunk: str, question: Question) -> list[int]:
+    """Indices of the chunk's sentences that name every record key of the question (see
+    `text.record_keys`); none for a follow-up hop or a question without such keys."""
+    keys = [] if question.bridge else text.record_keys(question.text)
+    wanted = [set(words(key)) for key in keys]
+    spans = sentences(chunk)
+    return [
+        i
+        for i, (a, b) in enumerate(spans)
+        if wanted and all(w <= set(words(chunk[a:b])) for w in wanted)
+    ]
+
+
+NEAR_COPY = 0.8  # difflib ratio at which an answer is a mangled copy of a value
+
+
+def copied_value(answer: str, chunk: str, question: Question) -> tuple[str, str] | None:
+    """The value, and its line, that `answer` miscopies: when the chunk's lines naming the
+    question's record key hold exactly one value with a digit the question lacks, and a
+    word of the answer is a near copy of it. The 135M model copies a 36-character UUID
+    with its last group changed ("...-1599e9fda9128" for "...-1599e9fedd48")."""
+    lines = [chunk[a:b] for a, b in (sentences(chunk)[i] for i in _key_lines(chunk, question))]
+    asked = question.words
+    values = {
+        w.strip("'-"): line
+        for line in lines
+        for w in text.WORD.findall(line)
+        if any(ch.isdigit() for ch in w) and not set(words(w)) <= asked
+    }
+    if len({v.lower() for v in values}) != 1:
+        return None
+    value, line = next(iter(values.items()))
+    said = [w for w in text.WORD.findall(answer) if any(ch.isdigit() for ch in w)]
+    near = any(
+        difflib.SequenceMatcher(None, w.lower(), value.lower()).ratio() >= NEAR_COPY for w in said
+    )
+    return (value, line) if near else None
+
+
 def _restates_only_the_subject(answer: str, question: Question, evidence: set[str]) -> bool:
     """The 135M model often answers a lookup with a whole sentence of its chunk that names
     the question's subject: "Lomivel wrote letters to an old teacher." for "In which town
@@ -213,8 +253,12 @@ def focus(chunk: str, question: Question) -> str:
     misses a fact in 500 tokens often finds it in 50."""
     keys = question.subject
     spans = sentences(chunk)
-    hits = [i for i, (a, b) in enumerate(spans) if keys & set(words(chunk[a:b]))]
-    keep = sorted({j for i in hits for j in (i - 1, i, i + 1) if 0 <= j < len(spans)})
+    records = _key_lines(chunk, question)
+    if records:  # a record's line alone: its neighbours are other records, whose values
+        keep = records  # the small model reads instead (RULER's multi-key needles)
+    else:
+        hits = [i for i, (a, b) in enumerate(spans) if keys & set(words(chunk[a:b]))]
+        keep = sorted({j for i in hits for j in (i - 1, i, i + 1) if 0 <= j < len(spans)})
     parts: list[str] = []
     for n, j in enumerate(keep):
         piece = chunk[spans[j][0] : spans[j][1]]

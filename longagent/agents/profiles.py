@@ -45,13 +45,22 @@ class Profile:
     collect_waves: tuple[int, ...] = (4, 8, 8)
     chain_hops: int = 8  # links a chain follows at most (RULER's variable tracking: 4)
     overview_members: int = 8  # chunks an overview summarises (spread over the document)
+    # How an overview's members say what their chunk holds: "model" writes a summary with
+    # its quote; "extractive" cites the chunk's passage closest to the document's centre
+    # (or to the asked topic), with no model call. The 135M model's summaries of five real
+    # documents were mostly its instructions echoed or off topic (bench shapes, issue #19).
+    summaries: Literal["model", "extractive"] = "model"
     max_rounds: int = 4
     leader: LeaderName = "rule"
 
 
 PROFILES: dict[str, Profile] = {
     "small": Profile(
-        name="small", chunk_tokens=512, focus_styles=("plain", "instructed"), focus_samples=3
+        name="small",
+        chunk_tokens=512,
+        focus_styles=("plain", "instructed"),
+        focus_samples=3,
+        summaries="extractive",
     ),
     "large": Profile(
         name="large",

@@ -124,6 +124,38 @@ class PassageIndex:
         order = list(dict.fromkeys(p.chunk for p in self.rank(query)))
         return order + [c.index for c in self.chunks if c.index not in set(order)]
 
+    def centre(self, topic: str = "") -> np.ndarray:
+        """Where an overview's passages should lie: the topic's vector, else the mean of
+        every passage's (the document's centre)."""
+        vectors = self.vectors
+        assert self.embedder is not None
+        if topic or not len(vectors):
+            return self.embedder.embed([topic or " "])[0]
+        mean = vectors.mean(axis=0)
+        return mean / (float(np.linalg.norm(mean)) or 1.0)
+
+    def central(self, chunk: int, centre: np.ndarray) -> Passage | None:
+        """The chunk's prose passage closest to `centre`; None when it has no prose."""
+        rows = self._prose(chunk)
+        if not rows:
+            return None
+        return self.passages[max(rows, key=lambda i: float(self.vectors[i] @ centre))]
+
+    def opening(self, chunk: int, within: int) -> Passage | None:
+        """The first prose passage among the chunk's first `within` passages."""
+        rows = [i for i in self._prose(chunk) if i - self._first(chunk) < within]
+        return self.passages[rows[0]] if rows else None
+
+    def _prose(self, chunk: int) -> list[int]:
+        return [
+            i
+            for i, p in enumerate(self.passages)
+            if p.chunk == chunk and text.is_prose(self.text(p))
+        ]
+
+    def _first(self, chunk: int) -> int:
+        return next(i for i, p in enumerate(self.passages) if p.chunk == chunk)
+
     def naming(self, names: Sequence[str]) -> list[Passage]:
         """Every sentence that names all of `names` (each a name's words), in document
         order: where a keyed value must stand (a record names its own key)."""

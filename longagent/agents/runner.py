@@ -291,8 +291,9 @@ class Runner:
     ) -> MemberReport:
         """The verifier's verdict on one reply, read against the member's chunk (or
         `text`, a pair's two chunks, when given; then no citation is made). A refused
-        reply whose quote holds a record's one value is judged again with that value as
-        its answer (`evidence.record_value`)."""
+        reply whose quote holds a record's one value, or whose answer miscopies the one value
+        on the record key's lines, is judged again with that value as its answer
+        (`evidence.record_value`, `evidence.copied_value`)."""
         report = self._verdict(index, reply, question, text)
         if report.verdict == "grounded" or text is not None or isinstance(reply, Exception):
             return report
@@ -302,6 +303,15 @@ class Runner:
             rescued = self._verdict(index, retry, question, None)
             if rescued.verdict == "grounded":
                 rescued.reason = f"its answer was {reply.answer[:40]!r}: the quote's value stands"
+                return rescued
+        copied = evidence.copied_value(reply.answer, self.chunks[index].text, question)
+        if copied and copied[0].lower() != reply.answer.strip().lower():
+            retry = member.MemberReply.model_construct(quote=copied[1], answer=copied[0])
+            rescued = self._verdict(index, retry, question, None)
+            if rescued.verdict == "grounded":
+                rescued.reason = (
+                    f"its answer {reply.answer[:40]!r} miscopies the key's one value: it stands"
+                )
                 return rescued
         return report
 

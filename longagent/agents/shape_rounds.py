@@ -11,13 +11,17 @@
   count across chunks); each cites its first occurrence.
 - overview: each chosen member summarises its chunk (one batch). A summary counts only
   when its quote stands verbatim in the chunk; a summary whose words the chunk does not
-  hold is replaced by that quoted sentence (the model could not phrase one).
+  hold is replaced by that quoted sentence (the model could not phrase one), and a reply
+  with no usable quote by the chunk's central passage. The small profile asks no model:
+  every summary is the chunk's central passage (profile `summaries`).
 """
 
 from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from longagent import text
 from longagent.agents import conflict, evidence, member, passage_rounds, ranking
@@ -190,6 +194,8 @@ def assignment_target(line: str, value: str, document: str) -> str | None:
     return None if _structural(target, value, document) else target
 
 
+LEAD_PASSAGES = 6  # of the first chunk: where an overview looks for the document's opening
+# (a man page's first prose passage follows its header, NAME and SYNOPSIS lines)
 MIN_SUMMARY_WORDS = 3  # content words a summary needs, else its quoted sentence stands
 LINK_SPREAD = 3  # a link stands on at most this many times as many lines as its value
 
@@ -270,21 +276,65 @@ def overview(runner: Runner, action: Overview) -> None:
     hop = Hop(state.question, "overview", sorted(action.members))
     state.hops.append(hop)
     topic = state.question.shape.topic
+    extractive = runner.profile.summaries == "extractive"
+    how = "cite their chunks' central passages" if extractive else "summarise their chunks"
     runner.open_round(
         "overview",
         hop.members,
-        f"{len(hop.members)} members summarise their chunks",
+        f"{len(hop.members)} members {how}",
         instruction=f"summarise: {topic}" if topic else "summarise the document",
     )
-    requests = [
-        member.summary_request(i, runner.chunks[i].text, topic, runner.profile) for i in hop.members
-    ]
-    replies = member.run_batch(runner.model, requests)
-    hop.reports = runner.record(
-        [_judge_summary(runner, i, r) for i, r in zip(hop.members, replies, strict=True)]
-    )
+    index = state.plan.index
+    centre = index.centre(topic) if index is not None else None
+    if extractive:
+        reports = [_central(runner, i, centre) for i in hop.members]
+    else:
+        requests = [
+            member.summary_request(i, runner.chunks[i].text, topic, runner.profile)
+            for i in hop.members
+        ]
+        replies = member.run_batch(runner.model, requests)
+        reports = [_judge_summary(runner, i, r) for i, r in zip(hop.members, replies, strict=True)]
+        # When the model could not phrase a summary, the chunk's central passage stands.
+        reports = [
+            r if r.verdict == "grounded" else _central(runner, r.member, centre, r.reason)
+            for r in reports
+        ]
+    hop.reports = runner.record(reports)
     # One cluster per member, in document order: summaries are not conflicting answers.
     hop.clusters = [conflict.Cluster([r]) for r in hop.reports if r.verdict == "grounded"]
+
+
+def _central(
+    runner: Runner, index: int, centre: np.ndarray | None, failed: str = ""
+) -> MemberReport:
+    """An extractive summary of chunk `index`, cited verbatim: its prose passage closest
+    to the document's centre (or the topic), or, for the first chunk of a whole-document
+    overview, the document's opening. `failed` says why the model's summary did not
+    stand, when there was one."""
+    chunk = runner.chunks[index]
+    passages = runner.state.plan.index
+    # A document's opening says what it is about (a man page's NAME and DESCRIPTION, an
+    # article's introduction): the first chunk of a whole-document overview is summarised
+    # from its opening passages.
+    lead = index == 0 and not runner.state.question.shape.topic
+    passage = passages.opening(index, LEAD_PASSAGES) if passages and lead else None
+    lead = passage is not None
+    if passage is None and passages and centre is not None:
+        passage = passages.central(index, centre)
+    why = f"{failed}: " if failed else ""
+    report = MemberReport(member=index, chunk_id=chunk.id, answer="", quote="", verdict="invalid")
+    if passage is None:
+        report.reason = why + "the chunk has no prose passage to cite"
+        return report
+    cited = chunk.text[passage.start : passage.end]
+    report.answer = report.quote = " ".join(cited.split())
+    report.verdict = "grounded"
+    where = "topic" if runner.state.question.shape.topic else "document's centre"
+    said = "the document's opening" if lead else f"the passage closest to the {where}"
+    report.reason = why + said
+    report.evidence = Citation.of(chunk, index, passage.start, passage.end)
+    return report
 
 
 def _judge_summary(

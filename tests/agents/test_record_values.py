@@ -45,3 +45,51 @@ def test_a_quoted_value_that_is_not_in_the_chunk_is_tried_once() -> None:
     question = "What is the special magic uuid for 5299e505-2976 mentioned in the text?"
     answer = agent(ScriptedModel(respond)).ask(document(" ".join(RECORDS)), question)
     assert not answer.found
+
+
+KEYED = (
+    "One of the special magic uuids for 7d1c0b2e-5a44 is: 0e9f3c21-77ab-4c1d.",
+    "One of the special magic uuids for 3be6f0d9-1c8e is: 9a42d7e5-0b13-4f6a.",
+    "One of the special magic uuids for c5a1e8f4-9d20 is: 61b7c0aa-3e5f-48d2.",
+)
+QUESTION = "What is the special magic uuid for 3be6f0d9-1c8e mentioned in the text?"
+
+
+def first_value_reader(request: GenerationRequest) -> dict:
+    """Answers the first record's value in whatever it reads, as a small model does when
+    a passage holds several records."""
+    for line in KEYED:
+        if line in chunk_of(request):
+            return reply(line, line.rsplit(" ", 1)[1].rstrip("."))
+    return reply()
+
+
+def test_a_focus_on_a_record_key_reads_the_key_s_line_alone() -> None:
+    # The whole chunk's first record is the neighbour's; the key's line alone is its own.
+    answer = agent(ScriptedModel(first_value_reader)).ask(document(" ".join(KEYED)), QUESTION)
+    assert answer.found and answer.text == "9a42d7e5-0b13-4f6a"
+    assert answer.citations[0].quote == KEYED[1]
+    focus = next(r for r in answer.trace if r.kind == "focus")
+    assert any(r.verdict == "grounded" for r in focus.reports)
+
+
+@pytest.mark.parametrize(
+    ("said", "found"),
+    [
+        ("9a42d7e5-0b13-4f6b", True),  # the key's value with its last character miscopied
+        ("9a42d7e5-0b13", True),  # cut short
+        ("61b7c0aa-3e5f-48d2", False),  # another record's value: no near copy of the key's
+        ("4c11aa09-f00d-1234", False),  # an invented value
+    ],
+)
+def test_an_answer_that_miscopies_the_key_s_one_value_is_repaired_to_it(
+    said: str, found: bool
+) -> None:
+    def respond(request: GenerationRequest) -> dict:
+        return reply("", said) if "uuids" in chunk_of(request) else reply()
+
+    answer = agent(ScriptedModel(respond)).ask(document(" ".join(KEYED)), QUESTION)
+    assert answer.found is found, answer.text
+    if found:
+        assert answer.text == "9a42d7e5-0b13-4f6a"
+        assert answer.citations[0].quote == KEYED[1]

@@ -4,10 +4,12 @@ that each shape's path collects, splits, follows or summarises with citations.""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
 from longagent.agents import LongAgent
+from longagent.agents.profiles import get_profile
 from longagent.agents.shape_rounds import assignment_target
 from longagent.agents.shapes import detect
 from longagent.chunking import Document
@@ -286,18 +288,44 @@ def test_an_overview_summarises_chunks_in_document_order_each_cited() -> None:
         "Bees make honey as a known fact.",
     )
     model = ScriptedModel(summary_writer)
-    answer = agent(model).ask(doc, "What is this document about?")
+    writer = replace(get_profile("small"), summaries="model")
+    answer = LongAgent(model, chunk_tokens=120, embedder=HashEmbedder(), profile=writer).ask(
+        doc, "What is this document about?"
+    )
     assert answer.shape == "overview" and answer.found
     lines = answer.text.splitlines()
-    # The owls' summary strayed from its chunk: its quoted sentence stands instead; the
-    # bees' quote is not in the document, so that chunk is left out.
-    assert lines == [
-        "- Cats sleep long",
-        "- Owls hunt at night as a known fact.",
-        "- Dogs guard houses",
-    ]
-    assert [c.quote.split()[0] for c in answer.citations] == ["Cats", "Owls", "Dogs"]
+    # The owls' summary strayed from its chunk: its quoted sentence stands instead. The
+    # bees' quote is not in the document, and the chunks of filler quote nothing: their
+    # central passages stand, verbatim.
+    written = ["- Cats sleep long", "- Owls hunt at night as a known fact.", "- Dogs guard houses"]
+    assert [line for line in lines if "Modules" not in line] == written
+    assert len(lines) > len(written)
+    for line, citation in zip(lines, answer.citations, strict=True):
+        if line not in written:
+            assert line == "- " + " ".join(citation.quote.split())
     assert [r.kind for r in answer.trace] == ["overview"]
+    starts = [c.start for c in answer.citations]
+    assert starts == sorted(starts) and len(starts) == len(lines)
+
+
+def test_the_small_profile_s_overview_cites_each_chunk_s_central_passage_without_the_model() -> (
+    None
+):
+    header = "KITES(7) Miscellaneous Information Manual KITES(7)"
+    opening = "Kites are light frames covered in cloth that fly on the wind."
+    doc = Document.create(
+        f"{header}\n\n{opening} They need a string and an open field. {FILLER}\n\n"
+        + "\n\n".join(f"{FILLER}Kite number {n} flew over the hill. {FILLER}" for n in range(4))
+    )
+    model = ScriptedModel(lambda request: {"quote": "", "answer": "Zebras"})
+    answer = agent(model).ask(doc, "What is this document about?")
+    assert answer.found and answer.usage.model_calls == 0
+    assert opening in answer.citations[0].quote  # the opening, not the page header
+    assert header not in answer.text
+    starts = [c.start for c in answer.citations]
+    assert starts == sorted(starts) and len(starts) == len(answer.text.splitlines()) >= 2
+    for citation in answer.citations:
+        assert doc.text[citation.start : citation.end] == citation.quote
 
 
 def test_an_overview_of_a_section_reads_the_chunks_about_it() -> None:
