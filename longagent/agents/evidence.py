@@ -253,9 +253,13 @@ def focus(chunk: str, question: Question) -> str:
     misses a fact in 500 tokens often finds it in 50."""
     keys = question.subject
     spans = sentences(chunk)
-    records = _key_lines(chunk, question)
-    if records:  # a record's line alone: its neighbours are other records, whose values
-        keep = records  # the small model reads instead (RULER's multi-key needles)
+    # A record's line alone: its neighbours are other records, whose values the small
+    # model read instead (RULER's multi-key needles). Not for a plain number ("in 2019"),
+    # which dates a sentence whose neighbours may hold the answer.
+    numbered = all(k.isdigit() for k in text.record_keys(question.text))
+    records = [] if numbered else _key_lines(chunk, question)
+    if records:
+        keep = records
     else:
         hits = [i for i, (a, b) in enumerate(spans) if keys & set(words(chunk[a:b]))]
         keep = sorted({j for i in hits for j in (i - 1, i, i + 1) if 0 <= j < len(spans)})

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import pytest
 
+from longagent.agents.evidence import LexicalVerifier
+from longagent.agents.question import Question
 from longagent.llm import GenerationRequest, ScriptedModel
 
-from ._qa_helpers import agent, chunk_of, document, reply
+from ._qa_helpers import FILLER, agent, chunk_of, document, reply
 
 RECORDS = (
     "One of the special magic uuids for 5299e505-2976 is: 5894f7f1-39b8-4bb2.",
@@ -93,3 +95,14 @@ def test_an_answer_that_miscopies_the_key_s_one_value_is_repaired_to_it(
     if found:
         assert answer.text == "9a42d7e5-0b13-4f6a"
         assert answer.citations[0].quote == KEYED[1]
+
+
+def test_a_focus_reads_a_record_key_s_line_alone_but_a_year_s_sentence_with_neighbours() -> None:
+    # A year dates a sentence; the answer may stand in the next one. A record key's
+    # neighbours are other records.
+    verifier = LexicalVerifier()
+    dated = "Kalomi left the coast in 2019. She opened a glass shop in Renda."
+    excerpt = verifier.focus(FILLER + dated, Question.parse("What did Kalomi open in 2019?"))
+    assert "glass shop" in excerpt
+    excerpt = verifier.focus(" ".join(KEYED), Question.parse(QUESTION))
+    assert excerpt == KEYED[1]
