@@ -141,20 +141,16 @@ class PassageIndex:
             return None
         return self.passages[max(rows, key=lambda i: float(self.vectors[i] @ centre))]
 
-    def opening(self, chunk: int, within: int) -> Passage | None:
-        """The first prose passage among the chunk's first `within` passages."""
-        rows = [i for i in self._prose(chunk) if i - self._first(chunk) < within]
+    def opening(self, within: int) -> Passage | None:
+        """The document's first prose passage, among its first `within` passages."""
+        rows = [i for i in range(min(within, len(self.passages))) if self._is_prose(i)]
         return self.passages[rows[0]] if rows else None
 
     def _prose(self, chunk: int) -> list[int]:
-        return [
-            i
-            for i, p in enumerate(self.passages)
-            if p.chunk == chunk and text.is_prose(self.text(p))
-        ]
+        return [i for i, p in enumerate(self.passages) if p.chunk == chunk and self._is_prose(i)]
 
-    def _first(self, chunk: int) -> int:
-        return next(i for i, p in enumerate(self.passages) if p.chunk == chunk)
+    def _is_prose(self, row: int) -> bool:
+        return text.is_prose(self.text(self.passages[row]))
 
     def naming(self, names: Sequence[str]) -> list[Passage]:
         """Every sentence that names all of `names` (each a name's words), in document

@@ -194,8 +194,9 @@ def assignment_target(line: str, value: str, document: str) -> str | None:
     return None if _structural(target, value, document) else target
 
 
-LEAD_PASSAGES = 6  # of the first chunk: where an overview looks for the document's opening
-# (a man page's first prose passage follows its header, NAME and SYNOPSIS lines)
+# The passages at a document's start where an overview looks for its opening (a man
+# page's first prose passage follows its header, NAME and SYNOPSIS lines).
+LEAD_PASSAGES = 6
 MIN_SUMMARY_WORDS = 3  # content words a summary needs, else its quoted sentence stands
 LINK_SPREAD = 3  # a link stands on at most this many times as many lines as its value
 
@@ -276,6 +277,13 @@ def overview(runner: Runner, action: Overview) -> None:
     hop = Hop(state.question, "overview", sorted(action.members))
     state.hops.append(hop)
     topic = state.question.shape.topic
+    index = state.plan.index
+    centre = index.centre(topic) if index is not None else None
+    # A document's opening says what it is about (a man page's NAME and DESCRIPTION, an
+    # article's introduction): a whole-document overview cites it for its chunk.
+    lead = index.opening(LEAD_PASSAGES) if index is not None and not topic else None
+    if lead is not None and lead.chunk not in hop.members:
+        hop.members = sorted([lead.chunk, *hop.members])
     extractive = runner.profile.summaries == "extractive"
     how = "cite their chunks' central passages" if extractive else "summarise their chunks"
     runner.open_round(
@@ -284,10 +292,8 @@ def overview(runner: Runner, action: Overview) -> None:
         f"{len(hop.members)} members {how}",
         instruction=f"summarise: {topic}" if topic else "summarise the document",
     )
-    index = state.plan.index
-    centre = index.centre(topic) if index is not None else None
     if extractive:
-        reports = [_central(runner, i, centre) for i in hop.members]
+        reports = [_central(runner, i, centre, lead) for i in hop.members]
     else:
         requests = [
             member.summary_request(i, runner.chunks[i].text, topic, runner.profile)
@@ -297,7 +303,7 @@ def overview(runner: Runner, action: Overview) -> None:
         reports = [_judge_summary(runner, i, r) for i, r in zip(hop.members, replies, strict=True)]
         # When the model could not phrase a summary, the chunk's central passage stands.
         reports = [
-            r if r.verdict == "grounded" else _central(runner, r.member, centre, r.reason)
+            r if r.verdict == "grounded" else _central(runner, r.member, centre, lead, r.reason)
             for r in reports
         ]
     hop.reports = runner.record(reports)
@@ -306,21 +312,21 @@ def overview(runner: Runner, action: Overview) -> None:
 
 
 def _central(
-    runner: Runner, index: int, centre: np.ndarray | None, failed: str = ""
+    runner: Runner,
+    index: int,
+    centre: np.ndarray | None,
+    lead: ranking.Passage | None,
+    failed: str = "",
 ) -> MemberReport:
-    """An extractive summary of chunk `index`, cited verbatim: its prose passage closest
-    to the document's centre (or the topic), or, for the first chunk of a whole-document
-    overview, the document's opening. `failed` says why the model's summary did not
-    stand, when there was one."""
+    """An extractive summary of chunk `index`, cited verbatim: the document's opening
+    (`lead`) when it stands in this chunk, else the chunk's prose passage closest to the
+    document's centre (or the topic). `failed` says why the model's summary did not stand,
+    when there was one."""
     chunk = runner.chunks[index]
     passages = runner.state.plan.index
-    # A document's opening says what it is about (a man page's NAME and DESCRIPTION, an
-    # article's introduction): the first chunk of a whole-document overview is summarised
-    # from its opening passages.
-    lead = index == 0 and not runner.state.question.shape.topic
-    passage = passages.opening(index, LEAD_PASSAGES) if passages and lead else None
-    lead = passage is not None
-    if passage is None and passages and centre is not None:
+    opening = lead is not None and lead.chunk == index
+    passage = lead if opening else None
+    if passage is None and passages is not None and centre is not None:
         passage = passages.central(index, centre)
     why = f"{failed}: " if failed else ""
     report = MemberReport(member=index, chunk_id=chunk.id, answer="", quote="", verdict="invalid")
@@ -331,7 +337,7 @@ def _central(
     report.answer = report.quote = " ".join(cited.split())
     report.verdict = "grounded"
     where = "topic" if runner.state.question.shape.topic else "document's centre"
-    said = "the document's opening" if lead else f"the passage closest to the {where}"
+    said = "the document's opening" if opening else f"the passage closest to the {where}"
     report.reason = why + said
     report.evidence = Citation.of(chunk, index, passage.start, passage.end)
     return report
