@@ -169,26 +169,30 @@ NEAR_COPY = 0.8  # difflib ratio at which an answer is a mangled copy of a value
 
 
 def copied_value(answer: str, chunk: str, question: Question) -> tuple[str, str] | None:
-    """The value, and its line, that `answer` miscopies: when the chunk's lines naming the
-    question's record key hold exactly one value with a digit the question lacks, and a
-    word of the answer is a near copy of it. The 135M model copies a 36-character UUID
-    with its last group changed ("...-1599e9fda9128" for "...-1599e9fedd48")."""
+    """The value, and its line, that `answer` miscopies: of the values with a digit (that
+    the question lacks) on the chunk's lines naming the question's record key, the one a
+    word of the answer nearly copies, when exactly one is. The 135M model copies a
+    36-character UUID with its last group changed ("...-1599e9fda9128" for
+    "...-1599e9fedd48"). A key with several values (a multi-value record) keeps them apart:
+    the answer's near copy picks one."""
     lines = [chunk[a:b] for a, b in (sentences(chunk)[i] for i in _key_lines(chunk, question))]
     asked = question.words
-    values = {
+    said = [w.lower() for w in text.WORD.findall(answer) if any(ch.isdigit() for ch in w)]
+    near = {
         w.strip("'-"): line
         for line in lines
         for w in text.WORD.findall(line)
-        if any(ch.isdigit() for ch in w) and not set(words(w)) <= asked
+        if any(ch.isdigit() for ch in w)
+        and not set(words(w)) <= asked
+        and any(_near_copy(s, w.strip("'-").lower()) for s in said)
     }
-    if len({v.lower() for v in values}) != 1:
+    if len({v.lower() for v in near}) != 1:
         return None
-    value, line = next(iter(values.items()))
-    said = [w for w in text.WORD.findall(answer) if any(ch.isdigit() for ch in w)]
-    near = any(
-        difflib.SequenceMatcher(None, w.lower(), value.lower()).ratio() >= NEAR_COPY for w in said
-    )
-    return (value, line) if near else None
+    return next(iter(near.items()))
+
+
+def _near_copy(said: str, value: str) -> bool:
+    return difflib.SequenceMatcher(None, said, value).ratio() >= NEAR_COPY
 
 
 def _restates_only_the_subject(answer: str, question: Question, evidence: set[str]) -> bool:

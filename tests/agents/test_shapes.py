@@ -95,6 +95,19 @@ def test_multi_value_collects_every_value_of_the_key_each_cited() -> None:
     assert [r.kind for r in answer.trace] == ["collect"]
 
 
+def test_a_miscopied_value_of_a_multi_value_key_is_repaired_to_the_one_it_copies() -> None:
+    values = ["5017343", "6128454", "7239565", "8340676"]
+    doc = spread(" ".join(f"One of the numbers for grubby-color is: {v}." for v in values))
+
+    def reader(request: GenerationRequest) -> dict:
+        if "6128454" in str((request.task or {}).get("passage", "")):
+            return {"quote": "", "answer": "6128455"}  # one digit miscopied, nothing quoted
+        return key_value_reader(request)
+
+    answer = agent(ScriptedModel(reader)).ask(doc, "What are all the numbers for grubby-color?")
+    assert sorted(re.findall(r"\d{7}", answer.text)) == values
+
+
 # RULER inserts its needles between an essay's words, so one "sentence" may hold both.
 ESSAY = "They do not know how many of the companies that get killed by overspending might"
 
