@@ -53,6 +53,13 @@ def ask_each(
         answer = timed_ask(ask, metered, document, question)
         records.append({**fields, **answer, **judge(item, answer)})
         if progress is not None:
+            # One line per answer as it lands: a long run that is stopped still shows
+            # what it measured (the JSON is written at the end).
+            record = records[-1]
+            verdict = record.get("correct", record.get("score"))
+            progress.console.print(
+                f"{record['id']}: {verdict}, found={answer['found']}, {answer['seconds']:.1f} s"
+            )
             progress.advance(job)
     return records
 
