@@ -113,6 +113,12 @@ def _item_judge(runner: Runner, keyed: bool, chain: bool) -> Judge:
             # line ("They don't know how many of the companies...") is none.
             report.verdict = "unsupported"
             report.reason = "a sentence that adds no name or number is not a value"
+        if not keyed and report.verdict == "grounded" and _sentence(report.answer):
+            # A list's item is a name or a short phrase. The 135M model answered "Which
+            # options take a file name?" with "This is the default when there is more
+            # than one file to search.": cited, but no item.
+            report.verdict = "unsupported"
+            report.reason = "a whole sentence is not an item of a list"
         if isinstance(reply, ModelResponseError) and isinstance(reply.partial.get("quote"), str):
             # Cut off at the token limit while writing its answer: the quote is whole.
             reply = member.MemberReply(quote=str(reply.partial["quote"])[:200], answer="")
@@ -211,11 +217,15 @@ def _occurrences(word: str, document: str) -> int:
     return len(re.findall(rf"(?<![\w-]){re.escape(word)}(?![\w-])", document))
 
 
+def _sentence(answer: str) -> bool:
+    """Whether `answer` is a whole sentence: LONG_ANSWER words of substance or more."""
+    return len(text.content_words(answer)) >= evidence.LONG_ANSWER
+
+
 def _no_value(answer: str, question: Question) -> bool:
     """A whole sentence (LONG_ANSWER words of substance or more) without a name or number
     the question lacks."""
-    long = len(text.content_words(answer)) >= evidence.LONG_ANSWER
-    return long and not _added_values(answer, question)
+    return _sentence(answer) and not _added_values(answer, question)
 
 
 def _added_values(answer: str, question: Question) -> list[str]:

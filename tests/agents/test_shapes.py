@@ -145,6 +145,19 @@ def test_a_list_reads_ranked_passages_until_a_wave_adds_nothing() -> None:
     assert len(collect.passages) == 12  # waves of 4 then 8; the third was not read
 
 
+def test_a_list_item_is_a_name_or_short_phrase_not_a_whole_sentence() -> None:
+    said = "Lucky numbers are picked by the town council every spring morning."
+    doc = spread(said, "The lucky number is 4242.")
+
+    def reader(request: GenerationRequest) -> dict:
+        if said in str((request.task or {}).get("passage", "")):
+            return {"quote": said, "answer": said}
+        return lucky_reader(request)
+
+    answer = agent(ScriptedModel(reader)).ask(doc, "Which lucky numbers are there?")
+    assert answer.shape == "list" and answer.text == "4242"
+
+
 def test_a_multi_query_answers_each_key_and_says_which_were_not_found() -> None:
     doc = spread(
         "One of the numbers for red-fox is: 1111111.",

@@ -63,3 +63,18 @@ def test_rulers_frequent_words_are_counted_not_read(bundled_model) -> None:
         assert answer.usage.model_calls == 0  # no reader was asked to count
         for citation in answer.citations:
             assert item.document[citation.start : citation.end] == citation.quote
+
+
+def test_a_list_over_a_real_manual_gives_short_cited_items_or_none(bundled_model) -> None:
+    # grep's man page, "Which options take a file name?": the 135M reader rarely extracts
+    # items; what it claims must be short and cited verbatim, never a whole sentence.
+    from longagent.apps.bench.natural_data import document_text
+
+    doc = Document.create(document_text("grep.txt")[:3000])
+    answer = LongAgent(bundled_model).ask(doc, "Which options take a file name?")
+    assert answer.shape == "list"
+    if answer.found:
+        items = re.split(r"; |, ", answer.text)
+        assert all(len(item.split()) < 8 for item in items), answer.text
+        for citation in answer.citations:
+            assert doc.text[citation.start : citation.end] == citation.quote
