@@ -113,12 +113,6 @@ def _item_judge(runner: Runner, keyed: bool, chain: bool) -> Judge:
             # line ("They don't know how many of the companies...") is none.
             report.verdict = "unsupported"
             report.reason = "a sentence that adds no name or number is not a value"
-        if not keyed and report.verdict == "grounded" and _sentence(report.answer):
-            # A list's item is a name or a short phrase. The 135M model answered "Which
-            # options take a file name?" with "This is the default when there is more
-            # than one file to search.": cited, but no item.
-            report.verdict = "unsupported"
-            report.reason = "a whole sentence is not an item of a list"
         if isinstance(reply, ModelResponseError) and isinstance(reply.partial.get("quote"), str):
             # Cut off at the token limit while writing its answer: the quote is whole.
             reply = member.MemberReply(quote=str(reply.partial["quote"])[:200], answer="")
@@ -131,6 +125,12 @@ def _item_judge(runner: Runner, keyed: bool, chain: bool) -> Judge:
                 if retry.verdict == "grounded":
                     retry.reason = f"its answer was {reply.answer[:40]!r}: the quote's value stands"
                     report = retry
+        if not keyed and report.verdict == "grounded" and _sentence(report.answer):
+            # A list's item is a name or a short phrase, whether answered or quoted. The
+            # 135M model answered "Which options take a file name?" with "This is the
+            # default when there is more than one file to search.": cited, but no item.
+            report.verdict = "unsupported"
+            report.reason = "a whole sentence is not an item of a list"
         if report.verdict == "grounded" and keyed:
             values = _added_values(report.answer, question)
             if len(values) > 1 and chain:
@@ -218,8 +218,10 @@ def _occurrences(word: str, document: str) -> int:
 
 
 def _sentence(answer: str) -> bool:
-    """Whether `answer` is a whole sentence: LONG_ANSWER words of substance or more."""
-    return len(text.content_words(answer)) >= evidence.LONG_ANSWER
+    """Whether `answer` is a whole sentence: LONG_ANSWER words of substance or more, or
+    twice as many words of any kind."""
+    long = len(text.content_words(answer)) >= evidence.LONG_ANSWER
+    return long or len(text.words(answer)) >= 2 * evidence.LONG_ANSWER
 
 
 def _no_value(answer: str, question: Question) -> bool:

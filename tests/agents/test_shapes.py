@@ -147,11 +147,15 @@ def test_a_list_reads_ranked_passages_until_a_wave_adds_nothing() -> None:
 
 def test_a_list_item_is_a_name_or_short_phrase_not_a_whole_sentence() -> None:
     said = "Lucky numbers are picked by the town council every spring morning."
-    doc = spread(said, "The lucky number is 4242.")
+    short = "This is the default when Renda draws more lucky numbers than one."
+    doc = spread(said, short, "The lucky number is 4242.")
 
     def reader(request: GenerationRequest) -> dict:
-        if said in str((request.task or {}).get("passage", "")):
+        passage = str((request.task or {}).get("passage", ""))
+        if said in passage:
             return {"quote": said, "answer": said}
+        if short in passage:  # quoted, answered with nonsense: the quote is judged too
+            return {"quote": short, "answer": "1000000000000"}
         return lucky_reader(request)
 
     answer = agent(ScriptedModel(reader)).ask(doc, "Which lucky numbers are there?")
