@@ -152,12 +152,12 @@ def record_value(quote: str, question: Question) -> str | None:
     return min(values) if len({v.lower() for v in values}) == 1 else None
 
 
-def _key_lines(chunk: str, question: Question) -> list[int]:
-    """Indices of the chunk's sentences that name every record key of the question (see
-    `text.record_keys`); none for a follow-up hop or a question without such keys."""
+def _key_lines(chunk: str, spans: list[tuple[int, int]], question: Question) -> list[int]:
+    """Indices into `spans` (the chunk's sentences) of those naming every record key of
+    the question (see `text.record_keys`); none for a follow-up hop or a question without
+    such keys."""
     keys = [] if question.bridge else text.record_keys(question.text)
     wanted = [set(words(key)) for key in keys]
-    spans = sentences(chunk)
     return [
         i
         for i, (a, b) in enumerate(spans)
@@ -175,7 +175,8 @@ def copied_value(answer: str, chunk: str, question: Question) -> tuple[str, str]
     36-character UUID with its last group changed ("...-1599e9fda9128" for
     "...-1599e9fedd48"). A key with several values (a multi-value record) keeps them apart:
     the answer's near copy picks one."""
-    lines = [chunk[a:b] for a, b in (sentences(chunk)[i] for i in _key_lines(chunk, question))]
+    spans = sentences(chunk)
+    lines = [chunk[slice(*spans[i])] for i in _key_lines(chunk, spans, question)]
     asked = question.words
     said = [w.lower() for w in text.WORD.findall(answer) if any(ch.isdigit() for ch in w)]
     near = {
@@ -261,7 +262,7 @@ def focus(chunk: str, question: Question) -> str:
     # model read instead (RULER's multi-key needles). Not for a plain number ("in 2019"),
     # which dates a sentence whose neighbours may hold the answer.
     numbered = all(k.isdigit() for k in text.record_keys(question.text))
-    records = [] if numbered else _key_lines(chunk, question)
+    records = [] if numbered else _key_lines(chunk, spans, question)
     if records:
         keep = records
     else:

@@ -33,8 +33,8 @@ from longagent.agents.actions import (
     State,
 )
 from longagent.agents.chat_types import prompt
+from longagent.agents.overview_rounds import overview_members
 from longagent.agents.question import Question
-from longagent.agents.shape_rounds import overview_members
 from longagent.agents.shapes import COLLECTING
 from longagent.agents.verifier import Verifier
 from longagent.errors import ConfigError, ModelResponseError

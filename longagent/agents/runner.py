@@ -17,7 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from longagent.agents import conflict, evidence, member, passage_rounds, shape_rounds
+from longagent.agents import (
+    conflict,
+    evidence,
+    member,
+    overview_rounds,
+    passage_rounds,
+    shape_rounds,
+)
 from longagent.agents.actions import (
     Collect,
     Conclude,
@@ -98,7 +105,7 @@ class Runner:
                 case Collect():
                     shape_rounds.collect(self, action)
                 case Overview():
-                    shape_rounds.overview(self, action)
+                    overview_rounds.overview(self, action)
                 case Count():
                     shape_rounds.count(self, action)
                 case Resolve():
@@ -297,21 +304,22 @@ class Runner:
         report = self._verdict(index, reply, question, text)
         if report.verdict == "grounded" or text is not None or isinstance(reply, Exception):
             return report
+        said = reply.answer.strip().lower()
         value = evidence.record_value(reply.quote, question)
-        if value and value.lower() != reply.answer.strip().lower():
-            retry = member.MemberReply.model_construct(quote=reply.quote, answer=value)
-            rescued = self._verdict(index, retry, question, None)
-            if rescued.verdict == "grounded":
-                rescued.reason = f"its answer was {reply.answer[:40]!r}: the quote's value stands"
-                return rescued
         copied = evidence.copied_value(reply.answer, self.chunks[index].text, question)
-        if copied and copied[0].lower() != reply.answer.strip().lower():
-            retry = member.MemberReply.model_construct(quote=copied[1], answer=copied[0])
+        retries = [
+            (reply.quote, value, "the quote's value stands") if value else None,
+            (copied[1], copied[0], "it miscopies the key's value, which stands")
+            if copied
+            else None,
+        ]
+        for quote, answer, why in filter(None, retries):
+            if answer.lower() == said:
+                continue
+            retry = member.MemberReply.model_construct(quote=quote, answer=answer)
             rescued = self._verdict(index, retry, question, None)
             if rescued.verdict == "grounded":
-                rescued.reason = (
-                    f"its answer {reply.answer[:40]!r} miscopies the key's one value: it stands"
-                )
+                rescued.reason = f"its answer was {reply.answer[:40]!r}: {why}"
                 return rescued
         return report
 
