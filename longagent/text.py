@@ -102,6 +102,20 @@ def entities(text: str) -> set[str]:
     return set(quoted(text)) | names_and_numbers(text) | set(_COMPOUND.findall(text.lower()))
 
 
+def full_names(names: set[str], passage: str) -> set[str]:
+    """`names` (lowercase words) with the capitalised words standing right beside one of
+    them in `passage`: "Saskia" is "Saskia Okafor" where the passage says so."""
+    tokens = WORD.findall(passage)
+    beside = {
+        tokens[j].lower()
+        for i, token in enumerate(tokens)
+        if token.lower() in names
+        for j in (i - 1, i + 1)
+        if 0 <= j < len(tokens) and tokens[j][:1].isupper()
+    }
+    return names | beside
+
+
 def record_keys(text: str) -> list[str]:
     """The keys naming a record (a line of key-value data) in a question: its quoted
     strings, else its entities that are no plain word ("grubby-color", a UUID, 12345)."""

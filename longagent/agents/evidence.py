@@ -112,7 +112,13 @@ def check(
     if not novel:
         return Check("unsupported", "the answer only repeats the question")
     subject = question.text + " " + question.bridge
-    span = quoted_sentence(quote, chunk, answer) or _answer_sentence(answer, novel, chunk, subject)
+    span = quoted_sentence(quote, chunk, answer)
+    if span is None and question.document_subject:
+        # Every sentence names the document's subject, so "the sentence holding the answer's
+        # words that shares most with the question" is any sentence holding them: the
+        # reader's quote must say which it read.
+        return Check("hallucinated", "the quote is not in the chunk")
+    span = span or _answer_sentence(answer, novel, chunk, subject)
     if span is None:
         return Check("hallucinated", "neither the quote nor the answer is in the chunk")
     evidence = set(words(chunk[span[0] : span[1]]))
@@ -127,6 +133,8 @@ def check(
     if not _supported(answer, novel, evidence):
         missing = [w for w in novel if w not in evidence]
         return Check("hallucinated", f"the evidence does not contain {', '.join(missing)}", span)
+    if _only_names_the_subject(answer, novel, question, chunk[span[0] : span[1]]):
+        return Check("unsupported", "the answer only names the question's subject", span)
     if _restates_only_the_subject(answer, question, evidence):
         why = "the answer restates a sentence that names the subject but not what is asked"
         return Check("unsupported", why, span)
@@ -165,6 +173,18 @@ def _key_lines(chunk: str, spans: list[tuple[int, int]], question: Question) -> 
     ]
 
 
+def cited_sentence(quote: str, chunk: str, question: Question) -> str | None:
+    """For a question about the document's subject, the chunk's sentence the quote copies
+    (MIN_RUN words or more verbatim): the answer when the reader cannot phrase one. Given
+    the sentence "Saskia Okafor broke her left wrist when she fell off a unicycle." the
+    135M model quoted it and answered "Sears 2015" or the sentence with words invented
+    after it; the sentence itself answers "How did Saskia end up hurting her arm?"."""
+    if not question.document_subject or len(words(quote)) < MIN_RUN:
+        return None
+    span = quoted_sentence(quote, chunk)
+    return " ".join(chunk[span[0] : span[1]].split()) if span else None
+
+
 NEAR_COPY = 0.8  # difflib ratio at which an answer is a mangled copy of a value
 
 
@@ -196,6 +216,20 @@ def _near_copy(said: str, value: str) -> bool:
     return difflib.SequenceMatcher(None, said, value).ratio() >= NEAR_COPY
 
 
+def _only_names_the_subject(
+    answer: str, novel: tuple[str, ...], question: Question, evidence: str
+) -> bool:
+    """The 135M model answered "Saskia Okafor" to "What did Saskia call the dog she
+    adopted?": the question's name, completed from the evidence. Such an answer holds a
+    name of the question and adds only capitalised words standing right beside one of
+    its words in the evidence (the rest of that name)."""
+    named = {w for e in question.entities for w in e.split()}
+    if not named & set(words(answer)):
+        return False
+    full = text.full_names(named, evidence)
+    return all(w in full for w in novel)
+
+
 def _restates_only_the_subject(answer: str, question: Question, evidence: set[str]) -> bool:
     """The 135M model often answers a lookup with a whole sentence of its chunk that names
     the question's subject: "Lomivel wrote letters to an old teacher." for "In which town
@@ -203,9 +237,13 @@ def _restates_only_the_subject(answer: str, question: Question, evidence: set[st
     counts only if its evidence also shares a word of what is asked besides the subject's
     names (or a word's first STEM letters: "married", "marry"). A short answer is never
     judged so ("Fenni" from "was born in" for "the birthplace of Kalomi"), nor is one
-    about a record named by a quoted key or a number, nor a follow-up hop."""
+    about a record named by a quoted key or a number, nor a follow-up hop, nor one about
+    the document's subject: its names make no evidence about it (`lexical_about`), so
+    what is asked is judged there, by words or (`SemanticVerifier`) by meaning."""
     said = set(words(answer)) - STOPWORDS
     if len(said) < LONG_ANSWER or question.bridge or question.keys or not question.entities:
+        return False
+    if question.document_subject:
         return False
     if any(ch.isdigit() for e in question.entities for ch in e):
         return False
@@ -226,11 +264,12 @@ def lexical_about(
     question: Question, chunk: str, evidence: set[str], span: tuple[int, int]
 ) -> Check:
     """Grounded when the evidence is about the question: it mentions the follow-up's
-    bridge, else the question's entities, else half its content words."""
+    bridge, else the question's entities, else half its content words. Names that are the
+    document's subject stand in any sentence: they do not count."""
     if question.bridge:
         if not (set(words(question.bridge)) - STOPWORDS) & evidence:
             return Check("unsupported", f"the evidence does not mention {question.bridge!r}", span)
-    elif required := question.entities:
+    elif required := question.entities - question.document_subject:
         absent = sorted(e for e in required if not set(e.split()) <= evidence)
         if absent:
             return Check("unsupported", f"the evidence does not mention {', '.join(absent)}", span)
@@ -246,7 +285,7 @@ def could_ground(chunk: str, question: Question) -> bool:
     held = set(words(chunk))
     if question.bridge:
         return bool((set(words(question.bridge)) - STOPWORDS) & held)
-    if required := question.entities:
+    if required := question.entities - question.document_subject:
         return all(set(e.split()) <= held for e in required)
     topic = question.content_words
     return not topic or len(topic & held) * 2 >= len(topic)

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from longagent.agents import library_qa, thought_first
+from longagent.agents import library_qa, relevance, thought_first
 from longagent.agents.judged import bound
 from longagent.agents.leader import Leader, make_leader
 from longagent.agents.library_qa import PreparedLibrary
@@ -192,6 +192,12 @@ class LongAgent:
         if parsed.shape.shape == "multi_query":
             parts = [self._run(prepared, part, on_event, embedder) for part in parsed.shape.parts]
             return compose(parsed, parts)
+        # A library's chunks are chosen by rank; a collection reads ranked passages anyway.
+        if parsed.shape.shape in ("lookup", "explain") and not isinstance(
+            prepared, PreparedLibrary
+        ):
+            subject = relevance.subject_names(parsed, prepared.chunks)
+            parsed = replace(parsed, document_subject=subject)
         model = MeteredModel(self.model)
         profile = self.profile
         # A library's questions keep their thoughts in the library (see library_qa).

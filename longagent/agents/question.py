@@ -22,7 +22,10 @@ class Question:
     - `keys`: quoted strings (a key-value question names one record by its key);
     - `bridge` and `known`: set on a follow-up hop, the finding it follows from (the new
       names) and that finding's evidence, fed forward to the members;
-    - `shape`: what kind of answer it wants (`agents/shapes.py`), and why.
+    - `shape`: what kind of answer it wants (`agents/shapes.py`), and why;
+    - `document_subject`: set when every name it gives is the document's subject (in most
+      of its chunks, `relevance.subject_names`): those names pin no chunk and make no
+      evidence about the question.
     """
 
     text: str
@@ -32,6 +35,7 @@ class Question:
     bridge: str = ""
     known: str = ""
     shape: ShapeChoice = field(default_factory=ShapeChoice)
+    document_subject: frozenset[str] = frozenset()
 
     @classmethod
     def parse(cls, question: str, shape: ShapeChoice | None = None) -> Question:

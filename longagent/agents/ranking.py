@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,8 +25,15 @@ from longagent import text
 from longagent.chunking import Chunk
 from longagent.memory.embedder import Embedder, MiniLMEmbedder
 
+if TYPE_CHECKING:
+    import tantivy
+
 PASSAGE_SENTENCES = 2  # sentences per ranked passage (windows overlap by one sentence)
 CONTEXT_SENTENCES = 1  # sentences of context a reader sees on each side of a passage
+# A query term in more than this share of the texts (at least MIN_COMMON_TEXTS of them)
+# ranks nothing: it is dropped from the BM25 query, unless every term is.
+COMMON_SHARE = 0.5
+MIN_COMMON_TEXTS = 8
 _TERM = re.compile(r"[^\W_]+")  # what a query may hold: tantivy's query syntax stays out
 
 
@@ -66,10 +74,20 @@ class Bm25Index:
         if not terms or not self.size:
             return scores
         searcher = self.index.searcher()
+        terms = [t for t in terms if not self._common(searcher, t)] or terms
         query_object = self.index.parse_query(" ".join(terms), ["body"])
         for score, address in searcher.search(query_object, self.size).hits:
             scores[searcher.doc(address)["row"][0]] = float(score)
         return scores
+
+    def _common(self, searcher: tantivy.Searcher, term: str) -> bool:
+        """Whether `term` stands in more than COMMON_SHARE of the texts: the document's
+        subject (a story's heroine, a man page's command) is in nearly every passage, and
+        its BM25 scores rank passages by how often they repeat it, not by what they say."""
+        if self.size < MIN_COMMON_TEXTS:
+            return False
+        hits = searcher.search(self.index.parse_query(term, ["body"]), self.size).hits
+        return len(hits) > COMMON_SHARE * self.size
 
 
 def bm25_scores(query: str, texts: Sequence[str]) -> list[float]:

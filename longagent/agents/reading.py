@@ -114,6 +114,11 @@ class Relevance:
 
 
 def _candidates(prepared: PreparedDocument, question: Question, verifier: Verifier) -> list[int]:
+    """The members whose chunk could ground an answer; none when the question's names are
+    the document's subject (`Question.document_subject`): they pin no chunk, so the leader
+    reads the likeliest passages instead."""
+    if question.document_subject:
+        return []
     return [c.index for c in prepared.chunks if verifier.could_ground(c.text, question)]
 
 

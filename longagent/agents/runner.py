@@ -300,18 +300,21 @@ class Runner:
         `text`, a pair's two chunks, when given; then no citation is made). A refused
         reply whose quote holds a record's one value, or whose answer miscopies the one value
         on the record key's lines, is judged again with that value as its answer
-        (`evidence.record_value`, `evidence.copied_value`)."""
+        (`evidence.record_value`, `evidence.copied_value`); for a question about the
+        document's subject, with the sentence it quotes (`evidence.cited_sentence`)."""
         report = self._verdict(index, reply, question, text)
         if report.verdict == "grounded" or text is not None or isinstance(reply, Exception):
             return report
         said = reply.answer.strip().lower()
         value = evidence.record_value(reply.quote, question)
         copied = evidence.copied_value(reply.answer, self.chunks[index].text, question)
+        cited = evidence.cited_sentence(reply.quote, self.chunks[index].text, question)
         retries = [
             (reply.quote, value, "the quote's value stands") if value else None,
             (copied[1], copied[0], "it miscopies the key's value, which stands")
             if copied
             else None,
+            (cited, cited, "the sentence it cites answers") if cited else None,
         ]
         for quote, answer, why in filter(None, retries):
             if answer.lower() == said:

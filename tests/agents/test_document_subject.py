@@ -1,0 +1,179 @@
+"""A question that names only the document's subject (issue #18): a life story names its
+heroine in every chunk, so her name pins no chunk and makes no sentence evidence. Such a
+question reads the likeliest passages, and a sentence that merely names her answers
+nothing. The story is the `bench qa --suite person` generator's."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pytest
+
+from longagent.agents import LongAgent
+from longagent.agents.evidence import LexicalVerifier, cited_sentence
+from longagent.agents.member import MemberReply
+from longagent.agents.question import Question
+from longagent.agents.ranking import bm25_scores
+from longagent.agents.relevance import subject_names
+from longagent.agents.semantic import SemanticVerifier
+from longagent.apps.bench.person import make_person
+from longagent.chunking import Chunk, Document, split
+from longagent.llm import GenerationRequest, ScriptedModel
+from longagent.memory.embedder import MiniLMEmbedder
+
+DOG = "What did Saskia call the dog she adopted?"
+
+
+def words_count(text: str) -> int:
+    return len(text.split())
+
+
+@pytest.fixture(scope="module")
+def story() -> tuple[str, str, str]:
+    """The story, its heroine's first name and the dog's name (seed 1: Saskia)."""
+    text, questions = make_person(words_count, tokens=3000, seed=1)
+    assert questions[0].question == DOG
+    return text, DOG.split()[2], questions[0].answers[0]
+
+
+def chunks_of(text: str) -> list[Chunk]:
+    return split(Document.create(text), words_count, 120)
+
+
+def test_a_name_in_most_chunks_is_the_subject_and_a_rarer_one_is_not(
+    story: tuple[str, str, str],
+) -> None:
+    text, first, dog = story
+    chunks = chunks_of(text)
+    assert len(chunks) >= 8
+    assert subject_names(Question.parse(DOG), chunks) == {first.lower()}
+    assert not subject_names(Question.parse(f"Where did {dog} sleep?"), chunks)
+    # a number pins its record; a short document is swept whole
+    assert not subject_names(Question.parse(f"What did {first} do in 1999?"), chunks)
+    assert not subject_names(Question.parse(DOG), chunks[:4])
+
+
+def test_a_term_in_most_texts_ranks_nothing_in_bm25() -> None:
+    texts = [f"Saskia {w} the letters." for w in ("sorted", "read", "burnt", "sent")] * 3
+    texts.append("Saskia learned to play the clarinet.")
+    scores = bm25_scores("Saskia clarinet", texts)
+    assert scores[-1] > 0 and scores[:-1] == [0.0] * (len(texts) - 1)
+    assert all(s > 0 for s in bm25_scores("Saskia", texts))  # every term common: kept
+
+
+def _dog_sentence(text: str) -> str:
+    match = re.search(r"[^.]*greyhound[^.]*\.", text)
+    assert match
+    return match.group(0).strip()
+
+
+def test_a_subject_question_reads_ranked_passages_and_junk_naming_her_is_no_answer(
+    story: tuple[str, str, str],
+) -> None:
+    text, first, dog = story
+    chunks = len(chunks_of(text))
+    sentence = _dog_sentence(text)
+
+    def reader(request: GenerationRequest) -> dict:
+        passage = request.task.get("passage", "")
+        if sentence in " ".join(passage.split()):
+            return {"quote": sentence, "answer": dog}
+        # elsewhere the 135M model answers a friend's name from a sentence naming her
+        match = re.search(
+            rf"[^.]*\b{first}\b[^.]*\b(Agnes|Bruno|Clara|Dmitri|Elif|Farid)\b", passage
+        )
+        if match:
+            return {"quote": match.group(0).strip(), "answer": match.group(1)}
+        return {"quote": "", "answer": ""}
+
+    model = ScriptedModel(reader)
+    answer = LongAgent(model, chunk_tokens=120, verifier="semantic").ask(text, DOG)
+    assert answer.found and answer.text == dog
+    assert sentence in answer.citations[0].quote
+    assert answer.trace[0].members == []  # no chunk was read for the name alone
+    assert any(r.kind == "search" for r in answer.trace)
+    assert len(model.requests) < chunks  # fewer readings than a sweep of every chunk
+
+    # Without the dog's sentence only junk is left: a friend's name is no answer.
+    junk = ScriptedModel(reader)
+    answer = LongAgent(junk, chunk_tokens=120, verifier="semantic").ask(
+        text.replace(sentence, ""), DOG
+    )
+    assert not answer.found
+    # The lexical verifier refuses the junk too (and, by words, the paraphrase).
+    answer = LongAgent(ScriptedModel(reader), chunk_tokens=120).ask(text, DOG)
+    assert not answer.found
+
+
+def subject_question(question: str, subject: str) -> Question:
+    return replace(Question.parse(question), document_subject=frozenset({subject}))
+
+
+CHUNK = (
+    "Saskia Okafor took in a three-legged greyhound from the shelter and named it Maple. "
+    "Saskia told Elif that she wanted more quiet evenings and fewer errands."
+)
+
+
+@pytest.mark.parametrize(
+    ("answer", "quote", "verdict"),
+    [
+        ("Maple", "Saskia Okafor took in a three-legged greyhound", "grounded"),
+        # her own full name is no answer, nor a friend's from a sentence naming her
+        ("Saskia Okafor", "Saskia Okafor took in a three-legged greyhound", "unsupported"),
+        ("Elif", "Saskia told Elif that she wanted more quiet evenings", "unsupported"),
+        # the reader must quote what it read: any sentence names her
+        ("Maple", "copy the sentence that answers the question", "hallucinated"),
+    ],
+)
+def test_the_lexical_verifier_on_a_subject_question(answer: str, quote: str, verdict: str) -> None:
+    question = subject_question("What was the name of the greyhound Saskia adopted?", "saskia")
+    check = LexicalVerifier().check(MemberReply(quote=quote, answer=answer), CHUNK, question)
+    assert check.verdict == verdict
+
+
+def test_without_the_subject_a_quote_may_be_missing_and_the_name_grounds() -> None:
+    question = Question.parse("What was the name of the greyhound Saskia adopted?")
+    reply = MemberReply(quote="copy the sentence that answers the question", answer="Maple")
+    assert LexicalVerifier().check(reply, CHUNK, question).verdict == "grounded"
+
+
+def test_the_semantic_verifier_grounds_a_paraphrase_about_her_and_refuses_a_mere_mention() -> None:
+    verifier = SemanticVerifier(MiniLMEmbedder())
+    question = subject_question(DOG, "saskia")
+    maple = MemberReply(quote="took in a three-legged greyhound", answer="Maple")
+    assert verifier.check(maple, CHUNK, question).verdict == "grounded"
+    instrument = subject_question("Which musical instrument did Saskia take up?", "saskia")
+    elif_ = MemberReply(quote="Saskia told Elif that she wanted more quiet", answer="Elif")
+    assert verifier.check(elif_, CHUNK, instrument).verdict == "unsupported"
+
+
+def test_when_the_reader_cannot_phrase_an_answer_the_sentence_it_cites_answers(
+    story: tuple[str, str, str],
+) -> None:
+    text, first, dog = story
+    sentence = _dog_sentence(text)
+    filler = re.search(rf"{first} told \w+ that she wanted more quiet evenings[^.]*\.", text)
+    assert filler
+
+    def misreads(cites: str) -> dict:
+        # the 135M model quoted the right sentence and answered "Pine" or "Sears 2015"
+        return {"quote": cites, "answer": "Pine"}
+
+    def reader(request: GenerationRequest) -> dict:
+        passage = " ".join(request.task.get("passage", "").split())
+        return misreads(sentence) if sentence in passage else {"quote": "", "answer": ""}
+
+    answer = LongAgent(ScriptedModel(reader), chunk_tokens=120, verifier="semantic").ask(text, DOG)
+    assert answer.found and dog in answer.text and answer.citations[0].quote == sentence
+
+    def cites_filler(request: GenerationRequest) -> dict:
+        passage = " ".join(request.task.get("passage", "").split())
+        return misreads(filler.group(0)) if filler.group(0) in passage else {}
+
+    answer = LongAgent(ScriptedModel(cites_filler), chunk_tokens=120, verifier="semantic")
+    assert not answer.ask(text, DOG).found  # the cited sentence is not about the dog
+    # Not for a question whose names pin the chunks: there the reader's answer stands alone.
+    assert cited_sentence(sentence, CHUNK, Question.parse(DOG)) is None
+    assert cited_sentence("Saskia", CHUNK, subject_question(DOG, "saskia")) is None
