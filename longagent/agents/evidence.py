@@ -273,7 +273,7 @@ def lexical_about(
         absent = sorted(e for e in required if not set(e.split()) <= evidence)
         if absent:
             return Check("unsupported", f"the evidence does not mention {', '.join(absent)}", span)
-    elif (topic := question.content_words) and len(topic & evidence) * 2 < len(topic):
+    elif (topic := _topic(question)) and len(topic & evidence) * 2 < len(topic):
         return Check("unsupported", "the evidence shares too little with the question", span)
     return Check("grounded", "", span)
 
@@ -287,8 +287,13 @@ def could_ground(chunk: str, question: Question) -> bool:
         return bool((set(words(question.bridge)) - STOPWORDS) & held)
     if required := question.entities - question.document_subject:
         return all(set(e.split()) <= held for e in required)
-    topic = question.content_words
+    topic = _topic(question)
     return not topic or len(topic & held) * 2 >= len(topic)
+
+
+def _topic(question: Question) -> frozenset[str]:
+    """The question's content words, less the names of the document's subject."""
+    return question.content_words - {w for e in question.document_subject for w in e.split()}
 
 
 def focus(chunk: str, question: Question) -> str:

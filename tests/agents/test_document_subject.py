@@ -128,9 +128,18 @@ CHUNK = (
     ],
 )
 def test_the_lexical_verifier_on_a_subject_question(answer: str, quote: str, verdict: str) -> None:
-    question = subject_question("What was the name of the greyhound Saskia adopted?", "saskia")
+    question = subject_question("What was the name of the greyhound Saskia took in?", "saskia")
     check = LexicalVerifier().check(MemberReply(quote=quote, answer=answer), CHUNK, question)
     assert check.verdict == verdict
+
+
+def test_her_name_is_no_word_of_what_is_asked() -> None:
+    # "Who did Saskia wed?" asks one word besides her name: a sentence naming her shares
+    # half of the question's words, yet says nothing of a wedding.
+    question = subject_question("Who did Saskia wed?", "saskia")
+    reply = MemberReply(quote="Saskia told Elif that she wanted more quiet", answer="Elif")
+    assert LexicalVerifier().check(reply, CHUNK, question).verdict == "unsupported"
+    assert not LexicalVerifier().could_ground(CHUNK, question)
 
 
 def test_without_the_subject_a_quote_may_be_missing_and_the_name_grounds() -> None:
