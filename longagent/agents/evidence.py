@@ -178,8 +178,9 @@ def cited_sentence(quote: str, chunk: str, question: Question) -> str | None:
     (MIN_RUN words or more verbatim): the answer when the reader cannot phrase one. Given
     the sentence "Saskia Okafor broke her left wrist when she fell off a unicycle." the
     135M model quoted it and answered "Sears 2015" or the sentence with words invented
-    after it; the sentence itself answers "How did Saskia end up hurting her arm?"."""
-    if not question.document_subject or len(words(quote)) < MIN_RUN:
+    after it; the sentence itself answers "How did Saskia end up hurting her arm?". Not on
+    a follow-up hop: there a reader quoting the finding's sentence repeats what is known."""
+    if not question.document_subject or question.bridge or len(words(quote)) < MIN_RUN:
         return None
     span = quoted_sentence(quote, chunk)
     return " ".join(chunk[span[0] : span[1]].split()) if span else None
@@ -267,7 +268,7 @@ def lexical_about(
     bridge, else the question's entities, else half its content words. Names that are the
     document's subject stand in any sentence: they do not count."""
     if question.bridge:
-        if not (set(words(question.bridge)) - STOPWORDS) & evidence:
+        if not question.mentions_bridge(evidence):
             return Check("unsupported", f"the evidence does not mention {question.bridge!r}", span)
     elif required := question.entities - question.document_subject:
         absent = sorted(e for e in required if not set(e.split()) <= evidence)
@@ -284,7 +285,7 @@ def could_ground(chunk: str, question: Question) -> bool:
     evidence is part of the chunk. A follow-up hop's evidence must mention its bridge."""
     held = set(words(chunk))
     if question.bridge:
-        return bool((set(words(question.bridge)) - STOPWORDS) & held)
+        return question.mentions_bridge(held)
     if required := question.entities - question.document_subject:
         return all(set(e.split()) <= held for e in required)
     topic = _topic(question)

@@ -88,7 +88,7 @@ class RuleLeader:
         if not followers:
             return Conclude(reason + "; no other chunk mentions " + ", ".join(sorted(bridge)))
         known = " ".join(c.quote for c in finding.citations[-1:])
-        return FollowUp(followers, " ".join(sorted(bridge)), known, reason=reason + ": follow it")
+        return FollowUp(followers, "; ".join(sorted(bridge)), known, reason=reason + ": follow it")
 
 
 def shape_action(state: State) -> Action | None:
@@ -125,23 +125,31 @@ def shape_action(state: State) -> Action | None:
 
 
 def bridge_terms(answer: str, evidence: str, question: Question) -> set[str]:
-    """Names the finding adds: words of the answer that are capitalised mid-sentence in
-    the evidence, and that the question (and its bridge) did not already name.
-    Sentence-initial words are not names just for their capital. A number is a value that
+    """Names the finding adds: runs of words of the answer that are capitalised
+    mid-sentence in the evidence ("small hours", a title, is one name), and that the
+    question (and its bridge) did not already name. Sentence-initial words are not names
+    just for their capital, nor is the rest of a name the question gives ("Okafor" beside
+    "Saskia": following it read every chunk of her biography). A number is a value that
     answers, not a name that leads on: following "2338687" found a sentence that merely
     mentions it and replaced a right answer (RULER's niah_single_2)."""
     asked = question.words
+    given = text.full_names({w for e in question.entities for w in e.split()}, evidence)
     answered = set(text.words(answer))
-    terms = set()
+    names: list[list[str]] = []
+    last_end = -1  # where the previous name word ended: a run continues across spaces
     for match in text.WORD.finditer(evidence):
         word = match.group()
         key = word.lower()
-        if key in asked or key in text.STOPWORDS or key not in answered:
+        if key in asked or key in given or key in text.STOPWORDS or key not in answered:
             continue
         starts_sentence = re.search(r"(^|[.!?]\s+)$", evidence[: match.start()]) is not None
         if word[0].isupper() and not starts_sentence and not any(ch.isdigit() for ch in word):
-            terms.add(key)
-    return terms
+            if names and not evidence[last_end : match.start()].strip():
+                names[-1].append(key)
+            else:
+                names.append([key])
+            last_end = match.end()
+    return {" ".join(name) for name in names}
 
 
 def covers(findings: list[Finding], question: Question) -> bool:

@@ -20,8 +20,8 @@ class Question:
     - `entities`: names, numbers and quoted strings; evidence must mention them;
     - `content_words`: its other words of substance (stopwords aside);
     - `keys`: quoted strings (a key-value question names one record by its key);
-    - `bridge` and `known`: set on a follow-up hop, the finding it follows from (the new
-      names) and that finding's evidence, fed forward to the members;
+    - `bridge` and `known`: set on a follow-up hop, the finding it follows from (its new
+      names, "; " between them) and that finding's evidence, fed forward to the members;
     - `shape`: what kind of answer it wants (`agents/shapes.py`), and why;
     - `document_subject`: set when every name it gives is the document's subject (in most
       of its chunks, `relevance.subject_names`): those names pin no chunk and make no
@@ -52,6 +52,12 @@ class Question:
     def follow(self, bridge: str, known: str) -> Question:
         """The same question, asked again along a finding's new names (a follow-up hop)."""
         return replace(self, bridge=bridge, known=known)
+
+    def mentions_bridge(self, held: set[str]) -> bool:
+        """Whether words `held` (evidence, a chunk) name one of the bridge's names whole:
+        "small hours" (a book's title) is not mentioned by "five hours"."""
+        names = [set(text.words(name)) - text.STOPWORDS for name in self.bridge.split(";")]
+        return any(name and name <= held for name in names)
 
     @property
     def words(self) -> set[str]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 
 from longagent.agents import Event, LongAgent
+from longagent.agents.leader import bridge_terms
+from longagent.agents.question import Question
 from longagent.chunking import Document
 from longagent.llm import GenerationRequest, ScriptedModel
 
@@ -365,3 +367,25 @@ def test_a_number_that_answers_is_not_followed_as_a_bridge() -> None:
     )
     assert answer.found and answer.text == "2338687"
     assert [r.kind for r in answer.trace] == ["ask"]
+
+
+def test_a_title_is_followed_as_one_name_and_the_rest_of_a_given_name_not_at_all() -> None:
+    title = "Kalomi Varga published her first book, a collection of essays called Small Hours."
+    crossing = "The ferry crossing took five hours."  # one word of the title, nothing more
+    question = "What was the title of Kalomi's first book?"
+    assert bridge_terms("Small Hours", title, Question.parse(question)) == {"small hours"}
+    # The 135M reader answers with the whole sentence: "Varga" is Kalomi's, not a new name.
+    assert bridge_terms(title, title, Question.parse(question)) == {"small hours"}
+
+    def respond(request: GenerationRequest) -> dict:
+        text = chunk_of(request)
+        if title in text:
+            return reply(title, "Small Hours")
+        if crossing in text:
+            return reply(crossing, "five hours")
+        return reply()
+
+    model = ScriptedModel(respond)
+    answer = agent(model).ask(document(title, crossing), question)
+    assert answer.found and answer.text == "Small Hours"
+    assert not any(crossing in chunk_of(r) for r in model.requests)
