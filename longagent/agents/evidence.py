@@ -223,12 +223,14 @@ def _only_names_the_subject(
     """The 135M model answered "Saskia Okafor" to "What did Saskia call the dog she
     adopted?": the question's name, completed from the evidence. Such an answer holds a
     name of the question and adds only capitalised words standing right beside one of
-    its words in the evidence (the rest of that name)."""
+    its words in the evidence (the rest of that name). A near copy of her name counts as
+    her name: the 135M model answered "Sakia Okafor" to "the title of Saskia's first book"."""
     named = {w for e in question.entities for w in e.split()}
-    if not named & set(words(answer)):
+    miscopied = {w for w in novel if any(_near_copy(w, name) for name in named)}
+    if not named & set(words(answer)) and not miscopied:
         return False
     full = text.full_names(named, evidence)
-    return all(w in full for w in novel)
+    return all(w in full or w in miscopied for w in novel)
 
 
 def _restates_only_the_subject(answer: str, question: Question, evidence: set[str]) -> bool:

@@ -122,6 +122,7 @@ CHUNK = (
         ("Maple", "Saskia Okafor took in a three-legged greyhound", "grounded"),
         # her own full name is no answer, nor a friend's from a sentence naming her
         ("Saskia Okafor", "Saskia Okafor took in a three-legged greyhound", "unsupported"),
+        ("Sakia Okafor", "Saskia Okafor took in a three-legged greyhound", "unsupported"),
         ("Elif", "Saskia told Elif that she wanted more quiet evenings", "unsupported"),
         # the reader must quote what it read: any sentence names her
         ("Maple", "copy the sentence that answers the question", "hallucinated"),
