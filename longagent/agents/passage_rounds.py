@@ -25,7 +25,10 @@ def search(runner: Runner, action: Search) -> None:
     assert hop is not None and index is not None
     hop.searched = True
     question = hop.question
-    passages = ranking.readings(index, f"{question.text} {question.bridge}".strip())
+    # A question about the document's subject reads each passage alone: its neighbours
+    # name her too, and the 135M model quoted them instead.
+    query = f"{question.text} {question.bridge}".strip()
+    passages = ranking.readings(index, query, context=not question.document_subject)
     passages = passages[: sum(action.waves)]
     current = runner.open_round(
         "search", [], f"reading the {len(passages)} passages likeliest to answer"

@@ -194,15 +194,15 @@ class PassageIndex:
         return Passage(passage.chunk, spans[first][0], spans[last][1])
 
 
-def readings(index: PassageIndex, query: str) -> list[Passage]:
-    """What readers should see, likeliest first: ranked passages in their context. No two
-    overlap: a passage overlapping an earlier reading is dropped, and one whose context
-    would is read without it."""
+def readings(index: PassageIndex, query: str, context: bool = True) -> list[Passage]:
+    """What readers should see, likeliest first: ranked passages in their context (or
+    alone, `context` False). No two overlap: a passage overlapping an earlier reading is
+    dropped, and one whose context would is read without it."""
     chosen: list[Passage] = []
     for passage in index.rank(query):
         if _overlaps(passage, chosen):
             continue
-        wide = index.context(passage)
+        wide = index.context(passage) if context else passage
         chosen.append(passage if _overlaps(wide, chosen) else wide)
     return chosen
 

@@ -14,13 +14,14 @@ from longagent.agents import LongAgent
 from longagent.agents.evidence import LexicalVerifier, cited_sentence
 from longagent.agents.member import MemberReply
 from longagent.agents.question import Question
-from longagent.agents.ranking import bm25_scores
+from longagent.agents.ranking import PASSAGE_SENTENCES, bm25_scores
 from longagent.agents.relevance import subject_names
 from longagent.agents.semantic import SemanticVerifier
 from longagent.apps.bench.person import make_person
 from longagent.chunking import Chunk, Document, split
 from longagent.llm import GenerationRequest, ScriptedModel
 from longagent.memory.embedder import MiniLMEmbedder
+from longagent.text import sentences
 
 DOG = "What did Saskia call the dog she adopted?"
 
@@ -187,3 +188,20 @@ def test_when_the_reader_cannot_phrase_an_answer_the_sentence_it_cites_answers(
     # Not for a question whose names pin the chunks: there the reader's answer stands alone.
     assert cited_sentence(sentence, CHUNK, Question.parse(DOG)) is None
     assert cited_sentence("Saskia", CHUNK, subject_question(DOG, "saskia")) is None
+
+
+def test_a_subject_question_reads_each_ranked_passage_without_its_neighbours(
+    story: tuple[str, str, str],
+) -> None:
+    # Her neighbouring sentences name her too: the 135M model quoted them instead.
+    text, _, _ = story
+
+    def read(question: str) -> list[int]:
+        model = ScriptedModel(lambda request: {"quote": "", "answer": ""})
+        LongAgent(model, chunk_tokens=120).ask(text, question)
+        return [len(sentences(r.task["passage"])) for r in model.requests]
+
+    assert max(read(DOG)) <= PASSAGE_SENTENCES
+    # A question whose names pin nothing here reads its passages in their context.
+    assert max(read("What did Zorbu Tam call the dog he adopted?")) > PASSAGE_SENTENCES
+
