@@ -186,6 +186,16 @@ def cited_sentence(quote: str, chunk: str, question: Question) -> str | None:
     return " ".join(chunk[span[0] : span[1]].split()) if span else None
 
 
+def clipped(answer: str, sentence: str) -> bool:
+    """Whether `answer` is a verbatim run of MIN_RUN or more of `sentence`'s words, short of
+    all of them: a copy the reader cut off, perhaps before what was asked."""
+    said, whole = words(answer), words(sentence)
+    n = len(said)
+    if n < MIN_RUN or n >= len(whole):
+        return False
+    return any(whole[i : i + n] == said for i in range(len(whole) - n + 1))
+
+
 NEAR_COPY = 0.8  # difflib ratio at which an answer is a mangled copy of a value
 
 

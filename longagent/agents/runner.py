@@ -370,9 +370,14 @@ class Runner:
             text, found, citations = NOT_FOUND_TEXT, False, []
         else:
             text, found, citations = finding.answer, True, finding.citations
+            whole = " ".join(citations[-1].quote.split())
             if self.state.question.shape.shape == "explain" and not finding.split:
                 # A why/how answer is a reason or a way: the cited sentence says it whole.
-                text = " ".join(citations[-1].quote.split())
+                text = whole
+            elif self.state.question.document_subject and evidence.clipped(text, whole):
+                # "Saskia Okafor published her first book" cut its sentence short of the
+                # title it was asked for: the sentence says it whole.
+                text = whole
         self.emit("answered", text, found=found)
         return Answer(
             question=self.state.question.text,

@@ -205,3 +205,18 @@ def test_a_subject_question_reads_each_ranked_passage_without_its_neighbours(
     # A question whose names pin nothing here reads its passages in their context.
     assert max(read("What did Zorbu Tam call the dog he adopted?")) > PASSAGE_SENTENCES
 
+
+def test_an_answer_cut_short_of_its_sentence_is_the_sentence(
+    story: tuple[str, str, str],
+) -> None:
+    text, _, dog = story
+    sentence = _dog_sentence(text)
+    start = " ".join(sentence.split()[:6])  # "Saskia Varga took in a three-legged", no name
+    assert dog not in start
+
+    def reader(request: GenerationRequest) -> dict:
+        passage = " ".join(request.task.get("passage", "").split())
+        return {"quote": sentence, "answer": start} if sentence in passage else {}
+
+    answer = LongAgent(ScriptedModel(reader), chunk_tokens=120, verifier="semantic").ask(text, DOG)
+    assert answer.found and answer.text == sentence
