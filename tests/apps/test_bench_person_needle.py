@@ -126,6 +126,22 @@ def test_person_suite_runs_through_the_runner(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "qa-person.json").read_text())["summary"]["truncate"]["n"] == 15
 
 
+def test_bench_qa_seed_draws_another_person_story(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from longagent.apps.cli import run
+
+    model = ScriptedModel(lambda request: "not found", context_window=4096)
+    monkeypatch.setattr("longagent.llm.load_model", lambda *a, **k: model)
+    args = ["bench", "qa", "--suite", "person", "--split", "test", "--systems", "truncate"]
+    assert run([*args, "--seed", "3", "--out-dir", str(tmp_path)]) == 0
+    report = json.loads((tmp_path / "qa-person.json").read_text())
+    asked = [r["question"] for r in report["results"]["truncate"]]
+    three = [q.question for q in make_person(model.count_tokens, seed=3)[1] if q.split == "test"]
+    zero = [q.question for q in make_person(model.count_tokens)[1] if q.split == "test"]
+    assert report["seed"] == 3 and asked == three != zero
+
+
 def test_needle_suite_scores_the_key_phrase_and_draws_its_heatmap(tmp_path: Path) -> None:
     model = ScriptedModel(
         ["Eat a sandwich in Dolores Park.", "Visit the Golden Gate Bridge."] * 2,

@@ -250,7 +250,7 @@ def test_bench_qa_seed_draws_other_ruler_items(
 @pytest.mark.parametrize(
     ("extra", "named"),
     [
-        (["--suite", "natural", "--seed", "7"], "--seed"),  # seeds draw RULER's items only
+        (["--suite", "natural", "--seed", "7"], "--seed"),  # seeds draw RULER's or person's
         (["--verifier", "psychic"], "--verifier"),
     ],
 )

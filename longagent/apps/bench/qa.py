@@ -234,7 +234,7 @@ def main(
     seed: int = typer.Option(
         None,
         help="ruler: the generators' seed (default RULER's 42); another seed draws items "
-        "never tuned on.",
+        "never tuned on. person: the story's seed (default 0).",
     ),
 ) -> None:
     from rich.console import Console
@@ -255,8 +255,10 @@ def main(
 
     checks.one_of("--verifier", verifier, tuple(verifier_names()))
     checks.at_least("--seed", seed, 0)
-    if seed is not None and suite != "ruler":
-        raise ConfigError("--seed draws RULER's items: it needs --suite ruler")
+    if seed is not None and suite not in ("ruler", "person"):
+        raise ConfigError(
+            "--seed draws RULER's items or the person story: it needs --suite ruler or person"
+        )
     checks.one_of("--suite", suite, ("synthetic", "natural", "person", "needle", "ruler"))
     if suite == "ruler":
         from longagent.apps.bench import ruler
@@ -306,6 +308,7 @@ def main(
             limit=limit,
             lengths=tuple(length_list) if length_list else None,
             depths=tuple(depth_list) if depth_list else None,
+            seed=seed or 0,
             console=console,
         )
         return

@@ -163,17 +163,21 @@ def run_suite(
     limit: int | None = None,
     lengths: tuple[int, ...] | None = None,
     depths: tuple[float, ...] | None = None,
+    seed: int = 0,
     console: Any = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """Ask every item of the suite with every system (`name -> ask`) over the metered
-    `model`; print a table per system; write answers to OUT_DIR/qa-SUITE.json."""
+    `model`; print a table per system; write answers to OUT_DIR/qa-SUITE.json. `seed`
+    draws the person story."""
     from rich.console import Console
 
     from longagent.llm.usage import MeteredModel
 
     console = console or Console()
     metered = model if isinstance(model, MeteredModel) else MeteredModel(model)
-    items = make_items(suite, metered.count_tokens, split=split, lengths=lengths, depths=depths)
+    items = make_items(
+        suite, metered.count_tokens, split=split, lengths=lengths, depths=depths, seed=seed
+    )
     items = items[:limit] if limit else items
     results = run_systems(systems, metered, items, run_items, console)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -187,6 +191,7 @@ def run_suite(
     header = {
         "suite": suite,
         "split": split,
+        **({"seed": seed} if suite == "person" else {}),
         "model": metered.name,
         "limit": limit,
         "summary": {name: counts(records) for name, records in results.items()},
