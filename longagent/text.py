@@ -159,7 +159,7 @@ def sentence_texts(text: str) -> list[str]:
 
 def mentions_any(text: str, terms: set[str]) -> bool:
     """Whether `text` holds any of `terms` as a whole word or phrase (its words apart by
-    any whitespace: a line break inside "Small\nHours"), any case."""
+    any whitespace: a name may break across lines), any case."""
     lowered = text.lower()
     patterns = [r"\s+".join(map(re.escape, t.split())) for t in terms if t.split()]
     return any(re.search(rf"(?<!\w){p}(?!\w)", lowered) for p in patterns)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from longagent.agents import Event, LongAgent
 from longagent.chunking import Document
 from longagent.llm import GenerationRequest, ScriptedModel
@@ -32,6 +34,18 @@ def is_pair(request: GenerationRequest) -> bool:
 
 def reply(quote: str = "", answer: str = "") -> dict:
     return {"quote": quote, "answer": answer}
+
+
+def by_fact(answers: dict[str, str]) -> Callable[[GenerationRequest], dict]:
+    """A reader that quotes a fact of `answers` when its passage holds it and answers with
+    that fact's value; elsewhere it refuses."""
+
+    def respond(request: GenerationRequest) -> dict:
+        text = chunk_of(request)
+        fact = next((f for f in answers if f in text), None)
+        return reply(fact, answers[fact]) if fact else reply()
+
+    return respond
 
 
 def agent(

@@ -220,3 +220,19 @@ def test_an_answer_cut_short_of_its_sentence_is_the_sentence(
 
     answer = LongAgent(ScriptedModel(reader), chunk_tokens=120, verifier="semantic").ask(text, DOG)
     assert answer.found and answer.text == sentence
+
+
+@pytest.mark.slow
+def test_the_bundled_model_on_a_life_story_reads_ranked_passages_and_claims_no_wrong_answer(
+    bundled_model,
+) -> None:
+    text, questions = make_person(bundled_model.count_tokens, tokens=6000, seed=0)
+    agent = LongAgent(bundled_model, verifier="semantic")
+    prepared = agent.prepare(text)
+    for item in (questions[2], questions[-3]):  # her hurt arm (dev), an absent cat
+        answer = agent.ask(prepared, item.question)
+        assert answer.trace[0].members == []  # her name pinned no chunk: no sweep
+        search = [r for r in answer.trace if r.kind == "search"]
+        assert search and len(search[0].passages) <= 12
+        if answer.found:  # right, or not claimed: never a wrong answer marked found
+            assert item.kind == "lookup" and any(a in answer.text for a in item.answers)

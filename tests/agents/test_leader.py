@@ -11,7 +11,17 @@ from longagent.agents.question import Question
 from longagent.chunking import Document
 from longagent.llm import GenerationRequest, ScriptedModel
 
-from ._qa_helpers import BORN_RENDA, BORN_TOSA, FAMOUS, agent, chunk_of, document, is_pair, reply
+from ._qa_helpers import (
+    BORN_RENDA,
+    BORN_TOSA,
+    FAMOUS,
+    agent,
+    by_fact,
+    chunk_of,
+    document,
+    is_pair,
+    reply,
+)
 
 
 def test_all_members_refuse() -> None:
@@ -352,16 +362,7 @@ def test_a_conflicting_pair_too_big_for_the_window_rereads_only_the_passages() -
 def test_a_number_that_answers_is_not_followed_as_a_bridge() -> None:
     needle = "One of the special magic numbers for harmonious-uniform is: 2338687."
     aside = "Maybe 2338687 is why Occam's Razor applies."
-
-    def respond(request: GenerationRequest) -> dict:
-        text = chunk_of(request)
-        if needle in text:
-            return reply(needle, "2338687")
-        if aside in text:
-            return reply(aside, "Occam's Razor")
-        return reply()
-
-    model = ScriptedModel(respond)
+    model = ScriptedModel(by_fact({needle: "2338687", aside: "Occam's Razor"}))
     answer = agent(model).ask(
         document(needle, aside), "What is the special magic number for harmonious-uniform?"
     )
@@ -377,15 +378,7 @@ def test_a_title_is_followed_as_one_name_and_the_rest_of_a_given_name_not_at_all
     # The 135M reader answers with the whole sentence: "Varga" is Kalomi's, not a new name.
     assert bridge_terms(title, title, Question.parse(question)) == {"small hours"}
 
-    def respond(request: GenerationRequest) -> dict:
-        text = chunk_of(request)
-        if title in text:
-            return reply(title, "Small Hours")
-        if crossing in text:
-            return reply(crossing, "five hours")
-        return reply()
-
-    model = ScriptedModel(respond)
+    model = ScriptedModel(by_fact({title: "Small Hours", crossing: "five hours"}))
     answer = agent(model).ask(document(title, crossing), question)
     assert answer.found and answer.text == "Small Hours"
     assert not any(crossing in chunk_of(r) for r in model.requests)
