@@ -13,9 +13,10 @@ Safety. A document becomes visible only once all its chunks are written: its chu
 appended first and its `documents` row (status "ready") last, and every reader keeps to
 chunks of ready documents. An add killed at any moment leaves chunks without a ready row;
 the next add deletes them (or, for the same file, writes it again). Each document is added
-under its own file lock (so the cleanup never deletes the chunks of an add in progress in
+under its own lock (so the cleanup never deletes the chunks of an add in progress in
 another process), and each table is written under a table lock, so two processes adding
-at once serialise their commits and lose nothing.
+at once serialise their commits and lose nothing: file locks in a local library's folder,
+leases taken by conditional writes on an object store (library_location.py).
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ from longagent.memory.library_types import (
     chunks_schema,
     documents_schema,
 )
+from longagent.memory.object_lock import DEFAULT_LEASE
 from longagent.memory.records import utcnow
 from longagent.memory.repair import META_TABLE, damage, short_error
 from longagent.memory.store import _META_SCHEMA
@@ -83,8 +85,9 @@ class Library:
     `chunk_tokens` applies when the library is created and is kept in its metadata.
     `create` False: a library that does not exist yet is a StoreError (for readers).
     `name` may be an object store URI (`s3://bucket/libraries/NAME`; see
-    library_location.py, which also says what is safe there: one writer at a time);
-    `storage_options` go to LanceDB for it (endpoint, credentials, timeouts).
+    library_location.py); `storage_options` go to LanceDB for it (endpoint, credentials,
+    timeouts) and to its locks. `lock_lease`: seconds after which a lock on an object store
+    whose holder stopped renewing it (a killed process) is taken over.
     """
 
     def __init__(
@@ -97,6 +100,7 @@ class Library:
         chunk_tokens: int = DEFAULT_CHUNK_TOKENS,
         settings: Settings | None = None,
         lock_timeout: float = 120.0,
+        lock_lease: float = DEFAULT_LEASE,
         write_batch: int = 128,
         create: bool = True,
         storage_options: dict[str, str] | None = None,
@@ -110,6 +114,7 @@ class Library:
         self.count_tokens = count_tokens
         self.settings = settings or get_settings()
         self.lock_timeout = lock_timeout
+        self.lock_lease = lock_lease
         self.write_batch = max(1, write_batch)
         # From this many chunks an add's upkeep builds the vector index (see optimize).
         self.vector_index_rows = VECTOR_INDEX_ROWS
@@ -264,7 +269,15 @@ class Library:
     def _lock_for(self, key: str) -> Lock:
         # One lock object per key: filelock counts re-entry per object.
         return self._locks.get(key) or self._locks.setdefault(
-            key, make_lock(self.location, self.folder, key, self.lock_timeout)
+            key,
+            make_lock(
+                self.location,
+                self.folder,
+                key,
+                self.lock_timeout,
+                storage_options=self.storage_options,
+                lease=self.lock_lease,
+            ),
         )
 
     @contextlib.contextmanager

@@ -4,25 +4,26 @@ directly, with the endpoint and credentials from the usual environment variables
 (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL, AWS_ALLOW_HTTP
 for a plain-http server such as MinIO) or LanceDB `storage_options`.
 
-Locks. A local library takes file locks (its `.locks` folder): any number of processes
-may add at once. An object store has no file locks, so there the locks are this
-process's own: ONE WRITER AT A TIME per library (one process adding; its threads are
-serialised). What stays safe without locks is what LanceDB's commits give: each write is
-one atomic commit (concurrent commits are retried, none is lost), and readers anywhere see
-a document only once its ready row is committed, after all its chunks. What two writers
-at once could break: both adding the same new file (its chunks stored twice), or one
-writer's clean-up deleting the chunks of a document the other is adding.
+Locks. A local library takes file locks (its `.locks` folder); a library on an object
+store takes leases on objects under its own `.locks/` prefix with conditional writes
+(object_lock.py). Either way any number of processes, on any number of machines for an
+object store, may add at once: each document is added under its own lock and each table
+is written under the table's lock. LanceDB's commits add what locks cannot: each write
+is one atomic commit, and readers anywhere see a document only once its ready row is
+committed, after all its chunks.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from typing import Protocol
 
-from filelock import FileLock, Timeout
+from filelock import FileLock
 
 from longagent.errors import ConfigError
+from longagent.memory.object_lock import DEFAULT_LEASE, ObjectStoreLock, open_store
 from longagent.names import NAME_RULE, is_agent_name
 
 REMOTE_SCHEMES = ("s3", "gs", "az")
@@ -77,30 +78,32 @@ class Lock(Protocol):
     def release(self) -> object: ...
 
 
-class ProcessLock:
-    """A lock held within this process only (an object store has no file locks); raises
-    filelock's Timeout like a FileLock, so callers treat both alike."""
-
-    def __init__(self, key: str) -> None:
-        self.key = key
-        self._lock = threading.RLock()
-
-    def acquire(self, timeout: float | None = None) -> None:
-        if not self._lock.acquire(timeout=-1 if timeout is None else timeout):
-            raise Timeout(self.key)
-
-    def release(self) -> None:
-        self._lock.release()
-
-
 # One lock per (location, key) in this process, so two Library objects over the same
-# object store location in one process serialise like two processes do on a folder.
-_PROCESS_LOCKS: dict[tuple[str, str], ProcessLock] = {}
+# object store location in one process share its threads' turns and its lease.
+_OBJECT_LOCKS: dict[tuple[str, str, str, str], ObjectStoreLock] = {}
 _REGISTRY = threading.Lock()
 
 
-def make_lock(location: str, folder: Path | None, key: str, timeout: float) -> Lock:
+def make_lock(
+    location: str,
+    folder: Path | None,
+    key: str,
+    timeout: float,
+    *,
+    storage_options: dict[str, str] | None = None,
+    lease: float = DEFAULT_LEASE,
+) -> Lock:
     if folder is not None:
         return FileLock(folder / ".locks" / f"{key}.lock", timeout=timeout)
+    # The endpoint is part of where: the same URI on another server is another lock.
+    where = (
+        location,
+        os.environ.get("AWS_ENDPOINT_URL", ""),
+        repr(sorted((storage_options or {}).items())),
+    )
     with _REGISTRY:
-        return _PROCESS_LOCKS.setdefault((location, key), ProcessLock(f"{location}#{key}"))
+        lock = _OBJECT_LOCKS.get((*where, key))
+        if lock is None:
+            store = open_store(location, storage_options)
+            lock = _OBJECT_LOCKS[(*where, key)] = ObjectStoreLock(store, key, lease)
+        return lock

@@ -20,6 +20,8 @@ from longagent.memory.embedder import HashEmbedder
 from longagent.memory.library import Library
 from longagent.memory.library_types import AddProgress
 
+LEASE = 2.0  # on an object store, the parent takes over a killed child's locks this soon
+
 
 def words(text: str) -> int:
     return len(text.split())
@@ -29,7 +31,7 @@ def main() -> None:
     home, name, kill_after, paths = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
     library = Library(
         Path(home), name, embedder=HashEmbedder(), count_tokens=words, chunk_tokens=40,
-        write_batch=2,
+        write_batch=2, lock_lease=LEASE,
     )  # fmt: skip
     events = 0
 

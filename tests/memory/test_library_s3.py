@@ -2,7 +2,8 @@
 here as a subprocess on 127.0.0.1 at a free port) and the real LanceDB talking to it over
 HTTP, with the endpoint and keys in the usual AWS_* variables. Add, list, search, remove
 and ask (CLI in-process, a scripted model standing in for the loaded one); an add killed
-by SIGKILL; a reader in another process during an add; two writers in one process."""
+by SIGKILL, whose locks the next add takes over; a reader in another process during an
+add; two writer processes adding the same files at once; two writers in one process."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from longagent.memory.library import Library
 from longagent.memory.library_types import LibraryDocument
 
 CHILD = Path(__file__).with_name("_library_child.py")
+LEASE = 2.0  # the child's lock lease: a killed child's locks are free this soon
 BORN = "Kalomi was born in the town of Fenni."
 TIMEOUT = 120
 
@@ -55,6 +57,7 @@ def open_library(home: Path, uri: str, **kwargs: object) -> Library:
         "count_tokens": words,
         "chunk_tokens": 40,
         "write_batch": 2,
+        "lock_lease": LEASE,
     }
     return Library(home, uri, **(options | kwargs))  # type: ignore[arg-type]
 
@@ -247,6 +250,9 @@ def test_an_add_killed_on_s3_shows_no_half_document_and_the_next_completes(
     assert proc.returncode == -9, proc.stderr.read() if proc.stderr else ""
     library = open_library(home, uri)
     assert len(consistent(library)) == 1 and library.info()["stray_chunks"] == 4
+    # The dead child's locks are stale once unrenewed for a lease (and the second the
+    # store's dates round off): the next add takes them over and cleans up after it.
+    time.sleep(LEASE + 1.5)
     report = library.add([docs])
     assert report.count("added") == 2 and report.cleaned_chunks == 4
     assert len(consistent(library)) == 3 and library.info()["stray_chunks"] == 0
@@ -281,8 +287,7 @@ def test_a_reader_elsewhere_sees_only_whole_documents_during_an_add(
 def test_two_writers_in_one_process_are_serialised_and_lose_nothing(
     tmp_path: Path, bucket: str
 ) -> None:
-    # An object store has no file locks: the locks are the process's own (one writer
-    # process per library; see library_location.py). Its threads take turns.
+    # Threads of one process share its leases on the store's lock objects: they take turns.
     folders = []
     for name in ("left", "right"):
         for i in range(4):
@@ -306,3 +311,87 @@ def test_two_writers_in_one_process_are_serialised_and_lose_nothing(
     assert not errors
     library = open_library(home, uri)
     assert len(consistent(library)) == 8 and library.info()["stray_chunks"] == 0
+
+
+def test_two_processes_adding_the_same_files_on_s3_store_each_once(
+    tmp_path: Path, bucket: str
+) -> None:
+    # Without locks shared through the store, both processes add every file: documents
+    # twice and chunks written by both under one id.
+    folder = tmp_path / "same"
+    for i in range(6):
+        write_doc(folder / f"s{i}.txt", f"s{i}x", 12)
+    home, uri = tmp_path / "home", f"s3://{bucket}/libraries/shared"
+    open_library(home, uri)
+    procs = [child(home, uri, 0, folder) for _ in range(2)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=TIMEOUT)
+        assert proc.returncode == 0, err
+    library = open_library(home, uri)
+    assert len(consistent(library)) == 6
+    assert library.documents_table.count_rows() == 6 and library.info()["stray_chunks"] == 0
+
+
+HOLD_AND_DIE = """
+import os, signal, sys
+from longagent.memory.object_lock import ObjectStoreLock, open_store
+lock = ObjectStoreLock(open_store(sys.argv[1], None), "k", lease=float(sys.argv[2]))
+lock.acquire(timeout=10)
+print("held", flush=True)
+if sys.argv[3] == "die":
+    os.kill(os.getpid(), signal.SIGKILL)
+sys.stdin.readline()  # holds the lock (renewing it) until the parent writes a line
+lock.release()
+"""
+
+
+def test_a_lease_on_s3_excludes_other_processes_until_released_or_its_holder_dies(
+    bucket: str,
+) -> None:
+    from filelock import Timeout
+
+    from longagent.memory.object_lock import ObjectStoreLock, open_store
+
+    location = f"s3://{bucket}/libraries/leases"
+    mine = ObjectStoreLock(open_store(location, None), "k", lease=LEASE)
+
+    def holder(fate: str) -> subprocess.Popen[str]:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", HOLD_AND_DIE, location, str(LEASE), fate],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stdout is not None and proc.stdout.readline() == "held\n"
+        return proc
+
+    alive = holder("hold")
+    with pytest.raises(Timeout):  # renewed every third of a lease: never taken over
+        mine.acquire(timeout=3 * LEASE)
+    assert alive.communicate("\n", timeout=TIMEOUT)[1] is None and alive.returncode == 0
+    mine.acquire(timeout=LEASE)  # released: taken at once
+    mine.release()
+
+    holder("die").wait(TIMEOUT)
+    started = time.monotonic()
+    mine.acquire(timeout=10 * LEASE)  # its holder died: taken over after one lease
+    assert time.monotonic() - started >= LEASE * 0.9
+    mine.release()
+
+
+def test_a_library_on_s3_configured_by_storage_options_alone(
+    tmp_path: Path, bucket: str, s3_endpoint: str, docs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The options LanceDB takes configure the locks too; nothing comes from AWS_* here.
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL", "AWS_ALLOW_HTTP"):
+        monkeypatch.delenv(key)
+    options = {
+        "aws_access_key_id": "testing",
+        "aws_secret_access_key": "testing",
+        "aws_endpoint": s3_endpoint,
+        "allow_http": "true",
+    }
+    uri = f"s3://{bucket}/libraries/options"
+    library = open_library(tmp_path / "home", uri, storage_options=options)
+    assert library.add([docs]).count("added") == 3
+    assert len(consistent(library)) == 3
