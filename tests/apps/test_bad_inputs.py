@@ -22,6 +22,9 @@ from hypothesis import strategies as st
 from ._cli_helpers import CLI, base_env
 
 CASE_TIMEOUT = 60  # a hang fails the case instead of the whole run
+# One worker runs every case: the module's fixture runs all of them (~120 processes) for
+# whichever worker needs any.
+pytestmark = pytest.mark.xdist_group("bad-inputs")
 
 # (id, argv with {placeholders}, extra environment). Placeholders name paths the
 # `paths` fixture makes: doc (a text file), file (a plain file where a folder is wanted),
