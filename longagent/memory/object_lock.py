@@ -42,6 +42,7 @@ FREE = b"free"
 CLOCK = ".locks/clock"  # written to read the store's time (see _server_age)
 DEFAULT_LEASE = 30.0  # seconds; a killed holder's lock is taken over after this long
 POLL = 0.25  # seconds between looks at a held lock (with jitter)
+WAIT_NOTICE = 5.0  # seconds of waiting after which the wait is logged, with its holder
 
 # LanceDB's storage_options in obstore's terms: these go to the HTTP client, two are
 # Lance's own retry settings, the rest (aws_endpoint, region, keys...) configure the store.
@@ -105,6 +106,7 @@ class ObjectStoreLock:
         # The held version last seen and when, by this process's clock, it was written.
         self._seen: tuple[str, float] = ("", 0.0)
         self._freed: str | None = None  # the version this process's last release wrote
+        self._body_seen = FREE  # the object as last read (who holds it)
 
     # -- the object ----------------------------------------------------------------------
 
@@ -112,6 +114,14 @@ class ObjectStoreLock:
         self._writes += 1  # every write differs, so its ETag does: a renewal is visible
         owner = {"host": socket.gethostname(), "pid": os.getpid(), "write": self._writes}
         return json.dumps(owner | {"lease": self.lease, "at": time.time()}).encode()
+
+    @property
+    def _holder_seen(self) -> str:
+        try:
+            owner = json.loads(self._body_seen)
+            return f"process {owner['pid']} on {owner['host']}"
+        except (ValueError, KeyError, TypeError):
+            return "another process"
 
     def _lease_of(self, body: bytes) -> float:
         """The lease its holder renews within (a waiter with another setting must not take
@@ -144,6 +154,7 @@ class ObjectStoreLock:
         etag = current.meta["e_tag"]
         if etag is None:
             raise RuntimeError(f"the object store gives no ETag for {self.path}")
+        self._body_seen = body
         if body != FREE:
             if self._seen[0] != etag:  # a version not seen before: how old is it already?
                 age = self._server_age(current.meta["last_modified"])
@@ -162,10 +173,22 @@ class ObjectStoreLock:
         return max(0.0, (now - modified).total_seconds() - 1.0)
 
     def _acquire_object(self, timeout: float | None) -> None:
-        deadline = None if timeout is None or timeout < 0 else time.monotonic() + timeout
+        started = time.monotonic()
+        deadline = None if timeout is None or timeout < 0 else started + timeout
+        told = False
         while not self._try_take():
-            if deadline is not None and time.monotonic() >= deadline:
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
                 raise Timeout(self.key)
+            if not told and now - started >= WAIT_NOTICE:  # say why nothing moves
+                told = True
+                log.warning(
+                    "waiting for the lock %s, held by %s; a holder that stopped renewing it "
+                    "is taken over after %.0f s",
+                    self.key,
+                    self._holder_seen,
+                    self._lease_of(self._body_seen),
+                )
             time.sleep(POLL * random.uniform(0.5, 1.5))  # waiters do not move in step
         self._stop.clear()
         self._renewer = threading.Thread(target=self._renew, name=f"lease {self.key}")

@@ -346,7 +346,7 @@ lock.release()
 
 
 def test_a_lease_on_s3_excludes_other_processes_until_released_or_its_holder_dies(
-    bucket: str,
+    bucket: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     from filelock import Timeout
 
@@ -368,6 +368,8 @@ def test_a_lease_on_s3_excludes_other_processes_until_released_or_its_holder_die
     alive = holder("hold")
     with pytest.raises(Timeout):  # renewed every third of a lease: never taken over
         mine.acquire(timeout=3 * LEASE)
+    # A long wait says who holds the lock.
+    assert any(str(alive.pid) in r.getMessage() for r in caplog.records if r.levelname == "WARNING")
     assert alive.communicate("\n", timeout=TIMEOUT)[1] is None and alive.returncode == 0
     mine.acquire(timeout=LEASE)  # released: taken at once
     mine.release()
