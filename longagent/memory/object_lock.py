@@ -30,7 +30,13 @@ from typing import Any
 
 import obstore
 from filelock import Timeout
-from obstore.exceptions import AlreadyExistsError, BaseError, NotFoundError, PreconditionError
+from obstore.exceptions import (
+    AlreadyExistsError,
+    BaseError,
+    GenericError,
+    NotFoundError,
+    PreconditionError,
+)
 from obstore.store import ObjectStore, from_url
 
 from longagent.memory.errors import StoreError
@@ -136,6 +142,10 @@ class ObjectStoreLock:
             written = obstore.put(self.store, self.path, self._holder(), mode=mode)
         except (AlreadyExistsError, PreconditionError, NotFoundError, FileNotFoundError):
             return False
+        except GenericError as exc:
+            if "409" in str(exc):  # S3's ConditionalRequestConflict: another write raced
+                return False
+            raise
         self._etag = written["e_tag"]
         return True
 
