@@ -16,7 +16,7 @@ the next add deletes them (or, for the same file, writes it again). Each documen
 under its own lock (so the cleanup never deletes the chunks of an add in progress in
 another process), and each table is written under a table lock, so two processes adding
 at once serialise their commits and lose nothing: file locks in a local library's folder,
-leases taken by conditional writes on an object store (library_location.py).
+leases taken by conditional writes on an object store (library_location.py, locks.py).
 """
 
 from __future__ import annotations
@@ -39,12 +39,7 @@ from longagent.memory import library_search, library_upkeep, library_writes
 from longagent.memory.embedder import Embedder
 from longagent.memory.errors import SchemaVersionError, StoreDamagedError, StoreError
 from longagent.memory.filters import quote
-from longagent.memory.library_location import (
-    STORAGE_DEFAULTS,
-    Lock,
-    locate,
-    make_lock,
-)
+from longagent.memory.library_location import STORAGE_DEFAULTS, locate
 from longagent.memory.library_location import (
     library_dir as library_dir,  # re-exported: callers import it from here
 )
@@ -59,7 +54,7 @@ from longagent.memory.library_types import (
     chunks_schema,
     documents_schema,
 )
-from longagent.memory.object_lock import DEFAULT_LEASE
+from longagent.memory.locks import DEFAULT_LEASE, Lock, make_lock
 from longagent.memory.records import utcnow
 from longagent.memory.repair import META_TABLE, damage, short_error
 from longagent.memory.store import _META_SCHEMA

@@ -6,7 +6,7 @@ for a plain-http server such as MinIO) or LanceDB `storage_options`.
 
 Locks. A local library takes file locks (its `.locks` folder); a library on an object
 store takes leases on objects under its own `.locks/` prefix with conditional writes
-(object_lock.py). Either way any number of processes, on any number of machines for an
+(locks.py). Either way any number of processes, on any number of machines for an
 object store, may add at once: each document is added under its own lock and each table
 is written under the table's lock. LanceDB's commits add what locks cannot: each write
 is one atomic commit, and readers anywhere see a document only once its ready row is
@@ -15,15 +15,9 @@ committed, after all its chunks.
 
 from __future__ import annotations
 
-import os
-import threading
 from pathlib import Path
-from typing import Protocol
-
-from filelock import FileLock
 
 from longagent.errors import ConfigError
-from longagent.memory.object_lock import DEFAULT_LEASE, ObjectStoreLock, open_store
 from longagent.names import NAME_RULE, is_agent_name
 
 REMOTE_SCHEMES = ("s3", "gs", "az")
@@ -70,40 +64,3 @@ def locate(home: Path, name: str) -> tuple[str, Path | None]:
         return check_uri(name), None
     folder = library_dir(home, name)
     return str(folder), folder
-
-
-class Lock(Protocol):
-    def acquire(self, timeout: float | None = None) -> object: ...
-
-    def release(self) -> object: ...
-
-
-# One lock per (location, key) in this process, so two Library objects over the same
-# object store location in one process share its threads' turns and its lease.
-_OBJECT_LOCKS: dict[tuple[str, str, str, str], ObjectStoreLock] = {}
-_REGISTRY = threading.Lock()
-
-
-def make_lock(
-    location: str,
-    folder: Path | None,
-    key: str,
-    timeout: float,
-    *,
-    storage_options: dict[str, str] | None = None,
-    lease: float = DEFAULT_LEASE,
-) -> Lock:
-    if folder is not None:
-        return FileLock(folder / ".locks" / f"{key}.lock", timeout=timeout)
-    # The endpoint is part of where: the same URI on another server is another lock.
-    where = (
-        location,
-        os.environ.get("AWS_ENDPOINT_URL", ""),
-        repr(sorted((storage_options or {}).items())),
-    )
-    with _REGISTRY:
-        lock = _OBJECT_LOCKS.get((*where, key))
-        if lock is None:
-            store = open_store(location, storage_options)
-            lock = _OBJECT_LOCKS[(*where, key)] = ObjectStoreLock(store, key, lease)
-        return lock

@@ -1,10 +1,11 @@
 """The memory store: one embedded LanceDB database holding the archival, recall and
 thoughts tiers, with a schema version, cross-process write locks and index upkeep.
 
-Local paths get a `filelock` per table around every write, so two processes appending
-to the same store serialise instead of racing on LanceDB commits. A URI such as
-`s3://bucket/agents/alice` opens the same tables on object storage; there the file lock
-is skipped and LanceDB's own commit protocol (optimistic, with retries) arbitrates.
+Every write holds its table's lock, so two processes appending to the same store
+serialise instead of racing on LanceDB commits (and on the read-then-write of merging a
+thought). A URI such as `s3://bucket/agents/alice` opens the same tables on object
+storage, with the endpoint and keys from the AWS_* variables; its locks are leases on
+objects under the store (locks.py), so processes on several machines serialise too.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 import lancedb
 import pyarrow as pa
-from filelock import FileLock, Timeout
+from filelock import Timeout
 from lancedb.index import FTS
 
 from longagent.config import Settings
@@ -26,6 +27,8 @@ from longagent.errors import LongAgentError
 from longagent.memory.embedder import Embedder, MiniLMEmbedder
 from longagent.memory.errors import SchemaVersionError, StoreDamagedError, StoreError
 from longagent.memory.filters import quote
+from longagent.memory.library_location import REMOTE_SCHEMES
+from longagent.memory.locks import Lock, make_lock
 from longagent.memory.records import (
     ARCHIVAL,
     RECALL,
@@ -86,7 +89,7 @@ class MemoryStore:
         # optimize. None (the default): exact search, which stays within tens of ms at
         # 100K rows (see `longagent bench memory`) and never misses a neighbour.
         self.vector_index_rows = vector_index_rows
-        self._locks: dict[str, FileLock] = {}
+        self._locks: dict[str, Lock] = {}
         if self.home is not None:
             self.home.mkdir(parents=True, exist_ok=True)
             (self.home / ".locks").mkdir(exist_ok=True)
@@ -125,16 +128,16 @@ class MemoryStore:
     @contextlib.contextmanager
     def lock(self, table: str) -> Iterator[None]:
         """Hold the cross-process write lock of `table` (re-entrant within a thread)."""
-        if self.home is None:
-            yield
+        if self.home is None and self.uri.partition("://")[0] not in REMOTE_SCHEMES:
+            yield  # another scheme (memory://): no place to lock, LanceDB's commits alone
             return
-        # One FileLock object per table: filelock counts re-entry per object (and thread),
+        # One lock object per table: filelock counts re-entry per object (and thread),
         # while a second object on the same file would block on its own flock.
         lock = self._locks.get(table) or self._locks.setdefault(
-            table, FileLock(self.home / ".locks" / f"{table}.lock", timeout=self.lock_timeout)
+            table, make_lock(self.uri, self.home, table, self.lock_timeout)
         )
         try:
-            lock.acquire()
+            lock.acquire(timeout=self.lock_timeout)
         except Timeout as exc:
             raise StoreError(
                 f"timed out after {self.lock_timeout:.0f}s waiting for the write lock on "

@@ -7,15 +7,11 @@ add; two writer processes adding the same files at once; two writers in one proc
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
@@ -71,54 +67,6 @@ def consistent(library: Library) -> list[LibraryDocument]:
     visible = {d.id for d in docs}
     assert all(h.document_id in visible for h in library.search("Paragraph about", k=50))
     return docs
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    """moto's S3-compatible server, a real HTTP server in a subprocess."""
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(endpoint, timeout=2).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                pytest.fail("moto's S3 server did not start")
-            time.sleep(0.2)
-    yield endpoint
-    server.kill()
-    server.wait(TIMEOUT)
-
-
-@pytest.fixture
-def bucket(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A fresh bucket, and the AWS_* variables that LanceDB (and child processes) read."""
-    env = {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL": s3_endpoint,
-        "AWS_ALLOW_HTTP": "true",
-    }
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    name = f"lib-{uuid.uuid4().hex[:12]}"
-    boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1").create_bucket(Bucket=name)
-    return name
 
 
 def stored_keys(bucket: str, endpoint: str) -> list[str]:
@@ -217,10 +165,14 @@ def test_a_bad_location_is_one_clear_line(
 
 
 def test_an_unreachable_store_fails_fast_in_one_line(
-    tmp_path: Path, bucket: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    bucket: str,
+    free_port: int,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("LONGAGENT_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{_free_port()}")  # nothing there
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port}")  # nothing there
     started = time.monotonic()
     assert run(["library", "ls", "--library", f"s3://{bucket}/libraries/x"]) == 2
     err = capsys.readouterr().err
@@ -334,7 +286,7 @@ def test_two_processes_adding_the_same_files_on_s3_store_each_once(
 
 HOLD_AND_DIE = """
 import os, signal, sys
-from longagent.memory.object_lock import ObjectStoreLock, open_store
+from longagent.memory.locks import ObjectStoreLock, open_store
 lock = ObjectStoreLock(open_store(sys.argv[1], None), "k", lease=float(sys.argv[2]))
 lock.acquire(timeout=10)
 print("held", flush=True)
@@ -350,7 +302,7 @@ def test_a_lease_on_s3_excludes_other_processes_until_released_or_its_holder_die
 ) -> None:
     from filelock import Timeout
 
-    from longagent.memory.object_lock import ObjectStoreLock, open_store
+    from longagent.memory.locks import ObjectStoreLock, open_store
 
     location = f"s3://{bucket}/libraries/leases"
     mine = ObjectStoreLock(open_store(location, None), "k", lease=LEASE)

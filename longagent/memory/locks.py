@@ -1,16 +1,18 @@
-"""A lock that processes on any machine share through an object store: the object
-`.locks/KEY.lock` under a library's prefix, taken and handed on with conditional writes
-(If-None-Match: * to create it, If-Match: ETAG to replace it), which S3 (since 2024),
-GCS, Azure, MinIO and R2 make atomic. A folder's file locks cannot do this: an object
-store has no locks of its own.
+"""Cross-process write locks for the LanceDB databases (a library, an agent's memory).
+
+A local database takes file locks in its folder's `.locks/`. On an object store, which
+has no locks of its own, a lock is the object `.locks/KEY.lock` under the database's
+prefix, taken and handed on with conditional writes (If-None-Match: * to create it,
+If-Match: ETAG to replace it), which S3 (since 2024), GCS, Azure, MinIO and R2 make
+atomic, so processes on any machine exclude each other.
 
 A holder rewrites the object every third of its lease (written in the object), so a lock
 whose object has not changed for a whole lease belongs to a process that died: a waiter
 takes it over with If-Match, so of several waiters exactly one wins. How long it has not
 changed is measured by the store's clock when the waiter first sees it (its date against
 a probe object written then) and by the waiter's own clock after that: no clocks of two
-machines are ever compared. Release writes "free" with If-Match, which never
-frees a lock that another process has taken over meanwhile.
+machines are ever compared. Release writes "free" with If-Match, which never frees a lock
+that another process has taken over meanwhile.
 
 Threads of one process take turns on an RLock first; the object is taken once per
 outermost acquire, so the lock is re-entrant per thread like filelock's.
@@ -26,10 +28,11 @@ import socket
 import threading
 import time
 from datetime import datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import obstore
-from filelock import Timeout
+from filelock import FileLock, Timeout
 from obstore.exceptions import (
     AlreadyExistsError,
     BaseError,
@@ -264,3 +267,42 @@ class ObjectStoreLock:
                 self._release_object()
         finally:
             self._threads.release()
+
+
+class Lock(Protocol):
+    def acquire(self, timeout: float | None = None) -> object: ...
+
+    def release(self) -> object: ...
+
+
+# One lock per (location, key) in this process, so two objects over the same database on
+# an object store share its threads' turns and its lease.
+_OBJECT_LOCKS: dict[tuple[str, str, str, str], ObjectStoreLock] = {}
+_REGISTRY = threading.Lock()
+
+
+def make_lock(
+    location: str,
+    folder: Path | None,
+    key: str,
+    timeout: float,
+    *,
+    storage_options: dict[str, str] | None = None,
+    lease: float = DEFAULT_LEASE,
+) -> Lock:
+    """Lock `key` of a database: a file lock in `folder/.locks` for a local one (folder
+    given), else a lease on the object store at `location` (a URI)."""
+    if folder is not None:
+        return FileLock(folder / ".locks" / f"{key}.lock", timeout=timeout)
+    # The endpoint is part of where: the same URI on another server is another lock.
+    where = (
+        location,
+        os.environ.get("AWS_ENDPOINT_URL", ""),
+        repr(sorted((storage_options or {}).items())),
+    )
+    with _REGISTRY:
+        lock = _OBJECT_LOCKS.get((*where, key))
+        if lock is None:
+            store = open_store(location, storage_options)
+            lock = _OBJECT_LOCKS[(*where, key)] = ObjectStoreLock(store, key, lease)
+        return lock
