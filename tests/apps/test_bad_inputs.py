@@ -161,6 +161,8 @@ CASES: list[tuple[str, list[str], dict[str, str]]] = [
     ("library-ls-bad-name", ["library", "ls", "--library", "../evil"], {}),
     ("library-rm-no-library", ["library", "rm", "abc", "--library", "nobody"], {}),
     ("library-info-no-library", ["library", "info", "--library", "nobody"], {}),
+    # bench reuse (its `ask` runs in a child process: the child's error is the one line)
+    ("bench-reuse-binary", ["bench", "reuse", "--document", "{binary}", "--no-before"], {}),
     # bench library
     ("bench-library-docs-0", ["bench", "library", "--docs", "0"], {}),
     ("bench-library-kb-abc", ["bench", "library", "--kb", "abc"], {}),

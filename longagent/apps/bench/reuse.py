@@ -29,6 +29,8 @@ from typing import Any
 
 import typer
 
+from longagent.errors import DocumentError
+
 QUESTION_A = "Which option makes tar filter the archive through gzip?"
 QUESTION_B = "Which option lists the contents of an archive?"
 _REPORT = "bench-reuse: "  # the child's line on stderr
@@ -92,6 +94,9 @@ def _ask(
          if line.startswith(_REPORT)),
         None,
     )  # fmt: skip
+    said_error = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    if done.returncode == 2 and said_error:  # a bad document or option: ask's own line
+        raise DocumentError(said_error[-1].removeprefix("error: "))
     if done.returncode != 0 or report is None:
         raise RuntimeError(f"`longagent ask` failed ({done.returncode}): {done.stderr[-2000:]}")
     answer = json.loads(done.stdout)
