@@ -29,9 +29,8 @@ demo: setup
 # and a 2-core machine runs two of them at once (set TEST_WORKERS=0 for one process).
 TEST_WORKERS ?= 2
 
-# loadgroup: tests marked with one xdist_group share a worker (and its module fixtures).
 test: setup
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

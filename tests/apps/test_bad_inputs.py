@@ -9,6 +9,7 @@ and endless input is tests/apps/test_big_inputs.py.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import time
@@ -16,15 +17,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ._cli_helpers import CLI, base_env
 
 CASE_TIMEOUT = 60  # a hang fails the case instead of the whole run
-# One worker runs every case: the module's fixture runs all of them (~120 processes) for
-# whichever worker needs any.
-pytestmark = pytest.mark.xdist_group("bad-inputs")
 
 # (id, argv with {placeholders}, extra environment). Placeholders name paths the
 # `paths` fixture makes: doc (a text file), file (a plain file where a folder is wanted),
@@ -227,9 +226,7 @@ def run_case(
     return done.returncode, done.stdout, done.stderr, time.monotonic() - start
 
 
-@pytest.fixture(scope="module")
-def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, str, str, float]]:
-    tmp = tmp_path_factory.mktemp("bad-inputs")
+def run_all(tmp: Path) -> dict[str, tuple[int, str, str, float]]:
     paths = make_paths(tmp)
     env = base_env(tmp)
     with ThreadPoolExecutor(max_workers=6) as pool:
@@ -237,6 +234,24 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, st
             name: pool.submit(run_case, argv, extra, paths, env) for name, argv, extra in CASES
         }
         return {name: future.result() for name, future in futures.items()}
+
+
+@pytest.fixture(scope="session")
+def results(
+    tmp_path_factory: pytest.TempPathFactory, worker_id: str
+) -> dict[str, tuple[int, str, str, float]]:
+    """Every case's outcome, run once per test run: under pytest-xdist the first worker
+    that needs them runs them and leaves them in the run's shared temporary folder, and
+    the other reads them (pytest-xdist's recipe for a session fixture run once)."""
+    if worker_id == "master":  # no xdist
+        return run_all(tmp_path_factory.mktemp("bad-inputs"))
+    shared = tmp_path_factory.getbasetemp().parent  # this run's, shared by its workers
+    done = shared / "bad-inputs.json"
+    with FileLock(f"{done}.lock"):
+        if not done.is_file():
+            outcomes = run_all(tmp_path_factory.mktemp("bad-inputs"))
+            done.write_text(json.dumps(outcomes))
+        return {name: tuple(row) for name, row in json.loads(done.read_text()).items()}
 
 
 @pytest.mark.parametrize("name", [name for name, _, _ in CASES])
