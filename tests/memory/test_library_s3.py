@@ -46,6 +46,13 @@ def write_doc(path: Path, topic: str, paragraphs: int = 10) -> Path:
     return path
 
 
+def write_docs(folder: Path, stem: str, count: int, paragraphs: int) -> Path:
+    """`count` documents STEMi.txt in `folder`, each on its own topic."""
+    for i in range(count):
+        write_doc(folder / f"{stem}{i}.txt", f"{stem}{i}x", paragraphs)
+    return folder
+
+
 def open_library(home: Path, uri: str, **kwargs: object) -> Library:
     """The settings of _library_child.py: hash vectors, 40-word chunks, two per write."""
     options: dict[str, object] = {
@@ -213,9 +220,7 @@ def test_an_add_killed_on_s3_shows_no_half_document_and_the_next_completes(
 def test_a_reader_elsewhere_sees_only_whole_documents_during_an_add(
     tmp_path: Path, bucket: str
 ) -> None:
-    folder = tmp_path / "many"
-    for i in range(6):
-        write_doc(folder / f"m{i}.txt", f"t{i}x", 20)
+    folder = write_docs(tmp_path / "many", "t", 6, 20)
     home, uri = tmp_path / "home", f"s3://{bucket}/libraries/busy"
     reader = open_library(home, uri)  # created before the writer starts
     proc = child(home, uri, 0, folder)
@@ -240,11 +245,7 @@ def test_two_writers_in_one_process_are_serialised_and_lose_nothing(
     tmp_path: Path, bucket: str
 ) -> None:
     # Threads of one process share its leases on the store's lock objects: they take turns.
-    folders = []
-    for name in ("left", "right"):
-        for i in range(4):
-            write_doc(tmp_path / name / f"{name}{i}.txt", f"{name}{i}x", 12)
-        folders.append(tmp_path / name)
+    folders = [write_docs(tmp_path / name, name, 4, 12) for name in ("left", "right")]
     home, uri = tmp_path / "home", f"s3://{bucket}/libraries/threads"
     open_library(home, uri)
     errors: list[BaseException] = []
@@ -270,9 +271,7 @@ def test_two_processes_adding_the_same_files_on_s3_store_each_once(
 ) -> None:
     # Without locks shared through the store, both processes add every file: documents
     # twice and chunks written by both under one id.
-    folder = tmp_path / "same"
-    for i in range(6):
-        write_doc(folder / f"s{i}.txt", f"s{i}x", 12)
+    folder = write_docs(tmp_path / "same", "s", 6, 12)
     home, uri = tmp_path / "home", f"s3://{bucket}/libraries/shared"
     open_library(home, uri)
     procs = [child(home, uri, 0, folder) for _ in range(2)]
