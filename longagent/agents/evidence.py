@@ -12,7 +12,8 @@ the fact is absent it invents one. So a reply counts only when
    word is a hallucination);
 3. the evidence is about this question: it names the question's entities (names,
    numbers, quoted keys) or, for a question without any, shares half its content
-   words; in a follow-up hop it must mention the finding it follows from instead;
+   words (those in most of the document's chunks aside); in a follow-up hop it must
+   mention the finding it follows from instead;
 4. an answer that restates a whole sentence must come from evidence that says something
    the question asks, not only its subject's name.
 """
@@ -305,8 +306,11 @@ def could_ground(chunk: str, question: Question) -> bool:
 
 
 def _topic(question: Question) -> frozenset[str]:
-    """The question's content words, less the names of the document's subject."""
-    return question.content_words - {w for e in question.document_subject for w in e.split()}
+    """The question's content words, less the names of the document's subject and the
+    words standing in most of its chunks (`Question.document_common`), unless those are
+    all it asks with."""
+    topic = question.content_words - {w for e in question.document_subject for w in e.split()}
+    return topic - question.document_common or topic
 
 
 def focus(chunk: str, question: Question) -> str:

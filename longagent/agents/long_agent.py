@@ -196,8 +196,11 @@ class LongAgent:
         if parsed.shape.shape in ("lookup", "explain") and not isinstance(
             prepared, PreparedLibrary
         ):
-            subject = relevance.subject_names(parsed, prepared.chunks)
-            parsed = replace(parsed, document_subject=subject)
+            parsed = replace(
+                parsed,
+                document_subject=relevance.subject_names(parsed, prepared.chunks),
+                document_common=relevance.common_words(parsed, prepared.chunks),
+            )
         model = MeteredModel(self.model)
         profile = self.profile
         # A library's questions keep their thoughts in the library (see library_qa).

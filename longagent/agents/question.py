@@ -25,7 +25,9 @@ class Question:
     - `shape`: what kind of answer it wants (`agents/shapes.py`), and why;
     - `document_subject`: set when every name it gives is the document's subject (in most
       of its chunks, `relevance.subject_names`): those names pin no chunk and make no
-      evidence about the question.
+      evidence about the question;
+    - `document_common`: its content words that stand in most of the document's chunks
+      (`relevance.common_words`): evidence sharing only those is not about the question.
     """
 
     text: str
@@ -36,6 +38,7 @@ class Question:
     known: str = ""
     shape: ShapeChoice = field(default_factory=ShapeChoice)
     document_subject: frozenset[str] = frozenset()
+    document_common: frozenset[str] = frozenset()
 
     @classmethod
     def parse(cls, question: str, shape: ShapeChoice | None = None) -> Question:

@@ -54,6 +54,20 @@ def subject_names(question: Question, chunks: Sequence[Chunk]) -> frozenset[str]
     return question.entities if common else frozenset()
 
 
+def common_words(question: Question, chunks: Sequence[Chunk]) -> frozenset[str]:
+    """The question's content words standing in more than half of the document's chunks
+    (at least SUBJECT_CHUNKS of them): the document's own vocabulary, which says nothing
+    about what is asked. Over bash(1), "shell" stands in 73% of the chunks, and a heading
+    sharing "shell" and "type" with "Where does the shell look for the programs I type?"
+    passed as evidence (wrong but found). BM25 drops such words from the ranking too."""
+    if question.bridge or len(chunks) < SUBJECT_CHUNKS:
+        return frozenset()
+    held = [set(text.words(c.text)) for c in chunks]
+    return frozenset(
+        w for w in question.content_words if sum(w in words for words in held) * 2 > len(chunks)
+    )
+
+
 def lexical_scores(question: Question, chunks: Sequence[Chunk]) -> list[float]:
     """BM25 score of each chunk for the question's words (the search's ranking)."""
     return bm25_scores(question.text, [c.text for c in chunks])
