@@ -118,7 +118,6 @@ def ask(
 def _check_stages(profile: str | None, leader: str | None, verifier: str | None) -> None:
     """The stage names (or their LONGAGENT_* settings) against the agents' registries, before
     the model loads."""
-    from longagent.agents.leader import LEADERS
     from longagent.agents.profiles import get_profile
     from longagent.agents.verifier import get_verifier
     from longagent.config import get_settings
@@ -127,6 +126,8 @@ def _check_stages(profile: str | None, leader: str | None, verifier: str | None)
     if (name := profile or settings.profile) is not None:
         get_profile(name)
     get_verifier(verifier or settings.verifier)
+    from longagent.agents.leader import LEADERS  # imports the reading stack (LanceDB): last
+
     checks.one_of("--leader", leader or settings.leader, sorted(LEADERS))
 
 

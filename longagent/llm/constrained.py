@@ -10,10 +10,9 @@ import json
 import re
 import threading
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pydantic_core
-import torch
 from pydantic import BaseModel, ValidationError
 
 from longagent.errors import (
@@ -23,6 +22,9 @@ from longagent.errors import (
     ModelResponseError,
 )
 from longagent.llm.base import ChatModel, Generation, GenerationRequest
+
+if TYPE_CHECKING:  # only a type here: importing torch takes seconds
+    import torch
 
 T = TypeVar("T", bound=BaseModel)
 

@@ -11,24 +11,30 @@ blocks, and the MemGPT paging controller.
     pager = PagingController(store, model, agent="alice", core=core)
 """
 
-from longagent.memory.core import Block, CoreMemory
-from longagent.memory.embedder import Embedder, MiniLMEmbedder
-from longagent.memory.errors import (
-    CoreMemoryError,
-    DamagedFileError,
-    SchemaVersionError,
-    StoreDamagedError,
-    StoreError,
-)
-from longagent.memory.filters import FilterArgs
-from longagent.memory.library import Library
-from longagent.memory.library_types import AddReport, ChunkHit, LibraryDocument
-from longagent.memory.paging import PagingController, PagingReport, PagingState
-from longagent.memory.records import ArchivalEntry, Hit, RecallMessage, Thought
-from longagent.memory.repair import TableReport, repair_store
-from longagent.memory.store import SCHEMA_VERSION, MemoryStore
-from longagent.memory.thoughts import ThoughtMemory, ThoughtWrite
-from longagent.memory.tier import SearchMode, Tier
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported on first use below; a type checker sees the real names
+    from longagent.memory.core import Block, CoreMemory
+    from longagent.memory.embedder import Embedder, MiniLMEmbedder
+    from longagent.memory.errors import (
+        CoreMemoryError,
+        DamagedFileError,
+        SchemaVersionError,
+        StoreDamagedError,
+        StoreError,
+    )
+    from longagent.memory.filters import FilterArgs
+    from longagent.memory.library import Library
+    from longagent.memory.library_types import AddReport, ChunkHit, LibraryDocument
+    from longagent.memory.paging import PagingController, PagingReport, PagingState
+    from longagent.memory.records import ArchivalEntry, Hit, RecallMessage, Thought
+    from longagent.memory.repair import TableReport, repair_store
+    from longagent.memory.store import SCHEMA_VERSION, MemoryStore
+    from longagent.memory.thoughts import ThoughtMemory, ThoughtWrite
+    from longagent.memory.tier import SearchMode, Tier
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -61,3 +67,44 @@ __all__ = [
     "Tier",
     "repair_store",
 ]
+
+# Where each public name lives: importing one submodule (a CLI checking an option)
+# must not import them all (torch, LanceDB: seconds).
+_HOMES = {
+    "AddReport": "library_types",
+    "ArchivalEntry": "records",
+    "Block": "core",
+    "ChunkHit": "library_types",
+    "CoreMemory": "core",
+    "CoreMemoryError": "errors",
+    "DamagedFileError": "errors",
+    "Embedder": "embedder",
+    "FilterArgs": "filters",
+    "Hit": "records",
+    "Library": "library",
+    "LibraryDocument": "library_types",
+    "MemoryStore": "store",
+    "MiniLMEmbedder": "embedder",
+    "PagingController": "paging",
+    "PagingReport": "paging",
+    "PagingState": "paging",
+    "RecallMessage": "records",
+    "SCHEMA_VERSION": "store",
+    "SchemaVersionError": "errors",
+    "SearchMode": "tier",
+    "StoreDamagedError": "errors",
+    "StoreError": "errors",
+    "TableReport": "repair",
+    "Thought": "records",
+    "ThoughtMemory": "thoughts",
+    "ThoughtWrite": "thoughts",
+    "Tier": "tier",
+    "repair_store": "repair",
+}
+
+
+def __getattr__(name: str) -> object:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'longagent.memory' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"longagent.memory.{home}"), name)
