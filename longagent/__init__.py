@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from longagent import lazy
 from longagent.config import Settings, get_settings
 from longagent.errors import (
     ConfigError,
@@ -44,11 +45,6 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-def __getattr__(name: str) -> object:
-    """`longagent.LongAgent` and `longagent.ChatAgent`, imported on first use (they load
-    the agents, chunking and LanceDB stacks, which plain model use does not need)."""
-    if name in {"LongAgent", "ChatAgent"}:
-        from longagent import agents
-
-        return getattr(agents, name)
-    raise AttributeError(f"module 'longagent' has no attribute {name!r}")
+# `longagent.LongAgent` and `longagent.ChatAgent` load the agents, chunking and LanceDB
+# stacks, which plain model use does not need.
+__getattr__ = lazy.exports(__name__, {"LongAgent": "agents", "ChatAgent": "agents"})

@@ -111,3 +111,21 @@ def test_a_checkout_shadows_no_installed_module() -> None:
     assert importable <= {"longagent", "tests"}
     # transformers >= 5.25 imports the `kernels` distribution as it loads a model
     subprocess.run([sys.executable, "-c", "import transformers.activations"], cwd=ROOT, check=True)
+
+
+def test_every_public_name_resolves_and_checking_an_option_imports_no_heavy_stack() -> None:
+    import longagent
+    from longagent import agents, memory
+
+    for package in (longagent, agents, memory):
+        for name in package.__all__:
+            assert getattr(package, name) is not None, f"{package.__name__}.{name}"
+    # A fresh interpreter checking a verifier name or a library path needs neither torch
+    # nor LanceDB: a bad option fails in well under a second.
+    probe = (
+        "import sys; from longagent.agents.verifier import verifier_names; verifier_names(); "
+        "import longagent.memory.library_location; "
+        "print(sorted({'torch', 'lancedb'} & set(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -3,8 +3,9 @@ and the MemGPT-style chat agent."""
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from longagent import lazy
 
 if TYPE_CHECKING:  # imported on first use below; a type checker sees the real names
     from longagent.agents.chat import ChatAgent
@@ -46,39 +47,33 @@ __all__ = [
     "register_verifier",
 ]
 
-# Where each public name lives: importing one submodule (a CLI checking an option)
-# must not import them all (torch, LanceDB: seconds).
-_HOMES = {
-    "All": "reading",
-    "Answer": "types",
-    "ChatAgent": "chat",
-    "Check": "verifier",
-    "Citation": "types",
-    "ConflictGraph": "types",
-    "Event": "types",
-    "FunctionCall": "chat_types",
-    "InMemoryThoughts": "thoughts",
-    "LanceThoughts": "thoughts",
-    "Leader": "leader",
-    "LongAgent": "long_agent",
-    "MemberReport": "types",
-    "ModelLeader": "leader",
-    "PreparedDocument": "prepared",
-    "Question": "question",
-    "Reading": "reading",
-    "Relevance": "reading",
-    "Reply": "chat_types",
-    "Round": "types",
-    "RuleLeader": "leader",
-    "Sweep": "reading",
-    "ThoughtStore": "thoughts",
-    "Verifier": "verifier",
-    "register_verifier": "verifier",
-}
-
-
-def __getattr__(name: str) -> object:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'longagent.agents' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"longagent.agents.{home}"), name)
+__getattr__ = lazy.exports(
+    __name__,
+    {
+        "All": "reading",
+        "Answer": "types",
+        "ChatAgent": "chat",
+        "Check": "verifier",
+        "Citation": "types",
+        "ConflictGraph": "types",
+        "Event": "types",
+        "FunctionCall": "chat_types",
+        "InMemoryThoughts": "thoughts",
+        "LanceThoughts": "thoughts",
+        "Leader": "leader",
+        "LongAgent": "long_agent",
+        "MemberReport": "types",
+        "ModelLeader": "leader",
+        "PreparedDocument": "prepared",
+        "Question": "question",
+        "Reading": "reading",
+        "Relevance": "reading",
+        "Reply": "chat_types",
+        "Round": "types",
+        "RuleLeader": "leader",
+        "Sweep": "reading",
+        "ThoughtStore": "thoughts",
+        "Verifier": "verifier",
+        "register_verifier": "verifier",
+    },
+)

@@ -13,8 +13,9 @@ blocks, and the MemGPT paging controller.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from longagent import lazy
 
 if TYPE_CHECKING:  # imported on first use below; a type checker sees the real names
     from longagent.memory.core import Block, CoreMemory
@@ -68,43 +69,37 @@ __all__ = [
     "repair_store",
 ]
 
-# Where each public name lives: importing one submodule (a CLI checking an option)
-# must not import them all (torch, LanceDB: seconds).
-_HOMES = {
-    "AddReport": "library_types",
-    "ArchivalEntry": "records",
-    "Block": "core",
-    "ChunkHit": "library_types",
-    "CoreMemory": "core",
-    "CoreMemoryError": "errors",
-    "DamagedFileError": "errors",
-    "Embedder": "embedder",
-    "FilterArgs": "filters",
-    "Hit": "records",
-    "Library": "library",
-    "LibraryDocument": "library_types",
-    "MemoryStore": "store",
-    "MiniLMEmbedder": "embedder",
-    "PagingController": "paging",
-    "PagingReport": "paging",
-    "PagingState": "paging",
-    "RecallMessage": "records",
-    "SCHEMA_VERSION": "store",
-    "SchemaVersionError": "errors",
-    "SearchMode": "tier",
-    "StoreDamagedError": "errors",
-    "StoreError": "errors",
-    "TableReport": "repair",
-    "Thought": "records",
-    "ThoughtMemory": "thoughts",
-    "ThoughtWrite": "thoughts",
-    "Tier": "tier",
-    "repair_store": "repair",
-}
-
-
-def __getattr__(name: str) -> object:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'longagent.memory' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"longagent.memory.{home}"), name)
+__getattr__ = lazy.exports(
+    __name__,
+    {
+        "AddReport": "library_types",
+        "ArchivalEntry": "records",
+        "Block": "core",
+        "ChunkHit": "library_types",
+        "CoreMemory": "core",
+        "CoreMemoryError": "errors",
+        "DamagedFileError": "errors",
+        "Embedder": "embedder",
+        "FilterArgs": "filters",
+        "Hit": "records",
+        "Library": "library",
+        "LibraryDocument": "library_types",
+        "MemoryStore": "store",
+        "MiniLMEmbedder": "embedder",
+        "PagingController": "paging",
+        "PagingReport": "paging",
+        "PagingState": "paging",
+        "RecallMessage": "records",
+        "SCHEMA_VERSION": "store",
+        "SchemaVersionError": "errors",
+        "SearchMode": "tier",
+        "StoreDamagedError": "errors",
+        "StoreError": "errors",
+        "TableReport": "repair",
+        "Thought": "records",
+        "ThoughtMemory": "thoughts",
+        "ThoughtWrite": "thoughts",
+        "Tier": "tier",
+        "repair_store": "repair",
+    },
+)
