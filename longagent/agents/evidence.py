@@ -11,7 +11,7 @@ the fact is absent it invents one. So a reply counts only when
    neighbouring sentences unless the question quotes a key (an answer with one invented
    word is a hallucination);
 3. the evidence is about this question: it names the question's entities (names,
-   numbers, quoted keys) or, for a question without any, shares half its content
+   numbers, quoted keys) or, for a question without any, shares most of its content
    words (those in most of the document's chunks aside); in a follow-up hop it must
    mention the finding it follows from instead;
 4. an answer that restates a whole sentence must come from evidence that says something
@@ -278,7 +278,7 @@ def lexical_about(
     question: Question, chunk: str, evidence: set[str], span: tuple[int, int]
 ) -> Check:
     """Grounded when the evidence is about the question: it mentions the follow-up's
-    bridge, else the question's entities, else half its content words. Names that are the
+    bridge, else the question's entities, else most of its content words. Names that are the
     document's subject stand in any sentence: they do not count."""
     if question.bridge:
         if not question.mentions_bridge(evidence):
@@ -287,22 +287,32 @@ def lexical_about(
         absent = sorted(e for e in required if not set(e.split()) <= evidence)
         if absent:
             return Check("unsupported", f"the evidence does not mention {', '.join(absent)}", span)
-    elif (topic := _topic(question)) and len(topic & evidence) * 2 < len(topic):
+    elif not _about_topic(question, evidence):
         return Check("unsupported", "the evidence shares too little with the question", span)
     return Check("grounded", "", span)
 
 
 def could_ground(chunk: str, question: Question) -> bool:
     """Whether any reply from this chunk could pass `check` for a first-hop question: the
-    evidence must name the question's entities (or share half its topic words), and the
+    evidence must name the question's entities (or share most of its topic words), and the
     evidence is part of the chunk. A follow-up hop's evidence must mention its bridge."""
     held = set(words(chunk))
     if question.bridge:
         return question.mentions_bridge(held)
     if required := question.entities - question.document_subject:
         return all(set(e.split()) <= held for e in required)
-    topic = _topic(question)
-    return not topic or len(topic & held) * 2 >= len(topic)
+    return _about_topic(question, held)
+
+
+def _about_topic(question: Question, held: set[str]) -> bool:
+    """Whether `held` (evidence, a chunk) shares most of the question's topic words (more
+    than half; a word counts by its first STEM letters: "numbers" is "number"). Half let
+    one shared word of two ground "The pass key is a function that allows you to pass a
+    function to a function." (a Python docs sentence with "pass") for "What is the pass
+    key?", and `ls -S` ("Sort by file size, largest first") for "How do I make sort put
+    the largest numbers first?" (3 of 6)."""
+    topic = {w[:STEM] for w in _topic(question)}
+    return not topic or len(topic & {w[:STEM] for w in held}) * 2 > len(topic)
 
 
 def _topic(question: Question) -> frozenset[str]:

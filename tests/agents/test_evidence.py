@@ -205,3 +205,56 @@ def test_a_record_s_value_is_the_one_value_its_quote_adds(
     quote: str, question: str, value: str | None
 ) -> None:
     assert record_value(quote, Question.parse(question)) == value
+
+
+PYTHON_DOCS = (
+    "Decorators are a way of wrapping code. The decorator syntax allows you to pass a "
+    "function to a function. The pass key is 88952."
+)
+COREUTILS = (
+    "10.1.3 Sorting the output. '-S' '--sort=size' Sort by file size, largest first. "
+    "7.1 sort: Sort text files. With '-n -r', sort puts the largest numbers first."
+)
+
+
+@pytest.mark.parametrize(
+    ("answer", "quote", "chunk", "question", "verdict"),
+    [
+        # a sentence sharing one topic word of two ("pass") is not about the pass key
+        (
+            "The pass key is a function that allows you to pass a function to a function.",
+            "The decorator syntax allows you to pass a function to a function.",
+            PYTHON_DOCS,
+            "What is the pass key?",
+            "unsupported",
+        ),
+        # ls's option shares 3 of the 6 topic words: not most of them
+        (
+            "'-S' '--sort=size' Sort by file size, largest first.",
+            "'-S' '--sort=size' Sort by file size, largest first.",
+            COREUTILS,
+            "How do I make sort put the largest numbers first?",
+            "unsupported",
+        ),
+        # sort's own sentence shares 5 of the 6
+        (
+            "-n -r",
+            "With '-n -r', sort puts the largest numbers first.",
+            COREUTILS,
+            "How do I make sort put the largest numbers first?",
+            "grounded",
+        ),
+        # a word counts by its stem: "lucky numbers" is about "The lucky number is 4242."
+        (
+            "4242",
+            "The lucky number is 4242.",
+            "The lucky number is 4242.",
+            "Which lucky numbers are there?",
+            "grounded",
+        ),
+    ],
+)
+def test_evidence_must_share_most_of_the_question_s_topic(
+    answer: str, quote: str, chunk: str, question: str, verdict: str
+) -> None:
+    assert check(answer, quote, chunk, question).verdict == verdict  # type: ignore[attr-defined]
