@@ -1,4 +1,4 @@
-"""LongAgent with the real bundled model on ~4K-token documents (a few members each)."""
+"""LongAgent with the real bundled model on 2K-4K-token documents (a few members each)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def test_planted_fact_is_answered_with_a_citation_that_holds_it(bundled_model) -
 
 
 def test_absent_fact_is_not_found(bundled_model) -> None:
-    sample = make_sample("absent", 4096, 0.2, 0, bundled_model.count_tokens)
+    sample = make_sample("absent", 2048, 0.2, 0, bundled_model.count_tokens)
     # Every member reads (as in the paper), so the model has its chance to invent.
     answer = LongAgent(bundled_model, reading="all").ask(sample.document, sample.question)
     assert answer.found is False and len(answer.trace[0].reports) == answer.chunks
