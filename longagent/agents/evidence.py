@@ -262,8 +262,8 @@ def _restates_only_the_subject(answer: str, question: Question, evidence: set[st
     if any(ch.isdigit() for e in question.entities for ch in e):
         return False
     named = {w for e in question.entities for w in e.split()}
-    asked = {w[:STEM] for w in question.content_words - named}
-    return bool(asked) and not asked & {w[:STEM] for w in evidence}
+    asked = _stems(question.content_words - named)
+    return bool(asked) and not asked & _stems(evidence)
 
 
 def _may_run_over(sentence: str, answer: str, asked: set[str]) -> bool:
@@ -311,8 +311,13 @@ def _about_topic(question: Question, held: set[str]) -> bool:
     function to a function." (a Python docs sentence with "pass") for "What is the pass
     key?", and `ls -S` ("Sort by file size, largest first") for "How do I make sort put
     the largest numbers first?" (3 of 6)."""
-    topic = {w[:STEM] for w in _topic(question)}
-    return not topic or len(topic & {w[:STEM] for w in held}) * 2 > len(topic)
+    topic = _stems(_topic(question))
+    return not topic or len(topic & _stems(held)) * 2 > len(topic)
+
+
+def _stems(said: set[str] | frozenset[str]) -> set[str]:
+    """Each word's first STEM letters: "married" and "marry", "numbers" and "number"."""
+    return {w[:STEM] for w in said}
 
 
 def _topic(question: Question) -> frozenset[str]:

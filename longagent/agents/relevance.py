@@ -11,6 +11,7 @@ neither, once an earlier question has tied it to the subject.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -46,7 +47,7 @@ def subject_names(question: Question, chunks: Sequence[Chunk]) -> frozenset[str]
         return frozenset()
     if len(chunks) < SUBJECT_CHUNKS:
         return frozenset()
-    held = [set(text.words(c.text)) for c in chunks]
+    held = [_words_of(c.text) for c in chunks]
     common = all(
         sum(set(name.split()) <= words for words in held) * 2 > len(chunks)
         for name in question.entities
@@ -62,10 +63,17 @@ def common_words(question: Question, chunks: Sequence[Chunk]) -> frozenset[str]:
     passed as evidence (wrong but found). BM25 drops such words from the ranking too."""
     if question.bridge or len(chunks) < SUBJECT_CHUNKS:
         return frozenset()
-    held = [set(text.words(c.text)) for c in chunks]
+    held = [_words_of(c.text) for c in chunks]
     return frozenset(
         w for w in question.content_words if sum(w in words for words in held) * 2 > len(chunks)
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _words_of(chunk_text: str) -> frozenset[str]:
+    """A chunk's words, split once: `subject_names` and `common_words` both read every
+    chunk for every question."""
+    return frozenset(text.words(chunk_text))
 
 
 def lexical_scores(question: Question, chunks: Sequence[Chunk]) -> list[float]:
