@@ -127,6 +127,7 @@ class Hop:
     clusters: list[Cluster] = field(default_factory=list)
     focused: bool = False
     searched: bool = False  # ranked passages were read
+    extracted: bool = False  # the search's best sentence answers (`agents/extraction.py`)
     split: bool = False  # a conflict pair could not be settled
 
     @property

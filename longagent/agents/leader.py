@@ -77,6 +77,10 @@ class RuleLeader:
         if finding.split:
             return Conclude("the evidence is split")
         reason = f"finding: {finding.answer!r}"
+        if hop.extracted:
+            # A sentence no reader phrased answers as a whole; following its other names
+            # would read on from a claim that only its similarity supports.
+            return Conclude(reason + "; the read sentence closest in meaning answers")
         own = [r.evidence for r in hop.clusters[0].reports if r.evidence][:3]
         bridge = bridge_terms(finding.answer, " ".join(c.quote for c in own), hop.question)
         if not bridge:

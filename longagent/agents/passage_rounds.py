@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from longagent.agents import conflict, member, ranking
+from longagent.agents import conflict, extraction, member, ranking
 from longagent.agents.actions import Search
 from longagent.agents.question import Question
 from longagent.agents.types import MemberReport, Round
@@ -20,7 +20,8 @@ def search(runner: Runner, action: Search) -> None:
     """The hop's question over the document's ranked passages: each reader sees one
     passage (with a sentence of context on each side) in the profile's prompt styles,
     one batched call per wave, until a wave grounds an answer. Replies are judged
-    against the whole chunk, so citations keep their document offsets."""
+    against the whole chunk, so citations keep their document offsets. When none grounds,
+    the first wave's sentence closest in meaning may answer (`agents/extraction.py`)."""
     hop, index = runner.state.hop, runner.state.plan.index
     assert hop is not None and index is not None
     hop.searched = True
@@ -42,9 +43,30 @@ def search(runner: Runner, action: Search) -> None:
         reports += read_passages(runner, wave, question, current)
         if any(r.verdict == "grounded" for r in reports):
             break
+    if not any(r.verdict == "grounded" for r in reports):
+        reports += _extracted(runner, passages[: action.waves[0]], question)
     hop.members = list(dict.fromkeys(hop.members + current.members))
     hop.reports = reports
     runner.settle(hop)
+
+
+def _extracted(
+    runner: Runner, passages: list[ranking.Passage], question: Question
+) -> list[MemberReport]:
+    """The report of the sentence that answers for the readers (recorded on the round),
+    or none: when the profile extracts and the plan allows it (`agents/extraction.py`)."""
+    profile, plan, hop = runner.profile, runner.state.plan, runner.state.hop
+    if profile.extract_threshold is None or not plan.extract or not passages:
+        return []
+    assert plan.index is not None and hop is not None
+    bar = profile.extract_threshold
+    if question.document_subject:
+        bar = profile.extract_subject_threshold
+    found = extraction.best_window(plan.index, passages, question, bar)
+    if found is None:
+        return []
+    hop.extracted = True
+    return runner.record([extraction.report(found, runner.chunks[found.chunk])])
 
 
 def read_passages(

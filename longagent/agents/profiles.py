@@ -50,6 +50,12 @@ class Profile:
     # (or to the asked topic), with no model call. The 135M model's summaries of five real
     # documents were mostly its instructions echoed or off topic (bench shapes, issue #19).
     summaries: Literal["model", "extractive"] = "model"
+    # When a search wave grounds nothing, the first wave's window closest in meaning to the
+    # question answers if its MiniLM similarity reaches this (None: never); for a question
+    # naming only the document's subject, measured without its names, the second bar
+    # (`agents/extraction.py`: calibrated on the natural and one-person `dev` splits).
+    extract_threshold: float | None = None
+    extract_subject_threshold: float = 0.48
     max_rounds: int = 4
     leader: LeaderName = "rule"
 
@@ -61,6 +67,7 @@ PROFILES: dict[str, Profile] = {
         focus_styles=("plain", "instructed"),
         focus_samples=3,
         summaries="extractive",
+        extract_threshold=0.70,
     ),
     "large": Profile(
         name="large",

@@ -37,6 +37,10 @@ class ReadPlan:
     wave: int = 0
     index: PassageIndex | None = None
     search_waves: tuple[int, ...] = ()  # passages per search wave; () never searches
+    # Whether a search that grounds nothing may answer with its best sentence (the
+    # profile's bar, `agents/extraction.py`); not for passages read only because a thought
+    # recalled them: the planned reading follows those.
+    extract: bool = True
     collect_waves: tuple[int, ...] = ()  # passages per wave of a collection (needs `index`)
     overview_members: int = 8  # chunks an overview summarises
 

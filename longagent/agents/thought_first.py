@@ -61,7 +61,8 @@ class FirstRead:
         """No member reads a whole chunk; the search reads the recalled passages, all in
         one wave."""
         index = RecalledPassages(prepared, self)
-        return ReadPlan([], index=index, search_waves=(max(1, len(index.passages)),))
+        waves = (max(1, len(index.passages)),)
+        return ReadPlan([], index=index, search_waves=waves, extract=False)
 
 
 class RecalledPassages(PassageIndex):

@@ -51,6 +51,9 @@ class MemberReport(BaseModel):
     verdict: Verdict
     reason: str = ""
     evidence: Citation | None = None
+    # No reader phrased it: the search's read sentence closest in meaning to the question
+    # (`agents/extraction.py`).
+    extracted: bool = False
 
 
 class ConflictGraph(BaseModel):

@@ -1,0 +1,75 @@
+"""When no reader can phrase an answer, the search's read sentence closest in meaning to the
+question answers, verbatim and cited (`agents/extraction.py`, issue #18). The scripted
+reader replies as the 135M model does over a man page: it echoes the question."""
+
+from __future__ import annotations
+
+from longagent.agents import LongAgent
+from longagent.chunking import Document
+from longagent.llm import GenerationRequest, ScriptedModel
+
+from ._qa_helpers import REPLIES_ONLY, reply
+
+ENTRIES = [
+    "-q, --quiet\n    Turn off the crawler's output.",
+    "-v, --verbose\n    Turn on verbose output, with all the available data.",
+    "-t number, --tries=number\n    Set number of tries to number. Specify 0 for infinite "
+    "retrying.",
+    "-w seconds, --wait=seconds\n    Wait the specified number of seconds between the "
+    "retrievals. Use of this option is recommended, as it lightens the server load.",
+    "-N, --timestamping\n    Turn on time-stamping: a file is fetched again only when the "
+    "remote copy is newer than the local one.",
+    "-P prefix, --directory-prefix=prefix\n    Set the directory prefix to prefix: the "
+    "directory where all other files and subdirectories will be saved to.",
+    "-l depth, --level=depth\n    Set the maximum number of subdirectories that the crawler "
+    "will recurse into to depth. The default maximum depth is 5.",
+    "-k, --convert-links\n    After the download is complete, convert the links in the "
+    "document to make them suitable for local viewing.",
+    "-np, --no-parent\n    Do not ever ascend to the parent directory when retrieving recursively.",
+]
+DEPTH = "How many levels deep does the crawler go when it follows links, if I don't say?"
+COOKIE = "How do I make the crawler send a cookie with each request?"
+
+
+def manual(entries: list[str]) -> Document:
+    return Document.create("OPTIONS\n\n" + "\n\n".join(entries))
+
+
+def echo(request: GenerationRequest) -> dict:
+    """The 135M model's usual reply over a man page: the question, given back."""
+    question = str(request.messages[-1].content).rsplit("\n", 1)[-1]
+    return reply(question, question)
+
+
+def test_the_sentence_closest_in_meaning_answers_when_no_reply_grounds() -> None:
+    document = manual(ENTRIES)
+    answer = LongAgent(ScriptedModel(echo), chunk_tokens=40).ask(document, DEPTH)
+    assert answer.found and "The default maximum depth is 5." in answer.text
+    (citation,) = answer.citations
+    assert document.text[citation.start : citation.end] == citation.quote  # verbatim
+    reports = [r for round_ in answer.trace for r in round_.reports]
+    assert [r.extracted for r in reports if r.verdict == "grounded"] == [True]
+    assert answer.trace[-1].kind == "search"  # no hop follows the extracted sentence
+    # Without the extraction the same replies leave it unanswered.
+    lead = LongAgent(ScriptedModel(echo), profile=REPLIES_ONLY, chunk_tokens=40)
+    assert not lead.ask(document, DEPTH).found
+
+
+def test_an_absent_answer_is_refused_after_the_likeliest_passages_were_read() -> None:
+    answer = LongAgent(ScriptedModel(echo), chunk_tokens=40).ask(manual(ENTRIES), COOKIE)
+    assert not answer.found
+    search = answer.trace[-1]
+    assert search.kind == "search" and search.passages and search.reports
+
+
+def test_a_sentence_about_someone_else_never_answers() -> None:
+    # As close in meaning as can be, but it names another person: a neighbouring record.
+    document = manual([*ENTRIES, "Velto was born in the town of Renda, by the sea."])
+    answer = LongAgent(ScriptedModel(echo), chunk_tokens=40).ask(
+        document, "In which town was Kalomi born?"
+    )
+    assert not answer.found
+    answer = LongAgent(ScriptedModel(echo), chunk_tokens=40).ask(
+        document, "In which town was Velto born?"
+    )
+    assert answer.found and "Renda" in answer.text
