@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     reading: str = Field(default="sweep", description="LongAgent reading: sweep, relevance, all.")
     verifier: str = Field(default="lexical", description="LongAgent verifier, by registered name.")
     leader: str = Field(default="auto", description="LongAgent leader: auto, rule or model.")
+    extract: bool = Field(
+        default=False,
+        description="When no reader's reply grounds, the search's read sentence closest in "
+        "meaning to the question may answer (more answers, and more wrong ones).",
+    )
     chunk_tokens: int | None = Field(
         default=None, ge=1, description="LongAgent member chunk size (default: the profile's)."
     )

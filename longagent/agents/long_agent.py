@@ -51,8 +51,10 @@ class LongAgent:
       "rule", "model", or a `Leader`;
     - `thoughts`: where grounded findings are kept (in memory by default; `LanceThoughts`
       keeps them in LanceDB);
-    - `profile`: "small" or "large" (default: chosen from the model); `chunk_tokens` and
-      `max_rounds` override its knobs. Unset arguments fall back to `LONGAGENT_*` settings.
+    - `profile`: "small" or "large" (default: chosen from the model); `chunk_tokens`,
+      `max_rounds`, `wave` and `extract` (when no reply grounds, the search's read sentence
+      closest in meaning may answer: `agents/extraction.py`) override its knobs. Unset
+      arguments fall back to `LONGAGENT_*` settings.
     """
 
     def __init__(
@@ -66,6 +68,7 @@ class LongAgent:
         chunk_tokens: int | None = None,
         max_rounds: int | None = None,
         wave: int | None = None,
+        extract: bool | None = None,
         embedder: Embedder | None = None,
         thoughts: ThoughtStore | None = None,
         on_event: EventHandler | None = None,
@@ -89,6 +92,7 @@ class LongAgent:
                 profile or settings.profile,
                 max_rounds=max_rounds or settings.max_rounds,
                 wave=wave,
+                extract=settings.extract if extract is None else extract,
             )
         self.model = model
         self.verifier = get_verifier(verifier or settings.verifier)

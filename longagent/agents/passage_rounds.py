@@ -56,7 +56,7 @@ def _extracted(
     """The report of the sentence that answers for the readers (recorded on the round),
     or none: when the profile extracts and the plan allows it (`agents/extraction.py`)."""
     profile, plan, hop = runner.profile, runner.state.plan, runner.state.hop
-    if profile.extract_threshold is None or not plan.extract or not passages:
+    if not (profile.extract and plan.extract and passages):
         return []
     assert plan.index is not None and hop is not None
     bar = profile.extract_threshold

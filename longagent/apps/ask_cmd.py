@@ -59,6 +59,12 @@ def ask(
         help="How replies are checked: 'lexical' (default), 'semantic', or "
         "'judged' (semantic, then the model confirms: for served models).",
     ),
+    extract: bool = typer.Option(
+        None,
+        "--extract/--no-extract",
+        help="When no reader's reply grounds, let the searched sentence closest in meaning "
+        "answer (default: LONGAGENT_EXTRACT, off): more answers, and more wrong ones.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the whole Answer as JSON."),
     trace: bool = typer.Option(False, "--trace", help="Print every round and member report."),
     reuse: bool = typer.Option(
@@ -96,7 +102,14 @@ def ask(
         books = open_for_ask(get_settings(), library)  # before the model: fails in a second
         _check_stages(**stages)
         answer, prepared = run_library_question(
-            books, question, _load(model), chunk_tokens, max_rounds, reading, **stages
+            books,
+            question,
+            _load(model),
+            chunk_tokens,
+            max_rounds,
+            reading,
+            extract=extract,
+            **stages,
         )
         show_library(answer, prepared, as_json=as_json, trace=trace)
         return
@@ -110,6 +123,7 @@ def ask(
         max_rounds,
         reading,
         path=Path(file) if reuse else None,
+        extract=extract,
         **stages,
     )
     show(answer, document, as_json=as_json, trace=trace)
@@ -166,6 +180,7 @@ def _agent(
     reading: str | None,
     stages: dict[str, str | None],
     embedder: Embedder | None = None,
+    extract: bool | None = None,
 ) -> LongAgent:
     from longagent.agents import LongAgent
 
@@ -178,6 +193,7 @@ def _agent(
         profile=stages.get("profile"),
         leader=stages.get("leader"),
         verifier=stages.get("verifier"),
+        extract=extract,
     )
 
 
@@ -211,14 +227,16 @@ def run_question(
     *,
     path: Path | None = None,
     embedder: Embedder | None = None,
+    extract: bool | None = None,
     **stages: str | None,
 ) -> Answer:
-    """`stages`: `profile`, `leader` and `verifier` by name (None: the default). `path`
+    """`stages`: `profile`, `leader` and `verifier` by name (None: the default); `extract`
+    None: the setting. `path`
     (the file `document` was loaded from): ask through the implicit library
     (`FileLibrary`), reusing what earlier questions about the file stored."""
     console = Console(stderr=True)
     if path is None:
-        agent = _agent(chat_model, chunk_tokens, max_rounds, reading, stages)
+        agent = _agent(chat_model, chunk_tokens, max_rounds, reading, stages, extract=extract)
         with console.status("splitting the document"):
             prepared = agent.prepare(document)
         return _with_progress(agent, prepared, question, console)
@@ -228,7 +246,7 @@ def run_question(
 
     # One embedder for the library's thoughts and passages and the agent's rankings.
     embedder = embedder or _warm_embedder()
-    agent = _agent(chat_model, chunk_tokens, max_rounds, reading, stages, embedder)
+    agent = _agent(chat_model, chunk_tokens, max_rounds, reading, stages, embedder, extract)
     try:
         files = FileLibrary(get_settings().home, chat_model, agent.chunk_tokens, embedder=embedder)
         with console.status("splitting the document"):
@@ -255,13 +273,15 @@ def run_library_question(
     chunk_tokens: int | None,
     max_rounds: int | None,
     reading: str | None = None,
+    *,
+    extract: bool | None = None,
     **stages: str | None,
 ) -> tuple[Answer, PreparedLibrary]:
     """The question over the library's best chunks for it; the answer and those chunks."""
     from longagent.errors import DocumentError
 
     console = Console(stderr=True)
-    agent = _agent(chat_model, chunk_tokens, max_rounds, reading, stages)
+    agent = _agent(chat_model, chunk_tokens, max_rounds, reading, stages, extract=extract)
     with console.status("searching the library"):
         prepared = agent.prepare_library(library, question)
     if not prepared.chunks and not library.documents():

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 
 from longagent.agents import Event, LongAgent
-from longagent.agents.profiles import Profile, get_profile
 from longagent.chunking import Document
 from longagent.llm import GenerationRequest, ScriptedModel
 
-# The small profile without the search's extracted answer (`agents/extraction.py`): for
-# tests of how readers' replies are judged, where that sentence would answer instead.
-REPLIES_ONLY = replace(get_profile("small"), extract_threshold=None)
 FILLER = "Modules provide functions and classes for many ordinary tasks in programs. " * 6
 BORN_RENDA = "Kalomi was born in the town of Renda."
 BORN_TOSA = "Kalomi was born in the town of Tosa."
@@ -54,14 +49,10 @@ def by_fact(answers: dict[str, str]) -> Callable[[GenerationRequest], dict]:
 
 
 def agent(
-    model: ScriptedModel,
-    events: list[Event] | None = None,
-    reading: str = "sweep",
-    profile: Profile | None = None,
+    model: ScriptedModel, events: list[Event] | None = None, reading: str = "sweep"
 ) -> LongAgent:
     return LongAgent(
         model,
-        profile=profile,
         chunk_tokens=120,
         reading=reading,  # type: ignore[arg-type]
         on_event=events.append if events is not None else None,

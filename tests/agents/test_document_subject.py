@@ -23,8 +23,6 @@ from longagent.llm import GenerationRequest, ScriptedModel
 from longagent.memory.embedder import MiniLMEmbedder
 from longagent.text import sentences
 
-from ._qa_helpers import REPLIES_ONLY
-
 DOG = "What did Saskia call the dog she adopted?"
 
 
@@ -104,14 +102,9 @@ def test_a_subject_question_reads_ranked_passages_and_junk_naming_her_is_no_answ
         text.replace(sentence, ""), DOG
     )
     assert not answer.found
-    # The lexical verifier refuses the junk too, and, by words, the paraphrase; then the
-    # search's read sentence closest in meaning to the question answers.
+    # The lexical verifier refuses the junk too (and, by words, the paraphrase).
     answer = LongAgent(ScriptedModel(reader), chunk_tokens=120).ask(text, DOG)
-    assert answer.found and answer.citations[0].quote == sentence and dog in answer.text
-    replies = [r for round_ in answer.trace for r in round_.reports]
-    assert [r.extracted for r in replies if r.verdict == "grounded"] == [True]
-    answer = LongAgent(ScriptedModel(reader), profile=REPLIES_ONLY, chunk_tokens=120)
-    assert not answer.ask(text, DOG).found
+    assert not answer.found
 
 
 def subject_question(question: str, subject: str) -> Question:
@@ -190,9 +183,7 @@ def test_when_the_reader_cannot_phrase_an_answer_the_sentence_it_cites_answers(
         passage = " ".join(request.task.get("passage", "").split())
         return misreads(filler.group(0)) if filler.group(0) in passage else {}
 
-    answer = LongAgent(
-        ScriptedModel(cites_filler), profile=REPLIES_ONLY, chunk_tokens=120, verifier="semantic"
-    )
+    answer = LongAgent(ScriptedModel(cites_filler), chunk_tokens=120, verifier="semantic")
     assert not answer.ask(text, DOG).found  # the cited sentence is not about the dog
     # Not for a question whose names pin the chunks: there the reader's answer stands alone.
     assert cited_sentence(sentence, CHUNK, Question.parse(DOG)) is None

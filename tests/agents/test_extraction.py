@@ -1,14 +1,16 @@
-"""When no reader can phrase an answer, the search's read sentence closest in meaning to the
-question answers, verbatim and cited (`agents/extraction.py`, issue #18). The scripted
-reader replies as the 135M model does over a man page: it echoes the question."""
+"""With `extract` on, when no reader can phrase an answer, the search's read sentence
+closest in meaning to the question answers, verbatim and cited (`agents/extraction.py`,
+issue #18). The scripted reader replies as the 135M model does over a man page: it echoes
+the question."""
 
 from __future__ import annotations
 
 from longagent.agents import LongAgent
+from longagent.apps.bench.person import make_person
 from longagent.chunking import Document
 from longagent.llm import GenerationRequest, ScriptedModel
 
-from ._qa_helpers import REPLIES_ONLY, reply
+from ._qa_helpers import reply
 
 ENTRIES = [
     "-q, --quiet\n    Turn off the crawler's output.",
@@ -41,22 +43,25 @@ def echo(request: GenerationRequest) -> dict:
     return reply(question, question)
 
 
+def extracting(model: ScriptedModel) -> LongAgent:
+    return LongAgent(model, chunk_tokens=40, extract=True)
+
+
 def test_the_sentence_closest_in_meaning_answers_when_no_reply_grounds() -> None:
     document = manual(ENTRIES)
-    answer = LongAgent(ScriptedModel(echo), chunk_tokens=40).ask(document, DEPTH)
+    answer = extracting(ScriptedModel(echo)).ask(document, DEPTH)
     assert answer.found and "The default maximum depth is 5." in answer.text
     (citation,) = answer.citations
     assert document.text[citation.start : citation.end] == citation.quote  # verbatim
     reports = [r for round_ in answer.trace for r in round_.reports]
     assert [r.extracted for r in reports if r.verdict == "grounded"] == [True]
     assert answer.trace[-1].kind == "search"  # no hop follows the extracted sentence
-    # Without the extraction the same replies leave it unanswered.
-    lead = LongAgent(ScriptedModel(echo), profile=REPLIES_ONLY, chunk_tokens=40)
-    assert not lead.ask(document, DEPTH).found
+    # Without it (the default) the same replies leave it unanswered.
+    assert not LongAgent(ScriptedModel(echo), chunk_tokens=40).ask(document, DEPTH).found
 
 
 def test_an_absent_answer_is_refused_after_the_likeliest_passages_were_read() -> None:
-    answer = LongAgent(ScriptedModel(echo), chunk_tokens=40).ask(manual(ENTRIES), COOKIE)
+    answer = extracting(ScriptedModel(echo)).ask(manual(ENTRIES), COOKIE)
     assert not answer.found
     search = answer.trace[-1]
     assert search.kind == "search" and search.passages and search.reports
@@ -65,11 +70,18 @@ def test_an_absent_answer_is_refused_after_the_likeliest_passages_were_read() ->
 def test_a_sentence_about_someone_else_never_answers() -> None:
     # As close in meaning as can be, but it names another person: a neighbouring record.
     document = manual([*ENTRIES, "Velto was born in the town of Renda, by the sea."])
-    answer = LongAgent(ScriptedModel(echo), chunk_tokens=40).ask(
-        document, "In which town was Kalomi born?"
-    )
+    answer = extracting(ScriptedModel(echo)).ask(document, "In which town was Kalomi born?")
     assert not answer.found
-    answer = LongAgent(ScriptedModel(echo), chunk_tokens=40).ask(
-        document, "In which town was Velto born?"
-    )
+    answer = extracting(ScriptedModel(echo)).ask(document, "In which town was Velto born?")
     assert answer.found and "Renda" in answer.text
+
+
+def test_a_question_about_the_document_s_subject_is_measured_without_her_name() -> None:
+    # Her name stands in every chunk: the bar is the subject's, her names left out.
+    story, questions = make_person(lambda text: len(text.split()), tokens=3000, seed=1)
+    dog = questions[0]
+    lead = LongAgent(ScriptedModel(echo), chunk_tokens=120, extract=True)
+    answer = lead.ask(story, dog.question)
+    assert answer.found and dog.answers[0] in answer.text
+    assert answer.citations[0].quote in story
+    assert "greyhound" in answer.citations[0].quote  # the adoption's own sentence

@@ -13,8 +13,6 @@ from longagent.agents.semantic import SemanticVerifier
 from longagent.chunking import Document
 from longagent.llm import GenerationRequest, ScriptedModel
 
-from ._qa_helpers import REPLIES_ONLY
-
 FILLER = "Modules provide functions and classes for many ordinary tasks in programs. " * 6
 BORN = "Kalomi was born in the town of Fenni."
 WHERE = "Where was Kalomi born?"
@@ -50,8 +48,7 @@ def test_an_answer_the_judge_confirms_stands_and_its_call_is_counted() -> None:
 
 def test_an_answer_the_judge_rejects_is_not_found() -> None:
     model = scripted("no")
-    lead = LongAgent(model, verifier="judged", profile=REPLIES_ONLY, chunk_tokens=120)
-    answer = lead.ask(document(), WHERE)
+    answer = LongAgent(model, verifier="judged", chunk_tokens=120).ask(document(), WHERE)
     assert not answer.found and judged(model)
     verdicts = {r.verdict for round_ in answer.trace for r in round_.reports if r.answer}
     assert verdicts == {"unsupported"}
@@ -59,8 +56,7 @@ def test_an_answer_the_judge_rejects_is_not_found() -> None:
 
 def test_the_judge_never_sees_what_the_base_refused() -> None:
     model = scripted("yes", quote="Kalomi was born in Tosa.", answer="Tosa")  # not in the text
-    lead = LongAgent(model, verifier="judged", profile=REPLIES_ONLY, chunk_tokens=120)
-    answer = lead.ask(document(), WHERE)
+    answer = LongAgent(model, verifier="judged", chunk_tokens=120).ask(document(), WHERE)
     assert not answer.found and judged(model) == []
 
 
@@ -72,8 +68,7 @@ def test_unbound_it_is_its_base_verifier() -> None:
         )
     # An instance given to LongAgent is bound to each question's model: it judges.
     model = scripted("no")
-    lead = LongAgent(model, verifier=JudgedVerifier(), profile=REPLIES_ONLY, chunk_tokens=120)
-    answer = lead.ask(document(), WHERE)
+    answer = LongAgent(model, verifier=JudgedVerifier(), chunk_tokens=120).ask(document(), WHERE)
     assert not answer.found and judged(model)
 
 

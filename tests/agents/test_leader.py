@@ -3,13 +3,10 @@ by task (which chunk or passage a member reads, in which style), never by prompt
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from longagent.agents import Event, LongAgent
 from longagent.agents.leader import bridge_terms
-from longagent.agents.profiles import Profile
 from longagent.agents.question import Question
 from longagent.chunking import Document
 from longagent.llm import GenerationRequest, ScriptedModel
@@ -18,7 +15,6 @@ from ._qa_helpers import (
     BORN_RENDA,
     BORN_TOSA,
     FAMOUS,
-    REPLIES_ONLY,
     agent,
     by_fact,
     chunk_of,
@@ -153,7 +149,7 @@ def test_two_hop_question_in_two_rounds() -> None:
 
 
 def test_invalid_json_counts_as_invalid_not_a_crash() -> None:
-    answer = agent(ScriptedModel(lambda r: "not json"), profile=REPLIES_ONLY).ask(
+    answer = agent(ScriptedModel(lambda r: "not json")).ask(
         document(BORN_RENDA), "Where was Kalomi born?"
     )
     assert not answer.found and {r.verdict for r in answer.trace[0].reports} == {"invalid"}
@@ -171,18 +167,11 @@ def test_ask_many_prepares_once_and_empty_question_is_refused() -> None:
         agent(model).ask(document(), "  ")
 
 
-def relevance_agent(
-    model: ScriptedModel, wave: int = 2, profile: Profile | None = None
-) -> LongAgent:
+def relevance_agent(model: ScriptedModel, wave: int = 2) -> LongAgent:
     from longagent.memory.embedder import HashEmbedder
 
     return LongAgent(
-        model,
-        profile=replace(profile, wave=wave) if profile else None,
-        chunk_tokens=120,
-        reading="relevance",
-        wave=wave,
-        embedder=HashEmbedder(),
+        model, chunk_tokens=120, reading="relevance", wave=wave, embedder=HashEmbedder()
     )
 
 
@@ -206,7 +195,7 @@ def test_relevance_reading_asks_the_likeliest_chunk_first_and_stops() -> None:
 
 def test_relevance_reading_reads_every_candidate_when_nothing_is_grounded() -> None:
     model = ScriptedModel(lambda r: reply())
-    answer = relevance_agent(model, profile=REPLIES_ONLY).ask(
+    answer = relevance_agent(model).ask(
         document(*VISITS, BORN_RENDA), "In which town was Kalomi born?"
     )
     assert not answer.found

@@ -10,7 +10,7 @@ from longagent.agents.evidence import LexicalVerifier
 from longagent.agents.question import Question
 from longagent.llm import GenerationRequest, ScriptedModel
 
-from ._qa_helpers import FILLER, REPLIES_ONLY, agent, chunk_of, document, reply
+from ._qa_helpers import FILLER, agent, chunk_of, document, reply
 
 RECORDS = (
     "One of the special magic uuids for 5299e505-2976 is: 5894f7f1-39b8-4bb2.",
@@ -32,9 +32,7 @@ def test_a_reader_that_quotes_a_record_s_value_but_answers_another_keeps_the_quo
         return reply(quoted, "4cbf131d-901b-4def") if "uuids" in chunk_of(request) else reply()
 
     question = "What is the special magic uuid for 5299e505-2976 mentioned in the text?"
-    answer = agent(ScriptedModel(respond), profile=REPLIES_ONLY).ask(
-        document(" ".join(RECORDS)), question
-    )
+    answer = agent(ScriptedModel(respond)).ask(document(" ".join(RECORDS)), question)
     assert answer.found is found
     if found:
         assert answer.text == "5894f7f1-39b8-4bb2"
@@ -47,9 +45,7 @@ def test_a_quoted_value_that_is_not_in_the_chunk_is_tried_once() -> None:
         return reply("QX-7Z", "nonsense") if "uuids" in chunk_of(request) else reply()
 
     question = "What is the special magic uuid for 5299e505-2976 mentioned in the text?"
-    answer = agent(ScriptedModel(respond), profile=REPLIES_ONLY).ask(
-        document(" ".join(RECORDS)), question
-    )
+    answer = agent(ScriptedModel(respond)).ask(document(" ".join(RECORDS)), question)
     assert not answer.found
 
 
@@ -94,9 +90,7 @@ def test_an_answer_that_miscopies_the_key_s_one_value_is_repaired_to_it(
     def respond(request: GenerationRequest) -> dict:
         return reply("", said) if "uuids" in chunk_of(request) else reply()
 
-    answer = agent(ScriptedModel(respond), profile=REPLIES_ONLY).ask(
-        document(" ".join(KEYED)), QUESTION
-    )
+    answer = agent(ScriptedModel(respond)).ask(document(" ".join(KEYED)), QUESTION)
     assert answer.found is found, answer.text
     if found:
         assert answer.text == "9a42d7e5-0b13-4f6a"

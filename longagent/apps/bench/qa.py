@@ -207,6 +207,12 @@ def main(
         help="LongAgent verifier: 'lexical', 'semantic' or 'judged' (semantic, then the "
         "model confirms).",
     ),
+    extract: bool = typer.Option(
+        False,
+        "--extract",
+        help="LongAgent: when no reply grounds, the searched sentence closest in meaning "
+        "answers (see `longagent ask --extract`).",
+    ),
     extend_to: str = typer.Option(
         None,
         help="Extend the model's window to this many tokens (e.g. 16k; the planner picks "
@@ -275,9 +281,11 @@ def main(
 
     console = Console()
     metered = MeteredModel(load_model(model, **extension))
-    longagent_options: dict[str, Any] = {"reading": reading, "verifier": verifier} | (
-        {"chunk_tokens": chunk_tokens} if chunk_tokens else {}
-    )
+    longagent_options: dict[str, Any] = {
+        "reading": reading,
+        "verifier": verifier,
+        "extract": extract,
+    } | ({"chunk_tokens": chunk_tokens} if chunk_tokens else {})
     from functools import partial
 
     factories = {
