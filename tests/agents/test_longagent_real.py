@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from longagent.agents import LongAgent
+from longagent.apps.bench.person import make_person
 from longagent.apps.bench.qa_data import make_sample
 
 pytestmark = pytest.mark.slow
@@ -77,3 +78,16 @@ def test_the_model_leader_runs_end_to_end_on_the_bundled_model(bundled_model) ->
     assert answer.found == bool(answer.citations)
     for citation in answer.citations:
         assert sample.document[citation.start : citation.end] == citation.quote
+
+
+def test_with_extract_the_searched_sentence_answers_what_the_reader_cannot(bundled_model) -> None:
+    # A ~5K-token story whose heroine is named in every chunk; the question says "call"
+    # and "adopted" where the story says "named" and "took in": the reader's replies do
+    # not ground, and the sentence closest in meaning answers, cited.
+    story, questions = make_person(bundled_model.count_tokens, tokens=5000, seed=1)
+    dog = questions[0]
+    answer = LongAgent(bundled_model, extract=True).ask(story, dog.question)
+    assert answer.found and dog.answers[0] in answer.text
+    (citation,) = answer.citations
+    assert story[citation.start : citation.end] == citation.quote
+    assert answer.trace[0].members == [] and answer.trace[-1].kind == "search"  # no sweep
