@@ -62,13 +62,15 @@ def thoughts_of(answer: Answer) -> list[Thought]:
     only the reports it cites (a grounded report that lost a conflict is no finding). Only
     reports with evidence count: a resolve round's report was judged against two chunks,
     so its member's index does not say which chunk holds the quote (and both were
-    reported in the ask round)."""
+    reported in the ask round). An extracted sentence (`agents/extraction.py`) is no
+    reader's finding: kept, it would answer the question again without `extract`, and a
+    wrong one would outlive the process that claimed it."""
     cited = {(c.chunk_id, c.start, c.end) for c in answer.citations}
     thoughts: list[Thought] = []
     for round_ in answer.trace:
         for report in round_.reports:
             evidence = report.evidence
-            if report.verdict != "grounded" or evidence is None:
+            if report.verdict != "grounded" or evidence is None or report.extracted:
                 continue
             if cited and (evidence.chunk_id, evidence.start, evidence.end) not in cited:
                 continue

@@ -6,6 +6,7 @@ the question."""
 from __future__ import annotations
 
 from longagent.agents import LongAgent
+from longagent.agents.thoughts import thoughts_of
 from longagent.apps.bench.person import make_person
 from longagent.chunking import Document
 from longagent.llm import GenerationRequest, ScriptedModel
@@ -56,6 +57,7 @@ def test_the_sentence_closest_in_meaning_answers_when_no_reply_grounds() -> None
     reports = [r for round_ in answer.trace for r in round_.reports]
     assert [r.extracted for r in reports if r.verdict == "grounded"] == [True]
     assert answer.trace[-1].kind == "search"  # no hop follows the extracted sentence
+    assert thoughts_of(answer) == []  # not remembered: no reader's finding
     # Without it (the default) the same replies leave it unanswered.
     assert not LongAgent(ScriptedModel(echo), chunk_tokens=40).ask(document, DEPTH).found
 
