@@ -127,12 +127,16 @@ class Hop:
     clusters: list[Cluster] = field(default_factory=list)
     focused: bool = False
     searched: bool = False  # ranked passages were read
-    extracted: bool = False  # the search's best sentence answers (`agents/extraction.py`)
     split: bool = False  # a conflict pair could not be settled
 
     @property
     def grounded(self) -> bool:
         return bool(self.clusters)
+
+    @property
+    def extracted(self) -> bool:
+        """Whether the search's best sentence answers (`agents/extraction.py`)."""
+        return any(r.extracted for c in self.clusters for r in c.reports)
 
     def finding(self, previous: Finding | None) -> Finding | None:
         """What this hop established: one answer, a split, or nothing."""

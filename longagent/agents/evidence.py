@@ -142,26 +142,7 @@ def check(
     return judge(question, chunk, evidence, span)
 
 
-def record_value(quote: str, question: Question) -> str | None:
-    """The value of a record the question names by its key (quoted, hyphenated, a UUID or
-    a number), when the reader's quote holds exactly one value with a digit that the
-    question does not: the 135M model quoted the right UUID of RULER's multi-key needle and
-    answered a neighbouring record's, or quoted the needle's sentence and answered with
-    the question. The value is then judged as the answer, by the same rules (in
-    `Runner.judge`). A collection's items get a broader rescue of the same kind, any name
-    or number the quote adds (`shape_rounds._item_judge`)."""
-    if question.bridge or not text.record_keys(question.text):
-        return None
-    asked = question.words
-    values = {
-        w.strip("'-")
-        for w in text.WORD.findall(quote)
-        if any(ch.isdigit() for ch in w) and not set(words(w)) <= asked
-    }
-    return min(values) if len({v.lower() for v in values}) == 1 else None
-
-
-def _key_lines(chunk: str, spans: list[tuple[int, int]], question: Question) -> list[int]:
+def key_lines(chunk: str, spans: list[tuple[int, int]], question: Question) -> list[int]:
     """Indices into `spans` (the chunk's sentences) of those naming every record key of
     the question (see `text.record_keys`); none for a follow-up hop or a question without
     such keys."""
@@ -174,57 +155,10 @@ def _key_lines(chunk: str, spans: list[tuple[int, int]], question: Question) -> 
     ]
 
 
-def cited_sentence(quote: str, chunk: str, question: Question) -> str | None:
-    """For a question about the document's subject, the chunk's sentence the quote copies
-    (MIN_RUN words or more verbatim): the answer when the reader cannot phrase one. Given
-    the sentence "Saskia Okafor broke her left wrist when she fell off a unicycle." the
-    135M model quoted it and answered "Sears 2015" or the sentence with words invented
-    after it; the sentence itself answers "How did Saskia end up hurting her arm?". Not on
-    a follow-up hop: there a reader quoting the finding's sentence repeats what is known."""
-    if not question.document_subject or question.bridge or len(words(quote)) < MIN_RUN:
-        return None
-    span = quoted_sentence(quote, chunk)
-    return " ".join(chunk[span[0] : span[1]].split()) if span else None
-
-
-def clipped(answer: str, sentence: str) -> bool:
-    """Whether `answer` is a verbatim run of MIN_RUN or more of `sentence`'s words, short of
-    all of them: a copy the reader cut off, perhaps before what was asked."""
-    said, whole = words(answer), words(sentence)
-    n = len(said)
-    if n < MIN_RUN or n >= len(whole):
-        return False
-    return any(whole[i : i + n] == said for i in range(len(whole) - n + 1))
-
-
 NEAR_COPY = 0.8  # difflib ratio at which an answer is a mangled copy of a value
 
 
-def copied_value(answer: str, chunk: str, question: Question) -> tuple[str, str] | None:
-    """The value, and its line, that `answer` miscopies: of the values with a digit (that
-    the question lacks) on the chunk's lines naming the question's record key, the one a
-    word of the answer nearly copies, when exactly one is. The 135M model copies a
-    36-character UUID with its last group changed ("...-1599e9fda9128" for
-    "...-1599e9fedd48"). A key with several values (a multi-value record) keeps them apart:
-    the answer's near copy picks one."""
-    spans = sentences(chunk)
-    lines = [chunk[slice(*spans[i])] for i in _key_lines(chunk, spans, question)]
-    asked = question.words
-    said = [w.lower() for w in text.WORD.findall(answer) if any(ch.isdigit() for ch in w)]
-    near = {
-        w.strip("'-"): line
-        for line in lines
-        for w in text.WORD.findall(line)
-        if any(ch.isdigit() for ch in w)
-        and not set(words(w)) <= asked
-        and any(_near_copy(s, w.strip("'-").lower()) for s in said)
-    }
-    if len({v.lower() for v in near}) != 1:
-        return None
-    return next(iter(near.items()))
-
-
-def _near_copy(said: str, value: str) -> bool:
+def near_copy(said: str, value: str) -> bool:
     return difflib.SequenceMatcher(None, said, value).ratio() >= NEAR_COPY
 
 
@@ -237,7 +171,7 @@ def _only_names_the_subject(
     its words in the evidence (the rest of that name). A near copy of her name counts as
     her name: the 135M model answered "Sakia Okafor" to "the title of Saskia's first book"."""
     named = {w for e in question.entities for w in e.split()}
-    miscopied = {w for w in novel if any(_near_copy(w, name) for name in named)}
+    miscopied = {w for w in novel if any(near_copy(w, name) for name in named)}
     if not named & set(words(answer)) and not miscopied:
         return False
     full = text.full_names(named, evidence)
@@ -283,9 +217,8 @@ def lexical_about(
     if question.bridge:
         if not question.mentions_bridge(evidence):
             return Check("unsupported", f"the evidence does not mention {question.bridge!r}", span)
-    elif required := question.entities - question.document_subject:
-        absent = sorted(e for e in required if not set(e.split()) <= evidence)
-        if absent:
+    elif question.entities - question.document_subject:
+        if absent := unnamed(question, evidence):
             return Check("unsupported", f"the evidence does not mention {', '.join(absent)}", span)
     elif not _about_topic(question, evidence):
         return Check("unsupported", "the evidence shares too little with the question", span)
@@ -299,9 +232,16 @@ def could_ground(chunk: str, question: Question) -> bool:
     held = set(words(chunk))
     if question.bridge:
         return question.mentions_bridge(held)
-    if required := question.entities - question.document_subject:
-        return all(set(e.split()) <= held for e in required)
+    if question.entities - question.document_subject:
+        return not unnamed(question, held)
     return _about_topic(question, held)
+
+
+def unnamed(question: Question, held: set[str]) -> list[str]:
+    """The question's entities (names, numbers, quoted keys; the document's subject aside)
+    that `held` (evidence's words, a chunk's) does not name, in order."""
+    required = question.entities - question.document_subject
+    return sorted(e for e in required if not set(e.split()) <= held)
 
 
 def _about_topic(question: Question, held: set[str]) -> bool:
@@ -338,7 +278,7 @@ def focus(chunk: str, question: Question) -> str:
     # model read instead (RULER's multi-key needles). Not for a plain number ("in 2019"),
     # which dates a sentence whose neighbours may hold the answer.
     numbered = all(k.isdigit() for k in text.record_keys(question.text))
-    records = [] if numbered else _key_lines(chunk, spans, question)
+    records = [] if numbered else key_lines(chunk, spans, question)
     if records:
         keep = records
     else:

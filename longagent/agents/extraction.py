@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from longagent.agents import ranking
+from longagent.agents.evidence import unnamed
 from longagent.agents.question import Question
 from longagent.agents.semantic import SemanticVerifier, evidence_windows
 from longagent.agents.types import Citation, MemberReport
@@ -50,24 +51,21 @@ def best_window(
 ) -> Extract | None:
     """The window of `passages` closest in meaning to `question` that names its entities,
     if its similarity reaches `threshold` (the document's subject's names left out)."""
-    required = question.entities - question.document_subject
-    candidates: list[tuple[int, int, int]] = []
+    spans: list[tuple[int, int, int]] = []  # chunk, start, end
+    said: list[str] = []
     for passage in passages:
         text = index.text(passage)
         for start, end in evidence_windows(text):
-            held = set(words(text[start:end]))
-            if all(set(e.split()) <= held for e in required):
-                candidates.append((passage.chunk, passage.start + start, passage.start + end))
-    if not candidates:
+            if not unnamed(question, set(words(text[start:end]))):
+                spans.append((passage.chunk, passage.start + start, passage.start + end))
+                said.append(text[start:end])
+    if not spans:
         return None
-    chunks = {c.index: c.text for c in index.chunks}
-    similarity = SemanticVerifier(index.embedder).similarities(
-        question, [chunks[c][a:b] for c, a, b in candidates]
-    )
-    best = max(range(len(candidates)), key=similarity.__getitem__)
+    similarity = SemanticVerifier(index.embedder).similarities(question, said)
+    best = max(range(len(spans)), key=similarity.__getitem__)
     if similarity[best] < threshold:
         return None
-    return Extract(*candidates[best], similarity[best])
+    return Extract(*spans[best], similarity[best])
 
 
 def report(extract: Extract, chunk: Chunk) -> MemberReport:

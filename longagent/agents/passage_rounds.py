@@ -55,17 +55,16 @@ def _extracted(
 ) -> list[MemberReport]:
     """The report of the sentence that answers for the readers (recorded on the round),
     or none: when the profile extracts and the plan allows it (`agents/extraction.py`)."""
-    profile, plan, hop = runner.profile, runner.state.plan, runner.state.hop
+    profile, plan = runner.profile, runner.state.plan
     if not (profile.extract and plan.extract and passages):
         return []
-    assert plan.index is not None and hop is not None
+    assert plan.index is not None
     bar = profile.extract_threshold
     if question.document_subject:
         bar = profile.extract_subject_threshold
     found = extraction.best_window(plan.index, passages, question, bar)
     if found is None:
         return []
-    hop.extracted = True
     return runner.record([extraction.report(found, runner.chunks[found.chunk])])
 
 

@@ -19,10 +19,10 @@ from collections.abc import Callable
 
 from longagent.agents import (
     conflict,
-    evidence,
     member,
     overview_rounds,
     passage_rounds,
+    repairs,
     shape_rounds,
 )
 from longagent.agents.actions import (
@@ -300,15 +300,15 @@ class Runner:
         `text`, a pair's two chunks, when given; then no citation is made). A refused
         reply whose quote holds a record's one value, or whose answer miscopies the one value
         on the record key's lines, is judged again with that value as its answer
-        (`evidence.record_value`, `evidence.copied_value`); for a question about the
-        document's subject, with the sentence it quotes (`evidence.cited_sentence`)."""
+        (`repairs.record_value`, `repairs.copied_value`); for a question about the
+        document's subject, with the sentence it quotes (`repairs.cited_sentence`)."""
         report = self._verdict(index, reply, question, text)
         if report.verdict == "grounded" or text is not None or isinstance(reply, Exception):
             return report
         said = reply.answer.strip().lower()
-        value = evidence.record_value(reply.quote, question)
-        copied = evidence.copied_value(reply.answer, self.chunks[index].text, question)
-        cited = evidence.cited_sentence(reply.quote, self.chunks[index].text, question)
+        value = repairs.record_value(reply.quote, question)
+        copied = repairs.copied_value(reply.answer, self.chunks[index].text, question)
+        cited = repairs.cited_sentence(reply.quote, self.chunks[index].text, question)
         retries = [
             (reply.quote, value, "the quote's value stands") if value else None,
             (copied[1], copied[0], "it miscopies the key's value, which stands")
@@ -374,7 +374,7 @@ class Runner:
             if self.state.question.shape.shape == "explain" and not finding.split:
                 # A why/how answer is a reason or a way: the cited sentence says it whole.
                 text = whole
-            elif self.state.question.document_subject and evidence.clipped(text, whole):
+            elif self.state.question.document_subject and repairs.clipped(text, whole):
                 # "Saskia Okafor published her first book" cut its sentence short of the
                 # title it was asked for: the sentence says it whole.
                 text = whole

@@ -11,11 +11,12 @@ from dataclasses import replace
 import pytest
 
 from longagent.agents import LongAgent
-from longagent.agents.evidence import LexicalVerifier, cited_sentence
+from longagent.agents.evidence import LexicalVerifier
 from longagent.agents.member import MemberReply
 from longagent.agents.question import Question
 from longagent.agents.ranking import PASSAGE_SENTENCES, bm25_scores
 from longagent.agents.relevance import subject_names
+from longagent.agents.repairs import cited_sentence
 from longagent.agents.semantic import SemanticVerifier
 from longagent.apps.bench.person import make_person
 from longagent.chunking import Chunk, Document, split

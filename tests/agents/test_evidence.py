@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from longagent.agents.evidence import LexicalVerifier, record_value
+from longagent.agents.evidence import LexicalVerifier
 from longagent.agents.member import MemberReply
 from longagent.agents.question import Question
+from longagent.agents.repairs import record_value
 
 VERIFIER = LexicalVerifier()
 

@@ -5,6 +5,8 @@ the question."""
 
 from __future__ import annotations
 
+import pytest
+
 from longagent.agents import LongAgent
 from longagent.agents.thoughts import thoughts_of
 from longagent.apps.bench.person import make_person
@@ -60,6 +62,14 @@ def test_the_sentence_closest_in_meaning_answers_when_no_reply_grounds() -> None
     assert thoughts_of(answer) == []  # not remembered: no reader's finding
     # Without it (the default) the same replies leave it unanswered.
     assert not LongAgent(ScriptedModel(echo), chunk_tokens=40).ask(document, DEPTH).found
+
+
+def test_the_setting_turns_it_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LONGAGENT_EXTRACT", "1")
+    answer = LongAgent(ScriptedModel(echo), chunk_tokens=40).ask(manual(ENTRIES), DEPTH)
+    assert answer.found and "The default maximum depth is 5." in answer.text
+    lead = LongAgent(ScriptedModel(echo), chunk_tokens=40, extract=False)  # the argument wins
+    assert not lead.ask(manual(ENTRIES), DEPTH).found
 
 
 def test_an_absent_answer_is_refused_after_the_likeliest_passages_were_read() -> None:

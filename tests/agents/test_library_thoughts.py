@@ -103,7 +103,10 @@ def test_an_unrelated_question_reads_as_before(tmp_path: Path) -> None:
     assert not decided_first(answer)
 
 
-def test_a_contradicted_thought_is_replaced_not_duplicated(tmp_path: Path) -> None:
+# With `extract` too: the refused recalled passage's sentence must not answer in place of
+# the planned reading (a thought-first reading never extracts).
+@pytest.mark.parametrize("extract", [False, True])
+def test_a_contradicted_thought_is_replaced_not_duplicated(tmp_path: Path, extract: bool) -> None:
     library, paths = make_library(tmp_path, {4: BORN, 1: TOSA})
     LongAgent(ScriptedModel(answering((BORN, "Fenni")))).ask(library, WHERE)
     (old,) = thoughts_table(reopen(tmp_path))
@@ -111,7 +114,7 @@ def test_a_contradicted_thought_is_replaced_not_duplicated(tmp_path: Path) -> No
     # Another model's members find Tosa and refuse the Fenni chunk: the recalled chunk is
     # read first, grounds nothing, and the planned reading finds the other answer.
     model = ScriptedModel(answering((TOSA, "Tosa")), name="another")
-    answer = LongAgent(model).ask(reopen(tmp_path), WHERE)
+    answer = LongAgent(model, extract=extract).ask(reopen(tmp_path), WHERE)
     assert answer.text == "Tosa" and decided_first(answer)
     assert [r.index for r in answer.trace] == list(range(len(answer.trace)))
     (new,) = thoughts_table(reopen(tmp_path))

@@ -1,5 +1,5 @@
 """A reader that quotes a record's value but answers something else: the quoted value is
-judged as the answer (`evidence.record_value`, in `Runner.judge`), once, by the same rules;
+judged as the answer (`repairs.record_value`, in `Runner.judge`), once, by the same rules;
 a neighbouring record's value never passes."""
 
 from __future__ import annotations

@@ -37,6 +37,24 @@ def test_ask_prints_a_cited_answer(tmp_path: Path, bundled_model) -> None:
     assert "[1] chars" in shown.stdout and "model calls" in shown.stdout
 
 
+@pytest.mark.slow
+def test_ask_extract_answers_with_the_searched_sentence(tmp_path: Path, home: Path) -> None:
+    # The bundled reader's reply here is runaway JSON, refused; the entry's sentence answers.
+    path = tmp_path / "manual.txt"
+    path.write_text(
+        "OPTIONS\n\n-q, --quiet\n    Turn off the output.\n\n-l depth, --level=depth\n"
+        "    Set the maximum number of subdirectories that the crawler will recurse into to "
+        "depth. The default maximum depth is 5.\n"
+    )
+    question = "How many levels deep does the crawler go if I don't say?"
+    shown = longagent("ask", str(path), question, "--extract", "--json")
+    assert shown.returncode == 0, shown.stderr
+    answer = json.loads(shown.stdout)
+    assert answer["found"] and "The default maximum depth is 5." in answer["text"]
+    reports = [r for round_ in answer["trace"] for r in round_["reports"]]
+    assert [r["extracted"] for r in reports if r["verdict"] == "grounded"] == [True]
+
+
 def test_ask_on_a_missing_file_is_one_clear_line(tmp_path: Path) -> None:
     result = longagent("ask", str(tmp_path / "nope.pdf"), "anything?")
     assert (
