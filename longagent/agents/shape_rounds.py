@@ -19,12 +19,13 @@ import re
 from typing import TYPE_CHECKING
 
 from longagent import text
-from longagent.agents import conflict, evidence, member, passage_rounds, ranking
+from longagent.agents import conflict, entry_lists, evidence, member, passage_rounds, ranking
 from longagent.agents.actions import Collect, Count, Hop
 from longagent.agents.question import Question
 from longagent.agents.types import Answer, Citation, MemberReport
 from longagent.errors import ModelResponseError
 from longagent.llm.usage import Usage
+from longagent.memory.embedder import MiniLMEmbedder
 
 if TYPE_CHECKING:
     from longagent.agents.runner import Judge, Runner
@@ -43,6 +44,8 @@ def collect(runner: Runner, action: Collect) -> None:
     chain = state.question.shape.shape == "chain"
     hop = Hop(question, "collect")
     state.hops.append(hop)
+    if not keyed and _list_entries(runner, hop, index):
+        return
     named = index.naming(sorted(question.entities)) if question.entities else []
     passages = (named or ranking.readings(index, question.text))[: sum(action.waves)]
     current = runner.open_round(
@@ -88,6 +91,53 @@ def collect(runner: Runner, action: Collect) -> None:
         if r.verdict == "grounded" and not any(same(r.answer, v) for v in followed)
     ]
     hop.clusters = conflict.cluster(grounded, same)
+
+
+def _list_entries(runner: Runner, hop: Hop, index: ranking.PassageIndex) -> bool:
+    """A list question over a document that lists its items as entries (a manual's
+    options): the entries that answer, each cited with its term and first sentence
+    (`agents/entry_lists.py`). False when the document has no section of the asked kind
+    or none of its items answers: then passages are read as for any collection."""
+    if index.embedder is None:
+        index.embedder = MiniLMEmbedder()
+    found = entry_lists.listing(runner.document.text, hop.question.text, index.embedder)
+    if found is None:
+        return False
+    reports = [r for pick in found.picks if (r := _entry_report(runner, pick)) is not None]
+    where = ", ".join(repr(s) for s in found.sections)
+    current = runner.open_round(
+        "collect",
+        sorted({r.member for r in reports}),
+        f"listing the items of {where} ({found.items} entries): {found.why}",
+    )
+    if not reports:
+        current.decision = f"no entry of {where} answers: reading passages instead"
+        return False
+    hop.members = list(current.members)
+    hop.reports = runner.record(reports)
+    hop.clusters = [conflict.Cluster([r]) for r in hop.reports]
+    return True
+
+
+def _entry_report(runner: Runner, pick: entry_lists.Pick) -> MemberReport | None:
+    """A picked entry as a grounded report of the member whose chunk holds its term; the
+    citation stops at that chunk's end."""
+    start, end = pick.cited
+    chunk = next((c for c in runner.chunks if c.start <= start < c.end), None)
+    if chunk is None:
+        return None
+    citation = Citation.of(
+        chunk, chunk.index, start - chunk.start, min(end, chunk.end) - chunk.start
+    )
+    return MemberReport(
+        member=chunk.index,
+        chunk_id=chunk.id,
+        answer=pick.term,
+        quote=" ".join(citation.quote.split()),
+        verdict="grounded",
+        reason=f"an entry of the list: {pick.why}",
+        evidence=citation,
+    )
 
 
 def _item_judge(runner: Runner, keyed: bool, chain: bool) -> Judge:

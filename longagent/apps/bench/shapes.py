@@ -2,15 +2,20 @@
 man page each for grep, find and wget, Python's regex HOWTO in HTML, less's manual as a
 PDF), answered by LongAgent and by DOS-RAG side by side.
 
-These answers have no gold to score against: the table shows each answer, its shape,
+The overviews have no gold to score against: the table shows each answer, its shape,
 how many citations back it and whether each cited span is verbatim in the document, so a
-reader can judge whether it is on topic. Writes bench-results/shapes.json and a Markdown
-table (shapes.md) that the README quotes.
+reader can judge whether it is on topic. The list questions have gold items (read off the
+documents by hand): each answer is scored by recall (gold items it names) and, for the
+man pages, precision (of the options it names, those in the gold). `--split dev` asks
+other list questions over the same pages instead: the ones `agents/entry_lists.py` was
+tuned on, never the five reported. Writes bench-results/shapes.json and a Markdown table
+(shapes.md) that the README quotes.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -27,6 +32,102 @@ LIST_QUESTIONS = {
     "less.pdf": "Which commands move forward in the file?",
 }
 OVERVIEW = "What is this document about?"
+# Gold items, each as the names it goes by (an option's short and long form), read off the
+# documents by hand.
+LIST_GOLD: dict[str, list[str] | None] = {
+    "grep.txt": ["-f --file", "--exclude-from"],
+    "find.txt": [
+        "-amin",
+        "-anewer",
+        "-atime",
+        "-cmin",
+        "-cnewer",
+        "-ctime",
+        "-mmin",
+        "-mtime",
+        "-newer",
+        "-newerXY",
+        "-used",
+    ],
+    "wget.txt": [
+        "-o --output-file",
+        "-a --append-output",
+        "-i --input-file",
+        "-O --output-document",
+        "--config",
+        "--rejected-log",
+        "--load-cookies",
+        "--save-cookies",
+        "--post-file",
+        "--body-file",
+        "--certificate",
+        "--private-key",
+        "--ca-certificate",
+        "--crl-file",
+        "--pinnedpubkey",
+        "--random-file",
+        "--egd-file",
+        "--hsts-file",
+        "--warc-file",
+        "--warc-dedup",
+        "--input-metalink",
+        "--default-page",
+    ],
+    # The metacharacters are punctuation: "." or "(" stands in any sentence, so a
+    # name-based score would count noise; the answers are shown to judge by reading.
+    "regex-howto.html": None,
+    "less.pdf": ["SPACE", "ENTER RETURN", "d ^D", "z", "ESC-SPACE", "J", "F"],
+}
+# The questions entry_lists.py was tuned on: other questions over the same man pages.
+LIST_DEV: list[tuple[str, str, list[str]]] = [
+    (
+        "grep.txt",
+        "Which options control how many lines of context are shown?",
+        ["-A --after-context", "-B --before-context", "-C --context"],
+    ),
+    (
+        "find.txt",
+        "Which tests look at who owns a file?",
+        ["-user", "-group", "-uid", "-gid", "-nouser", "-nogroup"],
+    ),
+    (
+        "find.txt",
+        "Which actions run a command on the files found?",
+        ["-exec", "-execdir", "-ok", "-okdir"],
+    ),
+    (
+        "wget.txt",
+        "Which options deal with cookies?",
+        ["--no-cookies", "--load-cookies", "--save-cookies", "--keep-session-cookies"],
+    ),
+    (
+        "wget.txt",
+        "Which options set a timeout?",
+        ["-T --timeout", "--dns-timeout", "--connect-timeout", "--read-timeout"],
+    ),
+    ("grep.txt", "Which options need a pattern as their argument?", ["-e --regexp"]),
+]
+_OPTION = re.compile(r"(?<![\w-])--?[A-Za-z][\w-]*")
+
+
+def _names(item: str, name: str) -> bool:
+    """Whether `item` names `name` as a whole token ("-f FILE" names "-f", not "-fprint")."""
+    return re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", item) is not None
+
+
+def score_list(answer: str, gold: list[str]) -> dict[str, Any]:
+    """Recall: the gold items the answer names. Precision, over man pages: of the options
+    the answer names ("-x", "--xx"), those that are a gold item's; None where the answer
+    names no option (or the gold items are not options)."""
+    named = sum(any(_names(answer, n) for n in item.split()) for item in gold)
+    options = list(dict.fromkeys(_OPTION.findall(answer)))
+    names = {n for item in gold for n in item.split()}
+    if not options or not all(_OPTION.fullmatch(n) for n in names):
+        precision = None
+    else:
+        right = sum(o in names for o in options)
+        precision = round(right / len(options), 2)
+    return {"recall": f"{named}/{len(gold)}", "precision": precision, "options": len(options)}
 
 
 def main(
@@ -34,6 +135,9 @@ def main(
     kinds: str = typer.Option("list,overview", help="Which questions: list, overview."),
     systems: str = typer.Option("longagent,dos-rag", help="longagent, dos-rag."),
     out_dir: Path = typer.Option(Path("bench-results"), help="Where shapes.json/.md go."),
+    split: str = typer.Option(
+        "test", help="test: the five questions reported; dev: the list questions tuned on."
+    ),
 ) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -47,6 +151,19 @@ def main(
     names = checks.names("--documents", documents, DOCUMENTS)
     asked = checks.names("--kinds", kinds, ("list", "overview"))
     chosen = checks.names("--systems", systems, ("longagent", "dos-rag"))
+    (split,) = checks.names("--split", split, ("test", "dev"))
+    questions: list[tuple[str, str, str, list[str] | None]] = []  # document, kind, question, gold
+    for name in names:
+        if split == "dev":
+            questions += [
+                (d, "list", q, g) for d, q, g in LIST_DEV if d == name and "list" in asked
+            ]
+            continue
+        for kind in asked:
+            if kind == "list":
+                questions.append((name, kind, LIST_QUESTIONS[name], LIST_GOLD[name]))
+            else:
+                questions.append((name, kind, OVERVIEW, None))
     checks.writable_dir(out_dir, "--out-dir")
     console = Console()
     model = load_model(None)
@@ -54,54 +171,63 @@ def main(
     baseline = dos_rag(model)
     records: list[dict[str, Any]] = []
     out = out_dir / "shapes.json"
-    for name in names:
+    for name, kind, question, gold in questions:
         text = document_text(name)
-        for kind in asked:
-            question = LIST_QUESTIONS[name] if kind == "list" else OVERVIEW
-            record: dict[str, Any] = {"document": name, "kind": kind, "question": question}
-            if "longagent" in chosen:
-                start = time.perf_counter()
-                answer = agent.ask(text, question)
-                record["longagent"] = {
-                    "text": answer.text,
-                    "found": answer.found,
-                    "shape": answer.shape,
-                    "citations": len(answer.citations),
-                    "verbatim": sum(
-                        " ".join(c.quote.split()) in " ".join(text.split())
-                        for c in answer.citations
-                    ),
-                    "seconds": round(time.perf_counter() - start, 1),
-                }
-            if "dos-rag" in chosen:
-                start = time.perf_counter()
-                reply, found = baseline(text, question)
-                record["dos-rag"] = {
-                    "text": reply,
-                    "found": found,
-                    "seconds": round(time.perf_counter() - start, 1),
-                }
-            records.append(record)
-            # Written after every answer: a long run stopped early keeps what it measured.
-            out.write_text(json.dumps({"model": model.name, "results": records}, indent=1))
-            console.print(f"{name} {kind}: done")
+        record: dict[str, Any] = {"document": name, "kind": kind, "question": question}
+        if "longagent" in chosen:
+            start = time.perf_counter()
+            answer = agent.ask(text, question)
+            record["longagent"] = {
+                "text": answer.text,
+                "found": answer.found,
+                "shape": answer.shape,
+                "citations": len(answer.citations),
+                "verbatim": sum(
+                    " ".join(c.quote.split()) in " ".join(text.split()) for c in answer.citations
+                ),
+                "seconds": round(time.perf_counter() - start, 1),
+            }
+            if gold is not None:
+                shown = answer.text if answer.found else ""
+                record["longagent"]["score"] = score_list(shown, gold)
+        if "dos-rag" in chosen:
+            start = time.perf_counter()
+            reply, found = baseline(text, question)
+            record["dos-rag"] = {
+                "text": reply,
+                "found": found,
+                "seconds": round(time.perf_counter() - start, 1),
+            }
+            if gold is not None:
+                record["dos-rag"]["score"] = score_list(reply if found else "", gold)
+        records.append(record)
+        # Written after every answer: a long run stopped early keeps what it measured.
+        out.write_text(json.dumps({"model": model.name, "results": records}, indent=1))
+        console.print(f"{name} {kind}: done")
     table = Table(title="list and overview questions: LongAgent and DOS-RAG side by side")
-    for column in ("document", "question", "LongAgent", "cited", "s", "DOS-RAG", "s "):
+    columns = ("document", "question", "LongAgent", "cited", "recall", "precision", "s")
+    for column in (*columns, "DOS-RAG", "recall ", "precision ", "s "):
         table.add_column(column)
     lines = [
-        "| document | question | LongAgent (shape) | cited (verbatim) | s | DOS-RAG | s |",
-        "|---|---|---|---|---|---|---|",
+        "| document | question | LongAgent (shape) | cited (verbatim) | recall | precision | s "
+        "| DOS-RAG | recall | precision | s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in records:
         la, dr = r.get("longagent", {}), r.get("dos-rag", {})
         cited = f"{la.get('citations', '')} ({la.get('verbatim', '')})" if la else ""
+        la_score, dr_score = la.get("score", {}), dr.get("score", {})
         row = [
             r["document"],
             r["question"],
             f"{la.get('text', '')} ({la.get('shape', '')})" if la else "",
             cited,
+            str(la_score.get("recall", "")),
+            _shown(la_score.get("precision")),
             str(la.get("seconds", "")),
             dr.get("text", ""),
+            str(dr_score.get("recall", "")),
+            _shown(dr_score.get("precision")),
             str(dr.get("seconds", "")),
         ]
         table.add_row(*row)
@@ -111,3 +237,7 @@ def main(
     console.print(table)
     (out_dir / "shapes.md").write_text("\n".join(lines) + "\n")
     console.print(f"answers: {out}")
+
+
+def _shown(precision: float | None) -> str:
+    return "" if precision is None else f"{precision:.2f}"

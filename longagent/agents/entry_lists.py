@@ -1,0 +1,232 @@
+"""A list question answered from the document's own entries (issue #19).
+
+"Which options take a file name?" over a manual page asks for items the page already
+lists as entries (`chunking/entries.py`): each option is a term line with its description.
+The 135M reader does not extract items (bench shapes: a sentence or nothing), so a list
+question over such a document picks entries instead of reading passages:
+
+1. The kind of item is the question's plural noun ("options", "tests", "commands"); the
+   entries it may pick are the items of the sections whose heading names that kind
+   ("OPTIONS" and its subsections, find's "TESTS"). No such section: no pick, and the
+   question is read as before.
+2. "Which options take/need/accept a X?" asks about the entries' arguments: every item
+   whose term names an argument like X ("FILE", "logfile", "PATTERNS") is picked.
+3. Otherwise each item is scored by MiniLM similarity of its term and first sentence to
+   the question, plus a bonus for the question's words in its term. The first picks
+   ("seeds") must hold one of the question's telling words (not one that stands in most
+   of the items, like "file" in find's tests), and stop at the widest gap between
+   scores; items that read like a seed (their own similarity at least
+   `SIBLING_SIMILARITY`, within `SIBLING_BAND` of the best score) join them: "-amin"
+   beside a seed "-mmin".
+
+Each pick is cited with its term line and first sentence, verbatim. The constants were set
+on the `dev` list questions of `bench shapes` (LIST_DEV there), not on the five it reports.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from longagent import text
+from longagent.chunking.entries import Entry, entries
+from longagent.memory.embedder import Embedder
+
+TERM_BONUS = 0.3  # added to the similarity for the question's words in the term, in full
+SEED_WINDOW = 10  # the seeds' cut is at the widest gap among this many best scores
+SIBLING_SIMILARITY = 0.8  # an item this close to a seed (cosine) is one of its kind
+SIBLING_BAND = 0.2
+MAX_HEADING_WORDS = 6  # ... if its own score is within this much of the best seed's
+# "Which options take ...", "What tests compare ...", "List the commands that ...".
+_KIND = re.compile(
+    r"^\s*(?:which|what)\s+([a-z][\w-]*?)s\b|\b(?:all|every|list|name)\s+(?:of\s+)?(?:the\s+)?"
+    r"([a-z][\w-]*?)s\b",
+    re.I,
+)
+_TAKES = re.compile(
+    r"\b(?:takes?|accepts?|requires?|needs?|expects?)\s+(?:an?\s+|the\s+|one\s+)?([a-z][\w-]*)",
+    re.I,
+)
+# "Which options take an argument?": any argument will do.
+_ANY_ARGUMENT = frozenset({"argument", "arg", "value", "parameter", "operand"})
+
+
+@dataclass(frozen=True)
+class Pick:
+    entry: Entry
+    term: str  # the entry's term, one line ("-f FILE, --file=FILE")
+    cited: tuple[int, int]  # offsets of its term and first sentence in the text
+    score: float
+    why: str
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What the entries gave: the section(s) looked in, how many items they hold, and the
+    picks (none when no item matched; the caller then reads passages as before)."""
+
+    sections: list[str]
+    items: int
+    picks: list[Pick]
+    why: str
+
+
+def kind_of(question: str) -> str:
+    """The singular of the question's plural noun ("options" -> "option"), or ""."""
+    match = _KIND.search(question)
+    return (match.group(1) or match.group(2)).lower() if match else ""
+
+
+def listing(document: str, question: str, embedder: Embedder) -> Listing | None:
+    """The entries of `document` that answer the list `question`, or None when the
+    document has no section of the asked kind."""
+    kind = kind_of(question)
+    if not kind:
+        return None
+    found = entries(document)
+    sections = _sections(found, kind, document)
+    if not sections:
+        return None
+    items = list({i.term: i for s in sections for i in _items(s, kind, document)}.values())
+    items = [i for i in items if not text.is_prose(i.term_text(document))]
+    names = [s.term_text(document) for s in sections]
+    if not items:
+        return None
+    takes = _TAKES.search(question)
+    if takes:
+        picks = _by_argument(items, takes.group(1).lower(), document)
+        return Listing(names, len(items), picks, f"items whose argument is a {takes.group(1)}")
+    picks = _by_meaning(items, question, kind, document, embedder)
+    return Listing(names, len(items), picks, "items closest in meaning to the question")
+
+
+def _sections(found: Sequence[Entry], kind: str, document: str) -> list[Entry]:
+    """The outermost entries whose heading names the kind ("OPTIONS" for "option")."""
+    out: list[Entry] = []
+    for entry in found:
+        if _names(entry, kind, document) and _heading(entry.term_text(document)):
+            out.append(entry)
+        else:
+            out += _sections(entry.children, kind, document)
+    return out
+
+
+def _heading(term: str) -> bool:
+    """A heading ("OPTIONS", "HTTPS (SSL/TLS) Options"), not a sentence that mentions the
+    kind ("2   Parse error---for instance, when parsing command-line options, the")."""
+    return len(text.WORD.findall(term)) <= MAX_HEADING_WORDS and not text.is_prose(term)
+
+
+def _names(entry: Entry, kind: str, document: str) -> bool:
+    return any(w.startswith(kind) for w in text.words(entry.term_text(document)))
+
+
+def _items(section: Entry, kind: str, document: str) -> list[Entry]:
+    """A section's items: its entries, looking through subsection headings (grep's
+    "Matching Control", wget's "HTTPS (SSL/TLS) Options") into the items they hold; an
+    item's own nested entries (wget's cookie file formats) are part of it."""
+    out: list[Entry] = []
+    for child in section.children:
+        heading = child.children and (
+            child.opens_with_entry(document) or _names(child, kind, document)
+        )
+        out += _items(child, kind, document) if heading else [child]
+    return out
+
+
+def _cited(entry: Entry, document: str) -> tuple[int, int]:
+    """The term and the first sentence of its description."""
+    body = document[entry.body[0] : entry.body[1]]
+    spans = text.sentences(body)
+    end = entry.body[0] + spans[0][1] if spans else entry.body[1]
+    return entry.term[0], end
+
+
+def _placeholders(term: str) -> list[str]:
+    """The argument names of a term: "-f FILE, --file=FILE" -> FILE, FILE."""
+    tokens = re.split(r"[,\s=\[\]]+", term)
+    return [
+        part.lower()
+        for token in tokens
+        if token and not token.startswith("-") and token.lower() != "or"
+        for part in re.split(r"[-_/]", token)
+        if part.isalpha()
+    ]
+
+
+def _by_argument(items: list[Entry], noun: str, document: str) -> list[Pick]:
+    noun = noun.rstrip("s") if len(noun) > 3 else noun
+    picks = []
+    for item in items:
+        term = item.term_text(document)
+        names = _placeholders(term)
+        if noun in _ANY_ARGUMENT:
+            matched = bool(names)
+        else:
+            matched = any(p == noun or p.startswith(noun) or p.endswith(noun) for p in names)
+        if matched:
+            why = f"its argument is named {' '.join(dict.fromkeys(names))!r}"
+            picks.append(Pick(item, term, _cited(item, document), 1.0, why))
+    return picks
+
+
+def _stem(word: str) -> str:
+    """A word's first letters, so "cookies" finds "--no-cookies" and "times" "-atime"."""
+    return word[: max(4, len(word) - 2)]
+
+
+def _by_meaning(
+    items: list[Entry], question: str, kind: str, document: str, embedder: Embedder
+) -> list[Pick]:
+    firsts = [" ".join(document[slice(*_cited(i, document))].split()) for i in items]
+    lowered = [f.lower() for f in firsts]
+    # Telling words: the question's, less the kind and those standing in most items.
+    keys = [
+        w
+        for w in sorted(text.content_words(question))
+        if not w.startswith(kind) and sum(_stem(w) in f for f in lowered) * 2 <= len(items)
+    ]
+    vectors = embedder.embed([question, *firsts])
+    similarity = vectors[1:] @ vectors[0]
+    terms = [" ".join(text.words(i.term_text(document))) for i in items]
+    bonus = np.array([sum(_stem(k) in t for k in keys) / max(1, len(keys)) for t in terms])
+    scores = similarity + TERM_BONUS * bonus
+    order = [int(k) for k in np.argsort(-scores, kind="stable")]
+    seeds = [k for k in order if any(_stem(w) in lowered[k] for w in keys)]
+    if not seeds:
+        return []
+    # The widest gap among the best seeds' scores, the best non-seed closing the row.
+    window = seeds[:SEED_WINDOW]
+    row = [float(scores[k]) for k in window]
+    row += [float(scores[k]) for k in order if k not in window][:1]
+    gaps = [row[i] - row[i + 1] for i in range(len(row) - 1)]
+    chosen = window[: 1 + max(range(len(gaps)), key=gaps.__getitem__)] if gaps else window
+    why = {
+        k: f"closest in meaning ({scores[k]:.2f}) and names {_named(keys, lowered[k])}"
+        for k in chosen
+    }
+    item_vectors = vectors[1:]
+    for k in order:
+        if k in why or scores[k] < scores[chosen[0]] - SIBLING_BAND:
+            continue
+        like = max(float(item_vectors[k] @ item_vectors[s]) for s in chosen)
+        if like >= SIBLING_SIMILARITY:
+            why[k] = f"reads like a picked item ({like:.2f})"
+    picked = sorted(why, key=lambda k: items[k].term[0])
+    return [
+        Pick(
+            items[k],
+            items[k].term_text(document),
+            _cited(items[k], document),
+            float(scores[k]),
+            why[k],
+        )
+        for k in picked
+    ]
+
+
+def _named(keys: list[str], said: str) -> str:
+    return ", ".join(repr(k) for k in keys if _stem(k) in said)

@@ -1,0 +1,146 @@
+"""A list question over a manual answered from its entries (`agents/entry_lists.py`,
+issue #19), with the real MiniLM embedder. The scripted reader fails the test if it is
+asked anything where the entries answer: picking entries needs no model."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from longagent.agents import LongAgent
+from longagent.agents.entry_lists import listing
+from longagent.chunking import Document
+from longagent.llm import GenerationRequest, ScriptedModel
+from longagent.memory.embedder import MiniLMEmbedder
+
+from ._qa_helpers import reply
+
+MANUAL = """\
+CRAWL(1)                     User Commands                     CRAWL(1)
+
+NAME
+       crawl - fetch web pages for offline reading
+
+OPTIONS
+   Logging and Input File Options
+       -o logfile, --output-file=logfile
+              Log all messages to logfile.  The messages are normally reported
+              to standard error.
+
+       -i file, --input-file=file
+              Read URLs from a local or external file.
+
+       -q, --quiet
+              Turn off the crawler's output.
+
+   Download Options
+       -t number, --tries=number
+              Set number of tries to number.  Specify 0 for infinite retrying.
+
+       -T seconds, --timeout=seconds
+              Set the network timeout to seconds seconds.
+
+       --connect-timeout=seconds
+              Set the connect timeout to seconds seconds.  TCP connections that
+              take longer to establish will be aborted.
+
+       --read-timeout=seconds
+              Set the read (and write) timeout to seconds seconds.  Reads that
+              take longer will fail.
+
+       --limit-rate=amount
+              Limit the download speed to amount bytes per second.
+
+   HTTP Options
+       --no-cookies
+              Disable the use of cookies.
+
+       --load-cookies file
+              Load cookies from file before the first HTTP retrieval.
+
+       --save-cookies file
+              Save cookies to file before exiting.
+
+       --user-agent=agent-string
+              Identify as agent-string to the HTTP server.
+
+EXIT STATUS
+       0      No problems occurred.
+       1      Generic error code.
+"""
+
+
+@pytest.fixture(scope="module")
+def embedder() -> MiniLMEmbedder:
+    return MiniLMEmbedder()
+
+
+def picked(question: str, embedder: MiniLMEmbedder) -> list[str]:
+    found = listing(MANUAL, question, embedder)
+    assert found is not None
+    assert found.sections == ["OPTIONS"]
+    return [p.term for p in found.picks]
+
+
+def test_options_taking_a_file_are_those_whose_argument_names_one(embedder) -> None:
+    assert picked("Which options take a file name?", embedder) == [
+        "-o logfile, --output-file=logfile",
+        "-i file, --input-file=file",
+        "--load-cookies file",
+        "--save-cookies file",
+    ]
+
+
+def test_options_are_picked_by_meaning_with_the_question_words_in_them(embedder) -> None:
+    assert picked("Which options deal with cookies?", embedder) == [
+        "--no-cookies",
+        "--load-cookies file",
+        "--save-cookies file",
+    ]
+    assert picked("Which options set a timeout?", embedder) == [
+        "-T seconds, --timeout=seconds",
+        "--connect-timeout=seconds",
+        "--read-timeout=seconds",
+    ]
+
+
+def test_no_section_of_the_asked_kind_gives_no_listing(embedder) -> None:
+    assert listing(MANUAL, "Which commands move forward in the file?", embedder) is None
+    flat = "Options: -o names the log file; -i names the input file."
+    assert listing(flat, "Which options take a file name?", embedder) is None
+
+
+def never(request: GenerationRequest) -> dict:
+    raise AssertionError("the entries answer: no reader is asked")
+
+
+def test_longagent_answers_a_list_with_each_entry_cited_verbatim() -> None:
+    document = Document.create(MANUAL)
+    answer = LongAgent(ScriptedModel(never), chunk_tokens=120).ask(
+        document, "Which options deal with cookies?"
+    )
+    assert answer.shape == "list" and answer.found
+    items = re.split(r"[;,] ", answer.text)
+    assert items == ["--no-cookies", "--load-cookies file", "--save-cookies file"]
+    for citation, term in zip(answer.citations, items, strict=True):
+        assert document.text[citation.start : citation.end] == citation.quote
+        assert citation.quote.startswith(term)  # the term line, then its first sentence
+    assert answer.usage.model_calls == 0
+
+
+def test_when_no_entry_answers_the_passages_are_read_instead() -> None:
+    asked: list[str] = []
+
+    def reader(request: GenerationRequest) -> dict:
+        asked.append(request.task.get("passage", ""))
+        return reply()
+
+    document = Document.create(MANUAL)
+    answer = LongAgent(ScriptedModel(reader), chunk_tokens=120).ask(
+        document, "Which options change the colour of the progress bar?"
+    )
+    assert not answer.found
+    assert asked  # read after the entries gave nothing
+    listing_round = answer.trace[0]
+    assert listing_round.kind == "collect" and not listing_round.reports
