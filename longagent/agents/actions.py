@@ -170,7 +170,9 @@ class Hop:
             return None
         if self.kind == "overview":
             return Finding("\n".join(f"- {item}" for item in items), citations, items=items)
-        joiner = "; " if any("," in item for item in items) else ", "
+        # Items with a comma or semicolon of their own ("-f FILE, --file=FILE", find's
+        # "-exec command ;") are set apart by semicolons.
+        joiner = "; " if any("," in item or ";" in item for item in items) else ", "
         return Finding(joiner.join(items), citations, items=items)
 
 

@@ -24,15 +24,16 @@ most 0.74 for one lookup it did not answer (`Profile.extract_threshold`). On the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from longagent import text
 from longagent.agents import ranking
 from longagent.agents.evidence import unnamed
 from longagent.agents.question import Question
 from longagent.agents.semantic import SemanticVerifier, evidence_windows
 from longagent.agents.types import Citation, MemberReport
 from longagent.chunking import Chunk
-from longagent.text import words
+from longagent.chunking.entries import entries, walk
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class Extract:
     start: int  # offsets into the chunk
     end: int
     similarity: float
+    term: str = ""  # the entry the window describes, when it does not name it itself
+    term_start: int = 0  # the term's offset into the chunk
 
 
 def best_window(
@@ -54,29 +57,47 @@ def best_window(
     spans: list[tuple[int, int, int]] = []  # chunk, start, end
     said: list[str] = []
     for passage in passages:
-        text = index.text(passage)
-        for start, end in evidence_windows(text):
-            if not unnamed(question, set(words(text[start:end]))):
+        read = index.text(passage)
+        for start, end in evidence_windows(read):
+            if not unnamed(question, set(text.words(read[start:end]))):
                 spans.append((passage.chunk, passage.start + start, passage.start + end))
-                said.append(text[start:end])
+                said.append(read[start:end])
     if not spans:
         return None
     similarity = SemanticVerifier(index.embedder).similarities(question, said)
     best = max(range(len(spans)), key=similarity.__getitem__)
     if similarity[best] < threshold:
         return None
-    return Extract(*spans[best], similarity[best])
+    chunk, start, end = spans[best]
+    return _in_entry(Extract(chunk, start, end, similarity[best]), index.chunks[chunk].text)
+
+
+def _in_entry(extract: Extract, chunk: str) -> Extract:
+    """The window with the term of the entry whose description it stands in (a manual's
+    option), when the window does not hold the term: "This is useful when ... you don't
+    want Wget to consume the entire available bandwidth." answers "How do I stop wget
+    from hogging my bandwidth?" only with its option, --limit-rate=amount."""
+    around = None
+    for entry in walk(entries(chunk)):
+        if entry.body[0] <= extract.start < entry.body[1] and not text.is_prose(
+            entry.term_text(chunk)
+        ):
+            around = entry  # the innermost: nested entries come after their parent
+    if around is None or around.term[0] >= extract.start:
+        return extract
+    return replace(extract, term=around.term_text(chunk), term_start=around.term[0])
 
 
 def report(extract: Extract, chunk: Chunk) -> MemberReport:
     """The extracted window as a grounded report of the member whose chunk holds it."""
-    citation = Citation.of(chunk, extract.chunk, extract.start, extract.end)
-    said = " ".join(citation.quote.split())
+    start = extract.term_start if extract.term else extract.start
+    citation = Citation.of(chunk, extract.chunk, start, extract.end)
+    said = " ".join(chunk.text[extract.start : extract.end].split())
     return MemberReport(
         member=extract.chunk,
         chunk_id=chunk.id,
-        answer=said,
-        quote=said,
+        answer=f"{extract.term}: {said}" if extract.term else said,
+        quote=" ".join(citation.quote.split()),
         verdict="grounded",
         reason=(
             "no reader's reply grounded: the read sentence closest in meaning to the question "

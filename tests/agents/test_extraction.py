@@ -97,3 +97,23 @@ def test_a_question_about_the_document_s_subject_is_measured_without_her_name() 
     assert answer.found and dog.answers[0] in answer.text
     assert answer.citations[0].quote in story
     assert "greyhound" in answer.citations[0].quote  # the adoption's own sentence
+
+
+LIMIT_RATE = (
+    "--limit-rate=amount\n    Limit the download speed to amount bytes per second. Amount may "
+    "be expressed in bytes, kilobytes with the k suffix, or megabytes with the m suffix. For "
+    "example, --limit-rate=20k will limit the retrieval rate to 20KB/s. This is useful when, "
+    "for whatever reason, you don't want the crawler to consume the entire available bandwidth."
+)
+
+
+def test_a_sentence_of_an_option_s_description_answers_with_its_option() -> None:
+    document = manual([*ENTRIES[:4], LIMIT_RATE, *ENTRIES[4:]])
+    question = "How do I stop the crawler from hogging all my bandwidth?"
+    # Chunks of 120 tokens hold the whole entry: its term is cited from the window's chunk.
+    answer = LongAgent(ScriptedModel(echo), chunk_tokens=120, extract=True).ask(document, question)
+    assert answer.found and "consume the entire available bandwidth" in answer.text
+    assert answer.text.startswith("--limit-rate=amount")  # the option it describes
+    (citation,) = answer.citations
+    assert document.text[citation.start : citation.end] == citation.quote
+    assert citation.quote.startswith("--limit-rate=amount")
