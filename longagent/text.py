@@ -122,6 +122,11 @@ def record_keys(text: str) -> list[str]:
     return quoted(text) or sorted(e for e in entities(text) if not e.replace(" ", "").isalpha())
 
 
+def paragraphs(text: str) -> list[tuple[int, int]]:
+    """Character spans of the paragraphs of `text`: runs of lines between blank lines."""
+    return [_trim(text, *m.span()) for m in _PARAGRAPH.finditer(text)]
+
+
 def sentences(text: str) -> list[tuple[int, int]]:
     """Character spans of the sentences of `text`, whitespace trimmed (see `_SENTENCE`)."""
     spans: list[tuple[int, int]] = []

@@ -19,8 +19,16 @@ question over such a document picks entries instead of reading passages:
    `SIBLING_SIMILARITY`, within `SIBLING_BAND` of the best score) join them: "-amin"
    beside a seed "-mmin".
 
-Each pick is cited with its term line and first sentence, verbatim. The constants were set
-on the `dev` list questions of `bench shapes` (LIST_DEV there), not on the five it reports.
+Each pick is cited with its term line and first sentence, verbatim.
+
+A document without such sections (HTML turned into paragraphs, a policy text) may still
+announce its lists: "The fields in this file are:" followed by bullets, "Here's a table of
+the available flags" followed by table rows, "Here's a complete list of the
+metacharacters" followed by a line of symbols (`chunking/entries.announced_lists`). Of the
+announcements that name the asked kind, the one closest in meaning to the question (with
+the heading above it: "5.5. Debian changes files") gives its items, each cited.
+
+The constants were set on the `dev` list questions of `bench shapes` (LIST_DEV there).
 """
 
 from __future__ import annotations
@@ -32,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from longagent import text
-from longagent.chunking.entries import Entry, entries
+from longagent.chunking.entries import AnnouncedList, Entry, announced_lists, entries
 from longagent.memory.embedder import Embedder
 
 TERM_BONUS = 0.3  # added to the similarity for the question's words in the term, in full
@@ -56,7 +64,7 @@ _ANY_ARGUMENT = frozenset({"argument", "arg", "value", "parameter", "operand"})
 
 @dataclass(frozen=True)
 class Pick:
-    entry: Entry
+    entry: Entry | AnnouncedList
     term: str  # the entry's term, one line ("-f FILE, --file=FILE")
     cited: tuple[int, int]  # offsets of its term and first sentence in the text
     score: float
@@ -89,7 +97,7 @@ def listing(document: str, question: str, embedder: Embedder) -> Listing | None:
     found = entries(document)
     sections = _sections(found, kind, document)
     if not sections:
-        return None
+        return _announced(document, question, kind, embedder)
     items = list({i.term: i for s in sections for i in _items(s, kind, document)}.values())
     items = [i for i in items if not text.is_prose(i.term_text(document))]
     names = [s.term_text(document) for s in sections]
@@ -101,6 +109,33 @@ def listing(document: str, question: str, embedder: Embedder) -> Listing | None:
         return Listing(names, len(items), picks, f"items whose argument is a {takes.group(1)}")
     picks = _by_meaning(items, question, kind, document, embedder)
     return Listing(names, len(items), picks, "items closest in meaning to the question")
+
+
+def _announced(document: str, question: str, kind: str, embedder: Embedder) -> Listing | None:
+    """The items of the announced list of the asked kind ("The fields in this file are:")
+    whose announcement, with the heading above it, is closest in meaning to the question;
+    None when no announcement names the kind."""
+    lists = [
+        a
+        for a in announced_lists(document)
+        if any(w.startswith(kind) for w in text.words(document[slice(*a.lead)]))
+    ]
+    if not lists:
+        return None
+    said = [f"{a.heading} {' '.join(document[slice(*a.lead)].split())}" for a in lists]
+    vectors = embedder.embed([question, *said])
+    similarity = vectors[1:] @ vectors[0]
+    best = int(np.argmax(similarity))
+    chosen = lists[best]
+    lead = " ".join(document[slice(*chosen.lead)].split())
+    why = f"listed under {lead!r} ({similarity[best]:.2f})"
+    picks = [
+        Pick(chosen, " ".join(document[a:b].split()), (a, b), float(similarity[best]), why)
+        for a, b in chosen.items
+    ]
+    return Listing(
+        [said[best].strip()], len(chosen.items), picks, "the list the document announces"
+    )
 
 
 def _sections(found: Sequence[Entry], kind: str, document: str) -> list[Entry]:

@@ -13,7 +13,9 @@ until a line at the term's indentation or less. Entries nest: a section heading
 character offsets into the text, so an entry can be cited verbatim.
 
 Text without indentation (a PDF's extracted text, HTML turned into paragraphs) has no
-entries; callers fall back to reading passages.
+entries. It may have announced lists (`announced_lists`): a sentence that announces a list
+("The fields in this file are:", "Here's a complete list of the metacharacters; ...")
+followed by bulleted items, or by one line of short tokens (". ^ $ * + ?").
 """
 
 from __future__ import annotations
@@ -21,9 +23,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from longagent import text as toolkit
+
 MAX_TERM_LINES = 4  # "-o logfile" / "--output-file=logfile": a term may take a few lines
 MAX_TERM_CHARS = 70  # a longer line is prose, not a term
 _LINE = re.compile(r"[^\n]*\n?")
+# A sentence that announces a list: it ends with a colon, or speaks of a list, a table or "the
+# following" (then the list must follow at once).
+_ANNOUNCES = re.compile(r":$|\b(?:list|table) of\b|\bthe following\b", re.I)
+_BULLET = re.compile(r"(?:[-*\u2022]|\d{1,3}[.)])\s+")
+MAX_TOKEN_CHARS = 3  # a one-line list is of symbols (". ^ $ * +"), not a command line
+MIN_TOKENS = 3
+HEADING_WORDS = 12  # a paragraph this short, not ending in a full stop, is a heading
 
 
 @dataclass(frozen=True)
@@ -123,3 +134,96 @@ def _parse(lines: list[_Line]) -> list[Entry]:
 def walk(found: list[Entry] | tuple[Entry, ...]) -> list[Entry]:
     """Every entry, each before its nested ones."""
     return [e for entry in found for e in (entry, *walk(entry.children))]
+
+
+@dataclass(frozen=True)
+class AnnouncedList:
+    lead: tuple[int, int]  # the announcing sentence
+    heading: str  # the nearest heading above it ("" when none)
+    items: tuple[tuple[int, int], ...]  # each item's span: a bullet's text, or a token
+
+
+def announced_lists(text: str) -> list[AnnouncedList]:
+    """The lists that a sentence announces, with the items that follow it."""
+    blocks = toolkit.paragraphs(text)
+    found: list[AnnouncedList] = []
+    for i, (start, end) in enumerate(blocks):
+        spans = toolkit.sentences(text[start:end])
+        if not spans or i + 1 == len(blocks):
+            continue
+        lead = (start + spans[-1][0], start + spans[-1][1])
+        if not _ANNOUNCES.search(text[lead[0] : lead[1]]):
+            continue
+        items = _items_after(text, blocks[i + 1 :])
+        if items:
+            found.append(AnnouncedList(lead, _heading(text, blocks[:i]), items))
+    return found
+
+
+def _items_after(text: str, blocks: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    """The bulleted items that follow (a block of bullets, or one bullet a block), or the
+    first cells of the table rows that follow, else the tokens of a line of symbols."""
+    rows = _table(text, blocks)
+    if rows:
+        return rows
+    items: list[tuple[int, int]] = []
+    for start, end in blocks:
+        lines = [m.span() for m in re.finditer(r"[^\n]+", text[start:end])]
+        bullets = [_BULLET.match(text, start + a) for a, _ in lines]
+        if not all(bullets):
+            break
+        for (_, b), bullet in zip(lines, bullets, strict=True):
+            assert bullet is not None
+            item = text[bullet.end() : start + b]
+            # "no: Declares that neither root nor fakeroot ...": the item is its name; a
+            # bullet that is a paragraph is its first sentence.
+            cut = item.find(": ")
+            first = toolkit.sentences(item)
+            size = cut if cut > 0 else first[0][1] if first else len(item.rstrip())
+            items.append((bullet.end(), bullet.end() + size))
+    if items or not blocks:
+        return tuple(items)
+    start, end = blocks[0]
+    line = text[start:end]
+    tokens = [m.span() for m in re.finditer(r"\S+", line)]
+    if (
+        "\n" not in line
+        and len(tokens) >= MIN_TOKENS
+        and all(b - a <= MAX_TOKEN_CHARS for a, b in tokens)
+        and not toolkit.is_prose(line)
+    ):
+        return tuple((start + a, start + b) for a, b in tokens)
+    return ()
+
+
+def _table(text: str, blocks: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    """The first cells of the table rows ("ASCII , A | Makes several escapes ...") that
+    follow, less a header row ("Flag | Meaning": its last cell a word or two where the
+    other rows' are longer)."""
+    rows: list[tuple[int, int, str]] = []  # first cell's span, last cell
+    for start, end in blocks:
+        lines = [(start + m.start(), m.group()) for m in re.finditer(r"[^\n]+", text[start:end])]
+        if not all(" | " in line for _, line in lines):
+            break
+        for offset, line in lines:
+            first = line.split(" | ")[0].rstrip()
+            rows.append((offset, offset + len(first), line.rsplit(" | ", 1)[1]))
+    if len(rows) >= 2 and len(rows[0][2].split()) <= 2 < min(len(r[2].split()) for r in rows[1:]):
+        rows = rows[1:]
+    return tuple((a, b) for a, b, _ in rows) if len(rows) >= 2 else ()
+
+
+def _heading(text: str, above: list[tuple[int, int]]) -> str:
+    """The nearest paragraph above that reads as a heading ("5.5. Debian changes files –
+    .changes¶"): one short line that does not end in a full stop."""
+    for start, end in reversed(above):
+        said = text[start:end]
+        one_line = "\n" not in said and len(said.split()) <= HEADING_WORDS
+        if (
+            one_line
+            and not said.endswith((".", ":"))
+            and not _BULLET.match(said)
+            and " | " not in said
+        ):
+            return said
+    return ""

@@ -144,3 +144,46 @@ def test_when_no_entry_answers_the_passages_are_read_instead() -> None:
     assert asked  # read after the entries gave nothing
     listing_round = answer.trace[0]
     assert listing_round.kind == "collect" and not listing_round.reports
+
+
+CONTROL = """\
+5.2. Source package control files – debian/control
+
+The fields in the general stanza (the first one, for the source package) are:
+
+- Source (mandatory)
+
+- Maintainer (mandatory)
+
+- Build-Depends et al
+
+5.5. Debian changes files – .changes
+
+The .changes files are used by the archive maintenance software to process updates.
+
+The fields in this file are:
+
+- Format (mandatory)
+
+- Date (mandatory)
+
+- Closes
+
+- Files (mandatory)
+"""
+
+
+def test_without_entries_the_announced_list_closest_to_the_question_answers() -> None:
+    document = Document.create(CONTROL)
+    answer = LongAgent(ScriptedModel(never), chunk_tokens=120).ask(
+        document, "Which fields does a .changes file have?"
+    )
+    assert answer.found and answer.shape == "list"
+    assert re.split(r"[;,] ", answer.text) == [
+        "Format (mandatory)",
+        "Date (mandatory)",
+        "Closes",
+        "Files (mandatory)",
+    ]
+    for citation in answer.citations:
+        assert document.text[citation.start : citation.end] == citation.quote

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from longagent.chunking.entries import entries, walk
+from longagent.chunking.entries import announced_lists, entries, walk
 
 MANUAL = """\
 NAME
@@ -70,3 +70,50 @@ def test_a_long_line_before_an_indented_block_is_prose_not_a_term() -> None:
         "    so the indented line below it is not a description.\n"
     )
     assert terms(text) == []
+
+
+POLICY = """\
+5.3. Binary package control files – DEBIAN/control
+
+The DEBIAN/control file contains the most vital information about a binary package.
+
+The fields in this file are:
+
+- Package (mandatory)
+
+- Version (mandatory)
+
+- Rules-Requires-Root: Declares whether building needs root. It is optional.
+
+Compilation Flags
+
+Here’s a table of the available flags, followed by a more detailed explanation of each one.
+
+Flag | Meaning
+
+ASCII , A | Makes several escapes match only on ASCII characters.
+
+DOTALL , S | Make . match any character, including newlines.
+
+Here’s a complete list of the metacharacters; their meanings will be discussed later.
+
+. ^ $ * + ?
+
+Run it like this:
+
+wget -r -l 2 http://example.com/
+"""
+
+
+def test_announced_lists_are_bullets_table_rows_or_a_line_of_symbols() -> None:
+    found = announced_lists(POLICY)
+    said = [([POLICY[a:b] for a, b in f.items], f.heading) for f in found]
+    assert said == [
+        (
+            ["Package (mandatory)", "Version (mandatory)", "Rules-Requires-Root"],
+            "5.3. Binary package control files – DEBIAN/control",
+        ),
+        (["ASCII , A", "DOTALL , S"], "Compilation Flags"),  # the header row is no item
+        ([".", "^", "$", "*", "+", "?"], "Compilation Flags"),
+    ]  # a command line after a colon is no list
+    assert POLICY[slice(*found[0].lead)] == "The fields in this file are:"

@@ -106,6 +106,54 @@ LIST_DEV: list[tuple[str, str, list[str]]] = [
         ["-T --timeout", "--dns-timeout", "--connect-timeout", "--read-timeout"],
     ),
     ("grep.txt", "Which options need a pattern as their argument?", ["-e --regexp"]),
+    (
+        "debian-policy-control-fields.html",
+        "Which fields does a .changes file have?",
+        [
+            "Format",
+            "Date",
+            "Source",
+            "Binary",
+            "Architecture",
+            "Version",
+            "Distribution",
+            "Urgency",
+            "Maintainer",
+            "Changed-By",
+            "Description",
+            "Closes",
+            "Changes",
+            "Checksums-Sha1",
+            "Checksums-Sha256",
+            "Files",
+        ],
+    ),
+    (
+        "debian-policy-control-fields.html",
+        "Which fields go in the binary package stanzas of debian/control?",
+        [
+            "Package",
+            "Architecture",
+            "Section",
+            "Priority",
+            "Essential",
+            "Depends",
+            "Description",
+            "Homepage",
+            "Built-Using",
+            "Package-Type",
+        ],
+    ),
+    (
+        "debian-policy-control-fields.html",
+        "What keywords are defined for Rules-Requires-Root?",
+        ["dpkg/target-subcommand", "dpkg/target/foo"],
+    ),
+    (
+        "regex-howto.html",
+        "Which flags can I pass when compiling a regex?",
+        ["ASCII", "DOTALL", "IGNORECASE", "LOCALE", "MULTILINE", "VERBOSE"],
+    ),
 ]
 _OPTION = re.compile(r"(?<![\w-])--?[A-Za-z][\w-]*")
 
@@ -131,7 +179,9 @@ def score_list(answer: str, gold: list[str]) -> dict[str, Any]:
 
 
 def main(
-    documents: str = typer.Option(",".join(DOCUMENTS), help="Comma-separated documents."),
+    documents: str = typer.Option(
+        "", help="Comma-separated documents (default: all of the split's)."
+    ),
     kinds: str = typer.Option("list,overview", help="Which questions: list, overview."),
     systems: str = typer.Option("longagent,dos-rag", help="longagent, dos-rag."),
     out_dir: Path = typer.Option(Path("bench-results"), help="Where shapes.json/.md go."),
@@ -148,10 +198,11 @@ def main(
     from longagent.apps.bench.systems import dos_rag
     from longagent.llm import load_model
 
-    names = checks.names("--documents", documents, DOCUMENTS)
     asked = checks.names("--kinds", kinds, ("list", "overview"))
     chosen = checks.names("--systems", systems, ("longagent", "dos-rag"))
     (split,) = checks.names("--split", split, ("test", "dev"))
+    offered = DOCUMENTS if split == "test" else tuple(dict.fromkeys(d for d, _, _ in LIST_DEV))
+    names = checks.names("--documents", documents or ",".join(offered), offered)
     questions: list[tuple[str, str, str, list[str] | None]] = []  # document, kind, question, gold
     for name in names:
         if split == "dev":
