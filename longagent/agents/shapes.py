@@ -80,7 +80,7 @@ _COLLECT = re.compile(
     # "Which tests compare ...": a plural right after which/what, then any verb of plural
     # agreement (no -s). Not after other words: "Which class handles error output?" is
     # one class ("handles" is its verb, not a plural).
-    rf"|^\s*(?:which|what)\s+(?!{_STOP}\b)(?![\w-]*(?:ss|us|is)\b)[\w-]+s\s+(?!{_STOP}\b)[a-z]{{3,}}(?<!s)\b",
+    rf"|^\s*(?:which|what)\s+(?!{_STOP}\b)(?![\w-]*(?:ss|us|is)\b)[\w-]+s\s+(?!{_STOP}\b)[a-z]{{2,}}(?<!s)\b",
     re.I,
 )
 # "how many/much/long/old/often/far/big" ask for a quantity, not a way.

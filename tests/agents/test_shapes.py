@@ -33,6 +33,7 @@ from ._qa_helpers import FILLER
         ("List all the options that take a file name", "list"),
         ("Which options take a file name?", "list"),
         ("Which tests compare file times?", "list"),  # any verb after a plural
+        ("Which fields go in the binary package stanzas?", "list"),  # a two-letter verb
         ("Which class handles error output?", "lookup"),  # "handles" is the verb
         ("Which process uses the most memory?", "lookup"),
         ("What does grep return on error?", "lookup"),
