@@ -65,16 +65,17 @@ _ANY_ARGUMENT = frozenset({"argument", "arg", "value", "parameter", "operand"})
 @dataclass(frozen=True)
 class Pick:
     entry: Entry | AnnouncedList
-    term: str  # the entry's term, one line ("-f FILE, --file=FILE")
-    cited: tuple[int, int]  # offsets of its term and first sentence in the text
+    term: str  # the item: an entry's term on one line ("-f FILE, --file=FILE"), a bullet
+    cited: tuple[int, int]  # offsets in the text: an entry's term and first sentence
     score: float
     why: str
 
 
 @dataclass(frozen=True)
 class Listing:
-    """What the entries gave: the section(s) looked in, how many items they hold, and the
-    picks (none when no item matched; the caller then reads passages as before)."""
+    """What the document's lists gave: the sections (or the announcement) looked in, how
+    many items they hold, and the picks (none when no item matched; the caller then reads
+    passages as before)."""
 
     sections: list[str]
     items: int
@@ -89,8 +90,8 @@ def kind_of(question: str) -> str:
 
 
 def listing(document: str, question: str, embedder: Embedder) -> Listing | None:
-    """The entries of `document` that answer the list `question`, or None when the
-    document has no section of the asked kind."""
+    """The items of `document` that answer the list `question`, or None when it has no
+    section of the asked kind and announces no list of it."""
     kind = kind_of(question)
     if not kind:
         return None
