@@ -89,9 +89,12 @@ def kind_of(question: str) -> str:
     return (match.group(1) or match.group(2)).lower() if match else ""
 
 
-def listing(document: str, question: str, embedder: Embedder) -> Listing | None:
+def listing(
+    document: str, question: str, embedder: Embedder, common: frozenset[str] = frozenset()
+) -> Listing | None:
     """The items of `document` that answer the list `question`, or None when it has no
-    section of the asked kind and announces no list of it."""
+    section of the asked kind and announces no list of it. `common`: the words standing in
+    most of the document's chunks ("shell" in bash's manual), never telling words."""
     kind = kind_of(question)
     if not kind:
         return None
@@ -108,7 +111,7 @@ def listing(document: str, question: str, embedder: Embedder) -> Listing | None:
     if takes:
         picks = _by_argument(items, takes.group(1).lower(), document)
         return Listing(names, len(items), picks, f"items whose argument is a {takes.group(1)}")
-    picks = _by_meaning(items, question, kind, document, embedder)
+    picks = _by_meaning(items, question, kind, document, embedder, common)
     return Listing(names, len(items), picks, "items closest in meaning to the question")
 
 
@@ -215,14 +218,20 @@ def _stem(word: str) -> str:
 
 
 def _by_meaning(
-    items: list[Entry], question: str, kind: str, document: str, embedder: Embedder
+    items: list[Entry],
+    question: str,
+    kind: str,
+    document: str,
+    embedder: Embedder,
+    common: frozenset[str],
 ) -> list[Pick]:
     firsts = [" ".join(document[slice(*_cited(i, document))].split()) for i in items]
     lowered = [f.lower() for f in firsts]
-    # Telling words: the question's, less the kind and those standing in most items.
+    # Telling words: the question's, less the kind, the document's own vocabulary and
+    # those standing in most items.
     keys = [
         w
-        for w in sorted(text.content_words(question))
+        for w in sorted(text.content_words(question) - common)
         if not w.startswith(kind) and sum(_stem(w) in f for f in lowered) * 2 <= len(items)
     ]
     vectors = embedder.embed([question, *firsts])

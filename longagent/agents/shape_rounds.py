@@ -100,7 +100,10 @@ def _list_entries(runner: Runner, hop: Hop, index: ranking.PassageIndex) -> bool
     or none of its items answers: then passages are read as for any collection."""
     if index.embedder is None:
         index.embedder = MiniLMEmbedder()
-    found = entry_lists.listing(runner.document.text, hop.question.text, index.embedder)
+    question = hop.question
+    found = entry_lists.listing(
+        runner.document.text, question.text, index.embedder, question.document_common
+    )
     if found is None:
         return False
     reports = [r for pick in found.picks if (r := _entry_report(runner, pick)) is not None]

@@ -187,3 +187,11 @@ def test_without_entries_the_announced_list_closest_to_the_question_answers() ->
     ]
     for citation in answer.citations:
         assert document.text[citation.start : citation.end] == citation.quote
+
+
+def test_the_document_s_own_vocabulary_is_no_telling_word(embedder) -> None:
+    question = "Which options concern the crawler?"
+    assert picked(question, embedder) == ["-q, --quiet"]  # "the crawler's output"
+    # Where "crawler" stands in most chunks (bash's "shell"), naming it tells nothing.
+    found = listing(MANUAL, question, embedder, common=frozenset({"crawler"}))
+    assert found is not None and found.picks == []
