@@ -195,3 +195,33 @@ def test_the_document_s_own_vocabulary_is_no_telling_word(embedder) -> None:
     # Where "crawler" stands in most chunks (bash's "shell"), naming it tells nothing.
     found = listing(MANUAL, question, embedder, common=frozenset({"crawler"}))
     assert found is not None and found.picks == []
+
+
+FIND = """\
+EXPRESSION
+   ACTIONS
+       -delete
+              Delete files or directories; true if removal succeeded.
+
+       -exec command ;
+              Execute command; true if 0 status is returned.
+
+       -ok command ;
+              Like -exec but ask the user first.  If the user agrees, run the command.
+
+       -ls
+              True; list the current file in ls -dils format on standard output.
+
+       -prune
+              True; if the file is a directory, do not descend into it.
+
+       -quit
+              Exit immediately, with no child processes left running.
+"""
+
+
+def test_items_with_a_semicolon_of_their_own_are_set_apart_by_semicolons() -> None:
+    answer = LongAgent(ScriptedModel(never), chunk_tokens=120).ask(
+        Document.create(FIND), "Which actions run a command?"
+    )
+    assert answer.text == "-exec command ;; -ok command ;"
