@@ -67,7 +67,6 @@ class Pick:
     entry: Entry | AnnouncedList
     term: str  # the item: an entry's term on one line ("-f FILE, --file=FILE"), a bullet
     cited: tuple[int, int]  # offsets in the text: an entry's term and first sentence
-    score: float
     why: str
 
 
@@ -133,10 +132,7 @@ def _announced(document: str, question: str, kind: str, embedder: Embedder) -> L
     chosen = lists[best]
     lead = " ".join(document[slice(*chosen.lead)].split())
     why = f"listed under {lead!r} ({similarity[best]:.2f})"
-    picks = [
-        Pick(chosen, " ".join(document[a:b].split()), (a, b), float(similarity[best]), why)
-        for a, b in chosen.items
-    ]
+    picks = [Pick(chosen, " ".join(document[a:b].split()), (a, b), why) for a, b in chosen.items]
     return Listing(
         [said[best].strip()], len(chosen.items), picks, "the list the document announces"
     )
@@ -146,14 +142,14 @@ def _sections(found: Sequence[Entry], kind: str, document: str) -> list[Entry]:
     """The outermost entries whose heading names the kind ("OPTIONS" for "option")."""
     out: list[Entry] = []
     for entry in found:
-        if _names(entry, kind, document) and _heading(entry.term_text(document)):
+        if _names(entry, kind, document) and _is_heading(entry.term_text(document)):
             out.append(entry)
         else:
             out += _sections(entry.children, kind, document)
     return out
 
 
-def _heading(term: str) -> bool:
+def _is_heading(term: str) -> bool:
     """A heading ("OPTIONS", "HTTPS (SSL/TLS) Options"), not a sentence that mentions the
     kind ("2   Parse error---for instance, when parsing command-line options, the")."""
     return len(text.WORD.findall(term)) <= MAX_HEADING_WORDS and not text.is_prose(term)
@@ -208,7 +204,7 @@ def _by_argument(items: list[Entry], noun: str, document: str) -> list[Pick]:
             matched = any(p == noun or p.startswith(noun) or p.endswith(noun) for p in names)
         if matched:
             why = f"its argument is named {' '.join(dict.fromkeys(names))!r}"
-            picks.append(Pick(item, term, _cited(item, document), 1.0, why))
+            picks.append(Pick(item, term, _cited(item, document), why))
     return picks
 
 
@@ -262,13 +258,7 @@ def _by_meaning(
             why[k] = f"reads like a picked item ({like:.2f})"
     picked = sorted(why, key=lambda k: items[k].term[0])
     return [
-        Pick(
-            items[k],
-            items[k].term_text(document),
-            _cited(items[k], document),
-            float(scores[k]),
-            why[k],
-        )
+        Pick(items[k], items[k].term_text(document), _cited(items[k], document), why[k])
         for k in picked
     ]
 

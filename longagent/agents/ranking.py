@@ -113,11 +113,15 @@ class PassageIndex:
     def text(self, passage: Passage) -> str:
         return self.chunks[passage.chunk].text[passage.start : passage.end]
 
-    @cached_property
-    def vectors(self) -> np.ndarray:
+    def model(self) -> Embedder:
+        """The embedder, loaded on first need (ranking, a list's entries)."""
         if self.embedder is None:
             self.embedder = MiniLMEmbedder()
-        return self.embedder.embed([" ".join(self.text(p).split()) for p in self.passages])
+        return self.embedder
+
+    @cached_property
+    def vectors(self) -> np.ndarray:
+        return self.model().embed([" ".join(self.text(p).split()) for p in self.passages])
 
     @cached_property
     def bm25(self) -> Bm25Index:
@@ -128,9 +132,7 @@ class PassageIndex:
         lexical = self.bm25.scores(query)
         if not self.passages:
             return lexical, []
-        vectors = self.vectors  # embeds the passages, loading the embedder, on first need
-        assert self.embedder is not None
-        similarity = vectors @ self.embedder.embed([query])[0]
+        similarity = self.vectors @ self.model().embed([query])[0]
         return lexical, [float(s) for s in similarity]
 
     def rank(self, query: str) -> list[Passage]:

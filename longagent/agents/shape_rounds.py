@@ -25,7 +25,6 @@ from longagent.agents.question import Question
 from longagent.agents.types import Answer, Citation, MemberReport
 from longagent.errors import ModelResponseError
 from longagent.llm.usage import Usage
-from longagent.memory.embedder import MiniLMEmbedder
 
 if TYPE_CHECKING:
     from longagent.agents.runner import Judge, Runner
@@ -94,15 +93,13 @@ def collect(runner: Runner, action: Collect) -> None:
 
 
 def _list_entries(runner: Runner, hop: Hop, index: ranking.PassageIndex) -> bool:
-    """A list question over a document that lists its items as entries (a manual's
-    options): the entries that answer, each cited with its term and first sentence
-    (`agents/entry_lists.py`). False when the document has no section of the asked kind
-    or none of its items answers: then passages are read as for any collection."""
-    if index.embedder is None:
-        index.embedder = MiniLMEmbedder()
+    """A list question over a document with lists of its own (a manual's options, an
+    announced list): the items that answer, each cited (`agents/entry_lists.py`). False
+    when it has none of the asked kind or none of its items answers: then passages are
+    read as for any collection."""
     question = hop.question
     found = entry_lists.listing(
-        runner.document.text, question.text, index.embedder, question.document_common
+        runner.document.text, question.text, index.model(), question.document_common
     )
     if found is None:
         return False

@@ -28,6 +28,7 @@ from longagent import text as toolkit
 MAX_TERM_LINES = 4  # "-o logfile" / "--output-file=logfile": a term may take a few lines
 MAX_TERM_CHARS = 70  # a longer line is prose, not a term
 _LINE = re.compile(r"[^\n]*\n?")
+_TEXT_LINE = re.compile(r"[^\n]+")
 # A sentence that announces a list: it ends with a colon, or speaks of a list, a table or "the
 # following" (then the list must follow at once).
 _ANNOUNCES = re.compile(r":$|\b(?:list|table) of\b|\bthe following\b", re.I)
@@ -41,7 +42,6 @@ HEADING_WORDS = 12  # a paragraph this short, not ending in a full stop, is a he
 class Entry:
     term: tuple[int, int]  # offsets of the term line(s) in the text
     body: tuple[int, int]  # offsets of the description (its nested entries included)
-    indent: int
     children: tuple[Entry, ...] = field(default=())
 
     def term_text(self, text: str) -> str:
@@ -123,7 +123,6 @@ def _parse(lines: list[_Line]) -> list[Entry]:
             Entry(
                 term=(line.start + line.indent, term[-1].end),
                 body=(body[0].start + body[0].indent, body[-1].end),
-                indent=line.indent,
                 children=children,
             )
         )
@@ -168,7 +167,9 @@ def _items_after(text: str, blocks: list[tuple[int, int]]) -> tuple[tuple[int, i
         return rows
     items: list[tuple[int, int]] = []
     for start, end in blocks:
-        lines = [m.span() for m in re.finditer(r"[^\n]+", text[start:end])]
+        lines = [
+            (m.start() - start, m.end() - start) for m in _TEXT_LINE.finditer(text, start, end)
+        ]
         bullets = [_BULLET.match(text, start + a) for a, _ in lines]
         if not all(bullets):
             break
@@ -202,7 +203,7 @@ def _table(text: str, blocks: list[tuple[int, int]]) -> tuple[tuple[int, int], .
     other rows' are longer)."""
     rows: list[tuple[int, int, str]] = []  # first cell's span, last cell
     for start, end in blocks:
-        lines = [(start + m.start(), m.group()) for m in re.finditer(r"[^\n]+", text[start:end])]
+        lines = [(m.start(), m.group()) for m in _TEXT_LINE.finditer(text, start, end)]
         if not all(" | " in line for _, line in lines):
             break
         for offset, line in lines:

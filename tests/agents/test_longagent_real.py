@@ -8,6 +8,8 @@ from longagent.agents import LongAgent
 from longagent.apps.bench.person import make_person
 from longagent.apps.bench.qa_data import make_sample
 
+from .test_extraction import ENTRIES, LIMIT_RATE, manual
+
 pytestmark = pytest.mark.slow
 
 
@@ -91,3 +93,16 @@ def test_with_extract_the_searched_sentence_answers_what_the_reader_cannot(bundl
     (citation,) = answer.citations
     assert story[citation.start : citation.end] == citation.quote
     assert answer.trace[0].members == [] and answer.trace[-1].kind == "search"  # no sweep
+
+
+def test_with_extract_a_sentence_of_an_option_s_description_names_its_option(
+    bundled_model,
+) -> None:
+    # The bundled reader over a manual's entries: a sentence of --limit-rate's description
+    # answers the paraphrase only with the option it describes.
+    document = manual([*ENTRIES[:4], LIMIT_RATE, *ENTRIES[4:]])
+    question = "How do I stop the crawler from hogging all my bandwidth?"
+    answer = LongAgent(bundled_model, chunk_tokens=120, extract=True).ask(document, question)
+    assert answer.found and answer.text.startswith("--limit-rate=amount")
+    (citation,) = answer.citations
+    assert document.text[citation.start : citation.end] == citation.quote

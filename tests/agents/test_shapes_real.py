@@ -8,6 +8,7 @@ import re
 import pytest
 
 from longagent.agents import LongAgent
+from longagent.apps.bench.natural_data import document_text
 from longagent.apps.bench.needle import ESSAYS
 from longagent.apps.bench.ruler import make_ruler_items, score
 from longagent.chunking import Document
@@ -78,3 +79,14 @@ def test_a_list_over_a_real_manual_gives_short_cited_items_or_none(bundled_model
         assert all(len(item.split()) < 8 for item in items), answer.text
         for citation in answer.citations:
             assert doc.text[citation.start : citation.end] == citation.quote
+
+
+def test_a_list_the_howto_announces_answers_with_every_item_cited(bundled_model) -> None:
+    # Python's regex HOWTO (HTML): "Here's a complete list of the metacharacters" and the
+    # line of symbols after it. No reader is asked; the real loader and embedder are.
+    page = document_text("regex-howto.html")
+    answer = LongAgent(bundled_model).ask(page, "Which metacharacters are there?")
+    assert answer.shape == "list" and answer.found
+    assert answer.text.split(", ") == list(".^$*+?{}[]\\|()")
+    assert all(page[c.start : c.end] == c.quote for c in answer.citations)
+    assert answer.usage.model_calls == 0
