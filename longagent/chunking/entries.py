@@ -8,12 +8,20 @@ terms as entries:
 
 A term is one to `MAX_TERM_LINES` short lines at one indentation ("-o logfile" above
 "--output-file=logfile"), followed at once by lines indented deeper: its body, which runs
-until a line at the term's indentation or less. Entries nest: a section heading
-("OPTIONS", "   Matching Control") is an entry whose body holds the options. Spans are
-character offsets into the text, so an entry can be cited verbatim.
+until a line at the term's indentation or less. A short term may stand beside its text
+(a man page's tagged paragraph), the text's later lines at its column:
 
-Text without indentation (a PDF's extracted text, HTML turned into paragraphs) has no
-entries. It may have announced lists (`announced_lists`): a sentence that announces a list
+           d or ˆD   Scroll forward N lines, default one half of the screen size.  If N
+                      is specified, it becomes the new default.
+
+and such a line with no continuation is an entry when an entry of the other forms stands
+right above or below it (in justified prose two spaces between words are common).
+Entries nest: a section heading ("OPTIONS", "   Matching Control") is an entry whose
+body holds the options. Spans are character offsets into the text, so an entry can be
+cited verbatim.
+
+Text without indentation (HTML turned into paragraphs; PDFs keep theirs, see
+`loaders.load_pdf`) has no entries. It may have announced lists (`announced_lists`): a sentence that announces a list
 ("The fields in this file are:", "Here's a complete list of the metacharacters; ...")
 followed by bulleted items, or by one line of short tokens (". ^ $ * + ?").
 """
@@ -27,6 +35,9 @@ from longagent import text as toolkit
 
 MAX_TERM_LINES = 4  # "-o logfile" / "--output-file=logfile": a term may take a few lines
 MAX_TERM_CHARS = 70  # a longer line is prose, not a term
+MAX_TAG_CHARS = 24  # "SPACE or ˆV", "--color[=WHEN]": a tag beside its text is short
+COLUMN_SLACK = 2  # a PDF's layout places a continuation only near the text's column
+_TAGGED = re.compile(r"(\S(?:\S| (?! ))*)  +(\S)")  # a field without double spaces, a gap
 _LINE = re.compile(r"[^\n]*\n?")
 _TEXT_LINE = re.compile(r"[^\n]+")
 # A sentence that announces a list: it ends with a colon, or speaks of a list, a table or "the
@@ -66,6 +77,16 @@ class _Line:
     indent: int
     blank: bool
     length: int  # stripped
+    tag: int = 0  # a hanging tag's length ("-I     Process a binary ..."), else 0
+    column: int = 0  # where the text after the tag starts
+
+
+def _tag(raw: str, indent: int) -> tuple[int, int]:
+    """A short first field set off by two or more spaces, and the column of what follows."""
+    match = _TAGGED.match(raw, indent)
+    if not match or match.group(1)[-1] in ".,;:" or len(match.group(1)) > MAX_TAG_CHARS:
+        return 0, 0
+    return len(match.group(1)), match.start(2)
 
 
 def entries(text: str) -> list[Entry]:
@@ -76,13 +97,15 @@ def entries(text: str) -> list[Entry]:
             break
         raw = match.group().rstrip("\n")
         stripped = raw.strip()
+        indent = len(raw) - len(raw.lstrip())
         lines.append(
             _Line(
                 match.start(),
                 match.start() + len(raw),
-                len(raw) - len(raw.lstrip()),
+                indent,
                 not stripped,
                 len(stripped),
+                *_tag(raw, indent),
             )
         )
     return _parse(lines)
@@ -91,43 +114,101 @@ def entries(text: str) -> list[Entry]:
 def _parse(lines: list[_Line]) -> list[Entry]:
     found: list[Entry] = []
     i = 0
+    after_entry = False  # the line above closed an entry (not a one-line one) at this indent
     while i < len(lines):
         line = lines[i]
-        last = i  # the term's last line
-        while (
-            last + 1 < len(lines)
-            and last - i + 1 < MAX_TERM_LINES
-            and not lines[last + 1].blank
-            and lines[last + 1].indent == line.indent
-        ):
-            last += 1
-        term = lines[i : last + 1]
-        after = lines[last + 1] if last + 1 < len(lines) else None
-        if (
-            line.blank
-            or after is None
-            or after.blank
-            or after.indent <= line.indent
-            or any(t.length > MAX_TERM_CHARS for t in term)
-        ):
+        parsed = _hanging(lines, i) or _term_over_body(lines, i)
+        strong = parsed is not None
+        if parsed is None and (after_entry or _entry_below(lines, i)):
+            parsed = _single_line(lines, i)
+        if parsed is None:
+            after_entry = False
             i += 1
             continue
-        end = last + 1
-        while end < len(lines) and (lines[end].blank or lines[end].indent > line.indent):
-            end += 1
-        body = lines[last + 1 : end]
-        while body and body[-1].blank:
-            body.pop()
-        children = tuple(_parse(body))
-        found.append(
-            Entry(
-                term=(line.start + line.indent, term[-1].end),
-                body=(body[0].start + body[0].indent, body[-1].end),
-                children=children,
-            )
-        )
+        entry, end = parsed
+        found.append(entry)
+        after_entry = strong and _sibling(lines, end, line)
         i = end
     return found
+
+
+def _sibling(lines: list[_Line], j: int, line: _Line) -> bool:
+    return j < len(lines) and not lines[j].blank and lines[j].indent == line.indent
+
+
+def _entry_below(lines: list[_Line], i: int) -> bool:
+    """Whether the next line, at this one's indentation, opens an entry of the other forms."""
+    return _sibling(lines, i + 1, lines[i]) and bool(
+        _hanging(lines, i + 1) or _term_over_body(lines, i + 1)
+    )
+
+
+def _body_end(lines: list[_Line], after: int, indent: int) -> int:
+    """Where the lines deeper than `indent` (blank ones among them) that start at `after` end."""
+    end = after
+    while end < len(lines) and (lines[end].blank or lines[end].indent > indent):
+        end += 1
+    while end > after and lines[end - 1].blank:
+        end -= 1
+    return end
+
+
+def _hanging(lines: list[_Line], i: int) -> tuple[Entry, int] | None:
+    """A tag with its text on the same line, continued below at the text's column:
+    "F          Scroll forward, and keep trying ..." (a man page's tagged paragraph)."""
+    if i + 1 >= len(lines) or not lines[i].tag:
+        return None
+    line, below = lines[i], lines[i + 1]
+    if below.blank or below.indent <= line.indent or abs(below.indent - line.column) > COLUMN_SLACK:
+        return None
+    end = _body_end(lines, i + 1, line.indent)
+    term = (line.start + line.indent, line.start + line.indent + line.tag)
+    body = (line.start + line.column, lines[end - 1].end)
+    return Entry(term, body, tuple(_parse(lines[i + 1 : end]))), end
+
+
+def _single_line(lines: list[_Line], i: int) -> tuple[Entry, int] | None:
+    """A tagged line with no continuation ("J             Like j, but continues ..."), taken
+    only beside an entry of the other forms: in justified prose two spaces are common."""
+    line = lines[i]
+    if not line.tag or line.blank:
+        return None
+    term = (line.start + line.indent, line.start + line.indent + line.tag)
+    return Entry(term, (line.start + line.column, line.end)), i + 1
+
+
+def _term_over_body(lines: list[_Line], i: int) -> tuple[Entry, int] | None:
+    """One to `MAX_TERM_LINES` short lines, then lines indented deeper: the description.
+    A line with a tag beside its text ("h or H    Help: ...") is an entry of its own."""
+    line = lines[i]
+    if line.tag:
+        return None
+    last = i  # the term's last line
+    while (
+        last + 1 < len(lines)
+        and last - i + 1 < MAX_TERM_LINES
+        and not lines[last + 1].blank
+        and not lines[last + 1].tag
+        and lines[last + 1].indent == line.indent
+    ):
+        last += 1
+    term = lines[i : last + 1]
+    after = lines[last + 1] if last + 1 < len(lines) else None
+    if (
+        line.blank
+        or after is None
+        or after.blank
+        or after.indent <= line.indent
+        or any(t.length > MAX_TERM_CHARS for t in term)
+    ):
+        return None
+    end = _body_end(lines, last + 1, line.indent)
+    body = lines[last + 1 : end]
+    return Entry(
+        term=(line.start + line.indent, term[-1].end),
+        body=(body[0].start + body[0].indent, body[-1].end),
+        children=tuple(_parse(body)),
+    ), end
 
 
 def walk(found: list[Entry] | tuple[Entry, ...]) -> list[Entry]:

@@ -17,6 +17,7 @@ import io
 import os
 import re
 import stat
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -136,7 +137,8 @@ def _text_loader(fmt: DocumentFormat) -> Loader:
 
 
 def load_pdf(data: bytes, name: str) -> Document:
-    """Text of every page, pages separated by a blank line; page starts kept in `pages`."""
+    """Text of every page as laid out (indentation kept), pages separated by a blank line,
+    running headers and footers only on the first; page starts kept in `pages`."""
     from pypdf import PdfReader
 
     try:
@@ -154,7 +156,7 @@ def load_pdf(data: bytes, name: str) -> Document:
                     f"{name}: the PDF is encrypted with a password; decrypt it first "
                     "(for example `qpdf --decrypt --password=... in.pdf out.pdf`)"
                 )
-        page_texts = [page.extract_text() or "" for page in reader.pages]
+        page_texts = [_page_text(page) for page in reader.pages]
     except DocumentError:
         raise
     except Exception as exc:  # pypdf raises many exception types on malformed files
@@ -162,11 +164,10 @@ def load_pdf(data: bytes, name: str) -> Document:
     pages: list[tuple[int, int]] = []
     parts: list[str] = []
     pos = 0
-    for number, page_text in enumerate(page_texts, start=1):
+    for number, page_text in enumerate(_without_furniture(page_texts), start=1):
         if parts:
             parts.append("\n\n")
             pos += 2
-        page_text = page_text.replace("\r\n", "\n").replace("\r", "\n").strip()
         pages.append((number, pos))
         parts.append(page_text)
         pos += len(page_text)
@@ -175,6 +176,51 @@ def load_pdf(data: bytes, name: str) -> Document:
     return Document.create(
         text, source=name, format="pdf", pages=pages, metadata={"page_count": len(page_texts)}
     )
+
+
+def _page_text(page: Any) -> str:
+    """The page laid out as printed: a manual's indentation is its structure (which lines
+    are terms and which their descriptions, `chunking.entries`). Lines are right-trimmed and
+    runs of blank lines kept to one; plain extraction where layout fails."""
+    try:
+        text = page.extract_text(extraction_mode="layout") or ""
+    except Exception:  # layout mode fails on some fonts where plain extraction works
+        text = page.extract_text() or ""
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip("\n")
+
+
+_BLANK_LINES = re.compile(r"\n{3,}")
+MIN_FURNITURE_PAGES = 3  # a header on two pages may be a coincidence
+
+
+def _without_furniture(page_texts: list[str]) -> list[str]:
+    """The pages with a running header or footer (the first or last line, the same on most
+    pages but for its numbers, not a sentence) kept only on the first page: on later pages
+    it cuts a list or a paragraph in two."""
+    if len(page_texts) < MIN_FURNITURE_PAGES:
+        return page_texts
+    pages = [text.split("\n") for text in page_texts]
+    repeated = {
+        key
+        for end in (0, -1)
+        for key, count in Counter(_furniture_key(lines[end]) for lines in pages).items()
+        if key and count * 2 > len(pages)
+    }
+    kept = page_texts[:1]
+    for lines in pages[1:]:
+        if len(lines) > 1 and _furniture_key(lines[0]) in repeated:
+            lines = lines[1:]
+        if len(lines) > 1 and _furniture_key(lines[-1]) in repeated:
+            lines = lines[:-1]
+        kept.append("\n".join(lines).strip("\n"))
+    return kept
+
+
+def _furniture_key(line: str) -> str:
+    """The line with its numbers masked ("Version 590: 03 Jun 2021 2"); "" for a sentence."""
+    line = " ".join(line.split())
+    return "" if line.endswith((".", "!", "?")) else re.sub(r"\d+", "#", line)
 
 
 def load_docx(data: bytes, name: str) -> Document:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from longagent.chunking import load
 from longagent.chunking.entries import announced_lists, entries, walk
 
 MANUAL = """\
@@ -70,6 +71,70 @@ def test_a_long_line_before_an_indented_block_is_prose_not_a_term() -> None:
         "    so the indented line below it is not a description.\n"
     )
     assert terms(text) == []
+
+
+# A pager's commands as a PDF lays them out: a short tag beside its text, the text's later
+# lines at its column; one-line entries between; justified prose (two spaces between
+# words) in a description.
+COMMANDS = """\
+COMMANDS
+           h or H    Help: display a summary of these commands.
+           SPACE or ˆV
+                      Scroll forward N lines, default one window.  If N is more than
+                      the screen size, only the final screenful is displayed.
+           z             Like SPACE, but N becomes the new window size.
+           d or ˆD   Scroll forward N lines, default one half of the screen size.  If N
+                      is specified, it becomes the new default.
+           J             Like j, but continues to scroll beyond the end of the file.
+           K or Y   Like k, but continues to scroll beyond the beginning of the
+                      file.
+
+           Commands  are  based  on both more and vi.  Many commands may be
+           preceded  by  a  decimal number, called N in the descriptions.
+"""
+
+
+def test_a_tag_beside_its_text_is_a_term_and_one_line_entries_join_their_neighbours() -> None:
+    (section,) = entries(COMMANDS)
+    assert [c.term_text(COMMANDS) for c in section.children] == [
+        "h or H",
+        "SPACE or ˆV",
+        "z",
+        "d or ˆD",
+        "J",
+        "K or Y",
+    ]
+    d_entry = section.children[3]
+    body = COMMANDS[d_entry.body[0] : d_entry.body[1]]
+    assert body.startswith("Scroll forward N lines") and body.endswith("the new default.")
+    z_entry = section.children[2]
+    assert COMMANDS[z_entry.body[0] : z_entry.body[1]] == (
+        "Like SPACE, but N becomes the new window size."
+    )
+
+
+def test_a_manual_printed_to_pdf_keeps_its_entries_across_pages() -> None:
+    """less(1) as a PDF (bench data): its commands are entries, page breaks and all."""
+    from longagent.apps.bench.natural_data import DATA
+
+    doc = load(DATA / "less.pdf")
+    (commands,) = [e for e in entries(doc.text) if e.term_text(doc.text) == "COMMANDS"]
+    terms = [c.term_text(doc.text) for c in commands.children]
+    assert {"z", "ESC-SPACE", "J", "F", "d or ˆD", ":n"} <= set(terms)
+    (scroll,) = [c for c in commands.children if c.term_text(doc.text) == "F"]
+    assert doc.pages_between(*scroll.term) == (2,)  # past page 1's footer
+    assert doc.text[scroll.body[0] :].startswith("Scroll forward, and keep trying to read")
+
+
+def test_justified_prose_is_not_a_list_of_tags() -> None:
+    text = (
+        "DESCRIPTION\n"
+        "       Grep  searches  for  patterns  in  each  FILE.   A  FILE  of\n"
+        "       \u201c-\u201d  stands  for  standard  input.   If  no FILE is given,\n"
+        "       recursive  searches  examine  the working directory.\n"
+    )
+    (description,) = entries(text)
+    assert description.children == ()
 
 
 POLICY = """\

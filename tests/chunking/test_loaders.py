@@ -172,6 +172,34 @@ def test_pdf_pages_are_recorded(make_pdf) -> None:
     assert doc.pages_between(starts[1], starts[2] + 1) == (2, 3)
 
 
+def test_pdf_running_headers_and_footers_stay_only_on_the_first_page(make_pdf) -> None:
+    header = "LESS(1)   General Commands Manual   LESS(1)"
+    pages = [
+        [
+            header,
+            "COMMANDS",
+            "    z     Like SPACE, but N is",
+            "          the new window size.",
+            "Version 590: 1",
+        ],
+        [header, "    F     Scroll forward.", "Version 590: 2"],
+        [header, "    q     Exits less.", "Version 590: 3"],
+    ]
+    doc = load(make_pdf(pages), filename="less.pdf")
+    assert doc.text.count(header) == 1 and doc.text.startswith(header)
+    assert doc.text.count("Version 590") == 1  # page 1's footer: its version is said once
+    # The list runs on across the page breaks, its indentation kept.
+    assert "    z     Like SPACE" in doc.text
+    assert doc.text[doc.pages[1][1] :].startswith("    F     Scroll forward.")
+    assert doc.text.endswith("    q     Exits less.")
+
+
+def test_pdf_repeated_sentences_are_text_not_headers(make_pdf) -> None:
+    pages = [[f"Step {p} starts here.", f"Body of page {p}."] for p in (1, 2, 3)]
+    doc = load(make_pdf(pages), filename="steps.pdf")
+    assert [doc.text.count(f"Step {p} starts here.") for p in (1, 2, 3)] == [1, 1, 1]
+
+
 def test_pdf_encrypted_only_against_editing_opens(make_pdf, make_encrypted_pdf) -> None:
     data = make_encrypted_pdf(make_pdf([["Readable without a password."]]), user_password="")
     assert load(data, filename="locked.pdf").text == "Readable without a password."
