@@ -8,10 +8,10 @@ import re
 import pytest
 
 from longagent.agents import LongAgent
-from longagent.apps.bench.natural_data import document_text
+from longagent.apps.bench.natural_data import DATA, document_text
 from longagent.apps.bench.needle import ESSAYS
 from longagent.apps.bench.ruler import make_ruler_items, score
-from longagent.chunking import Document
+from longagent.chunking import Document, load
 
 pytestmark = pytest.mark.slow
 
@@ -90,3 +90,16 @@ def test_a_list_the_howto_announces_answers_with_every_item_cited(bundled_model)
     assert answer.text.split(", ") == list(".^$*+?{}[]\\|()")
     assert all(page[c.start : c.end] == c.quote for c in answer.citations)
     assert answer.usage.model_calls == 0
+
+
+def test_a_pdf_manuals_options_answer_a_list_question_with_their_pages(bundled_model) -> None:
+    # less(1) printed to PDF: its options are entries only because the page layout (the
+    # indentation) is kept and the running headers between pages are dropped.
+    doc = load(DATA / "less.pdf")
+    answer = LongAgent(bundled_model).ask(
+        doc, "Which options affect how searches treat upper and lower case?"
+    )
+    assert answer.shape == "list" and answer.found
+    assert answer.text == "-i or --ignore-case, -I or --IGNORE-CASE"
+    assert [doc.pages_between(c.start, c.end) for c in answer.citations] == [(8,), (9,)]
+    assert all(doc.text[c.start : c.end] == c.quote for c in answer.citations)
