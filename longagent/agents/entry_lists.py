@@ -13,8 +13,10 @@ question over such a document picks entries instead of reading passages:
    whose term names an argument like X ("FILE", "logfile", "PATTERNS") is picked.
 3. Otherwise each item is scored by MiniLM similarity of its term and first sentence to
    the question, plus a bonus for the question's words in its term. The first picks
-   ("seeds") must hold one of the question's telling words (not one that stands in most
-   of the items, like "file" in find's tests), and stop at the widest gap between
+   ("seeds") must hold one of the question's telling words (inside the term, "times" in
+   "-atime", or at a word's start in the text; not one that stands in most of the items,
+   like "file" in find's tests, nor, unless no item holds another, one that stands in
+   most of the document's chunks, like "file" in less's), and stop at the widest gap between
    scores; items that read like a seed (their own similarity at least
    `SIBLING_SIMILARITY`, within `SIBLING_BAND` of the best score) join them: "-amin"
    beside a seed "-mmin".
@@ -222,22 +224,29 @@ def _by_meaning(
     common: frozenset[str],
 ) -> list[Pick]:
     firsts = [" ".join(document[slice(*_cited(i, document))].split()) for i in items]
-    lowered = [f.lower() for f in firsts]
-    # Telling words: the question's, less the kind, the document's own vocabulary and
-    # those standing in most items.
-    keys = [
-        w
-        for w in sorted(text.content_words(question) - common)
-        if not w.startswith(kind) and sum(_stem(w) in f for f in lowered) * 2 <= len(items)
-    ]
     vectors = embedder.embed([question, *firsts])
     similarity = vectors[1:] @ vectors[0]
     terms = [" ".join(text.words(i.term_text(document))) for i in items]
-    bonus = np.array([sum(_stem(k) in t for k in keys) / max(1, len(keys)) for t in terms])
-    scores = similarity + TERM_BONUS * bonus
-    order = [int(k) for k in np.argsort(-scores, kind="stable")]
-    seeds = [k for k in order if any(_stem(w) in lowered[k] for w in keys)]
-    if not seeds:
+    sentences = [
+        " ".join(document[i.body[0] : _cited(i, document)[1]].split()).lower() for i in items
+    ]
+    said = list(zip(terms, sentences, strict=True))
+    # Telling words: the question's, less the kind and those standing in most items; the
+    # document's own vocabulary ("file" in a pager's manual) only when no item holds
+    # another of them ("Which commands switch to a different file?").
+    words = [
+        w
+        for w in sorted(text.content_words(question))
+        if not w.startswith(kind) and sum(_holds(w, *i) for i in said) * 2 <= len(items)
+    ]
+    for keys in ([w for w in words if w not in common], words):
+        bonus = np.array([sum(_stem(k) in t for k in keys) / max(1, len(keys)) for t in terms])
+        scores = similarity + TERM_BONUS * bonus
+        order = [int(k) for k in np.argsort(-scores, kind="stable")]
+        seeds = [k for k in order if any(_holds(w, *said[k]) for w in keys)]
+        if seeds:
+            break
+    else:
         return []
     # The widest gap among the best seeds' scores, the best non-seed closing the row.
     window = seeds[:SEED_WINDOW]
@@ -246,7 +255,7 @@ def _by_meaning(
     gaps = [row[i] - row[i + 1] for i in range(len(row) - 1)]
     chosen = window[: 1 + max(range(len(gaps)), key=gaps.__getitem__)] if gaps else window
     why = {
-        k: f"closest in meaning ({scores[k]:.2f}) and names {_named(keys, lowered[k])}"
+        k: f"closest in meaning ({scores[k]:.2f}) and names {_named(keys, *said[k])}"
         for k in chosen
     }
     item_vectors = vectors[1:]
@@ -263,5 +272,12 @@ def _by_meaning(
     ]
 
 
-def _named(keys: list[str], said: str) -> str:
-    return ", ".join(repr(k) for k in keys if _stem(k) in said)
+def _holds(word: str, term: str, sentence: str) -> bool:
+    """Whether an item names the word: inside its term ("times" in "-atime"), at a word's
+    start in its sentence ("move" in "moves", not in "remove")."""
+    stem = _stem(word)
+    return stem in term or re.search(rf"\b{re.escape(stem)}", sentence) is not None
+
+
+def _named(keys: list[str], term: str, sentence: str) -> str:
+    return ", ".join(repr(k) for k in keys if _holds(k, term, sentence))

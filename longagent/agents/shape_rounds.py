@@ -19,7 +19,15 @@ import re
 from typing import TYPE_CHECKING
 
 from longagent import text
-from longagent.agents import conflict, entry_lists, evidence, member, passage_rounds, ranking
+from longagent.agents import (
+    conflict,
+    entry_lists,
+    evidence,
+    member,
+    passage_rounds,
+    ranking,
+    relevance,
+)
 from longagent.agents.actions import Collect, Count, Hop
 from longagent.agents.question import Question
 from longagent.agents.types import Answer, Citation, MemberReport
@@ -98,9 +106,8 @@ def _list_entries(runner: Runner, hop: Hop, index: ranking.PassageIndex) -> bool
     when it has none of the asked kind or none of its items answers: then passages are
     read as for any collection."""
     question = hop.question
-    found = entry_lists.listing(
-        runner.document.text, question.text, index.model(), question.document_common
-    )
+    common = relevance.common_words(question, runner.chunks)
+    found = entry_lists.listing(runner.document.text, question.text, index.model(), common)
     if found is None:
         return False
     reports = [r for pick in found.picks if (r := _entry_report(runner, pick)) is not None]

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from longagent.agents import LongAgent
-from longagent.agents.entry_lists import listing
+from longagent.agents.entry_lists import _holds, listing
 from longagent.chunking import Document
 from longagent.llm import GenerationRequest, ScriptedModel
 from longagent.memory.embedder import MiniLMEmbedder
@@ -189,12 +189,55 @@ def test_without_entries_the_announced_list_closest_to_the_question_answers() ->
         assert document.text[citation.start : citation.end] == citation.quote
 
 
-def test_the_document_s_own_vocabulary_is_no_telling_word(embedder) -> None:
-    question = "Which options concern the crawler?"
-    assert picked(question, embedder) == ["-q, --quiet"]  # "the crawler's output"
-    # Where "crawler" stands in most chunks (bash's "shell"), naming it tells nothing.
-    found = listing(MANUAL, question, embedder, common=frozenset({"crawler"}))
-    assert found is not None and found.picks == []
+def test_the_document_s_own_vocabulary_tells_only_when_nothing_else_does(embedder) -> None:
+    question = "Which options read from a file?"
+    assert "--save-cookies file" in picked(question, embedder)  # it names "file"
+    # Where "file" stands in most chunks (a pager's manual), it tells nothing: "read" picks.
+    found = listing(MANUAL, question, embedder, common=frozenset({"file"}))
+    assert found is not None
+    assert [p.term for p in found.picks] == [
+        "-i file, --input-file=file",
+        "--read-timeout=seconds",
+    ]
+    # Asked with that word alone, the question still has its answer: "the crawler's output".
+    found = listing(MANUAL, "Which options concern the crawler?", embedder, frozenset({"crawler"}))
+    assert found is not None and [p.term for p in found.picks] == ["-q, --quiet"]
+
+
+def test_an_item_names_a_word_inside_its_term_but_only_at_a_word_start_in_its_text() -> None:
+    assert _holds("times", "atime n", "file was last accessed n days ago.")  # "-atime"
+    assert _holds("moves", "m move", "move the files instead of copying them.")
+    assert not _holds("move", ":d", "remove the current file from the list of files.")
+
+
+# A manual whose every paragraph speaks of a file, as a pager's manual does; two of its
+# six options do.
+FILES = (
+    "DESCRIPTION\n"
+    + "".join(f"       Part {n} of the file is shown on screen {n}.\n\n" for n in range(1, 13))
+    + "OPTIONS\n"
+    + "\n".join(
+        f"       {term}\n              {text}\n"
+        for term, text in [
+            ("-i file", "Read the URLs from the input file."),
+            ("--read-timeout=seconds", "Stop reading after seconds."),
+            ("-o file", "Write the log to a file."),
+            ("-q", "Turn off the output."),
+            ("-v", "Explain what is done."),
+            ("-t number", "Set the number of tries."),
+        ]
+    )
+)
+
+
+def test_longagent_takes_the_document_s_own_vocabulary_for_no_telling_word() -> None:
+    answer = LongAgent(ScriptedModel(never), chunk_tokens=20).ask(
+        Document.create(FILES), "Which options read from a file?"
+    )
+    assert answer.found and answer.usage.model_calls == 0
+    items = answer.text.split(", ")
+    # "-o file" names only "file"; reading is what is asked.
+    assert "--read-timeout=seconds" in items and "-o file" not in items
 
 
 FIND = """\

@@ -32,6 +32,13 @@ def test_recall_counts_the_gold_items_named_and_precision_the_options_that_are_g
     }
 
 
+def test_a_colon_command_is_not_the_letter_it_ends_with() -> None:
+    less = LIST_GOLD["less.pdf"]
+    assert less is not None
+    assert score_list(":e [filename], :n, :p, :d", less)["recall"] == "0/7"
+    assert score_list("F, d or ˆD", less)["recall"] == "2/7"
+
+
 def test_the_dev_questions_are_not_the_reported_ones_and_every_gold_name_is_in_its_page() -> None:
     assert {q for _, q, _ in LIST_DEV}.isdisjoint(LIST_QUESTIONS.values())
     for name, gold in [*LIST_GOLD.items(), *[(d, g) for d, _, g in LIST_DEV]]:

@@ -159,8 +159,9 @@ _OPTION = re.compile(r"(?<![\w-])--?[A-Za-z][\w-]*")
 
 
 def _names(item: str, name: str) -> bool:
-    """Whether `item` names `name` as a whole token ("-f FILE" names "-f", not "-fprint")."""
-    return re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", item) is not None
+    """Whether `item` names `name` as a whole token ("-f FILE" names "-f", not "-fprint";
+    ":d" is less's own command, not "d")."""
+    return re.search(rf"(?<![\w:-]){re.escape(name)}(?![\w-])", item) is not None
 
 
 def score_list(answer: str, gold: list[str]) -> dict[str, Any]:
