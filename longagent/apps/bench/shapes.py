@@ -154,6 +154,24 @@ LIST_DEV: list[tuple[str, str, list[str]]] = [
         "Which flags can I pass when compiling a regex?",
         ["ASCII", "DOTALL", "IGNORECASE", "LOCALE", "MULTILINE", "VERBOSE"],
     ),
+    # less's PDF (its commands became entries when PDFs kept their layout).
+    (
+        "less.pdf",
+        "Which commands scroll the view sideways?",
+        ["ESC-) RIGHTARROW", "ESC-( LEFTARROW", "ESC-} ˆRIGHTARROW", "ESC-{ ˆLEFTARROW"],
+    ),
+    ("less.pdf", "Which commands switch to a different file?", [":e", "E", ":n", ":p", ":x"]),
+    ("less.pdf", "Which commands search backward?", ["?pattern", "ESC-?pattern"]),
+    (
+        "less.pdf",
+        "Which options affect how searches treat upper and lower case?",
+        ["-i --ignore-case", "-I --IGNORE-CASE"],
+    ),
+    (
+        "less.pdf",
+        "Which options make less exit automatically?",
+        ["-e --quit-at-eof", "-E --QUIT-AT-EOF", "-F --quit-if-one-screen"],
+    ),
 ]
 _OPTION = re.compile(r"(?<![\w-])--?[A-Za-z][\w-]*")
 
