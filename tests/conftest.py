@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import pytest
 
@@ -33,15 +33,32 @@ def _pdf_string(line: str) -> str:
 def build_pdf(pages: list[list[str]]) -> bytes:
     """A minimal valid PDF with one Helvetica text line per string, written by hand so
     the tests need no PDF-writing library."""
+    return _pdf(" ".join(f"({_pdf_string(line)}) Tj T*" for line in lines) for lines in pages)
+
+
+def build_two_column_pdf(left: list[str], right: list[str]) -> bytes:
+    """One page set in two columns, the left column's lines first in the content (as
+    LaTeX writes a paper): a page laid out line by line puts both columns on a line."""
+    return _pdf(
+        [
+            " ".join(
+                f"1 0 0 1 {x} {720 - 14 * i} Tm ({_pdf_string(line)}) Tj"
+                for x, lines in ((72, left), (320, right))
+                for i, line in enumerate(lines)
+            )
+        ]
+    )
+
+
+def _pdf(page_texts: Iterable[str]) -> bytes:
     objects: dict[int, bytes] = {
         1: b"<< /Type /Catalog /Pages 2 0 R >>",
         3: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     }
     kids = []
-    for i, lines in enumerate(pages):
+    for i, shown in enumerate(page_texts):
         page_id, content_id = 4 + 2 * i, 5 + 2 * i
         kids.append(f"{page_id} 0 R")
-        shown = " ".join(f"({_pdf_string(line)}) Tj T*" for line in lines)
         content = f"BT /F1 12 Tf 14 TL 72 720 Td {shown} ET".encode("latin-1")
         objects[page_id] = (
             f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
@@ -50,7 +67,7 @@ def build_pdf(pages: list[list[str]]) -> bytes:
         objects[content_id] = (
             f"<< /Length {len(content)} >>\nstream\n".encode() + content + b"\nendstream"
         )
-    objects[2] = f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {len(pages)} >>".encode()
+    objects[2] = f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {len(kids)} >>".encode()
     out = bytearray(b"%PDF-1.4\n")
     offsets = {}
     for number in sorted(objects):
@@ -78,6 +95,11 @@ def encrypt_pdf(data: bytes, user_password: str, owner_password: str = "owner") 
 @pytest.fixture(scope="session")
 def make_pdf() -> Callable[[list[list[str]]], bytes]:
     return build_pdf
+
+
+@pytest.fixture(scope="session")
+def make_two_column_pdf() -> Callable[[list[str], list[str]], bytes]:
+    return build_two_column_pdf
 
 
 @pytest.fixture(scope="session")

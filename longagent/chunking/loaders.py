@@ -181,15 +181,27 @@ def load_pdf(data: bytes, name: str) -> Document:
 def _page_text(page: Any) -> str:
     """The page laid out as printed: a manual's indentation is its structure (which lines
     are terms and which their descriptions, `chunking.entries`). Lines are right-trimmed and
-    runs of blank lines kept to one; plain extraction where layout fails."""
+    runs of blank lines kept to one. A page set in columns (most lines split by a wide gap,
+    text on both sides) is extracted in reading order instead, as is a page whose layout
+    fails: laid out, a paper's two columns would share every line."""
     try:
-        text = page.extract_text(extraction_mode="layout") or ""
+        laid_out = page.extract_text(extraction_mode="layout") or ""
     except Exception:  # layout mode fails on some fonts where plain extraction works
-        text = page.extract_text() or ""
-    lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+        laid_out = ""
+    lines = _trimmed_lines(laid_out)
+    written = [line.strip() for line in lines if line.strip()]
+    if not written or sum(bool(_COLUMN_GAP.search(line)) for line in written) * 3 >= len(written):
+        lines = _trimmed_lines(page.extract_text() or "")
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip("\n")
 
 
+def _trimmed_lines(text: str) -> list[str]:
+    return [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+
+
+# Text, a gap of four spaces or more, text: a column's line beside another's (a term beside
+# its description has one short word on the left).
+_COLUMN_GAP = re.compile(r"\S.{19,}?\S {4,}\S.{19,}")
 _BLANK_LINES = re.compile(r"\n{3,}")
 MIN_FURNITURE_PAGES = 3  # a header on two pages may be a coincidence
 

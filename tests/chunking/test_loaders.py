@@ -200,6 +200,21 @@ def test_pdf_repeated_sentences_are_text_not_headers(make_pdf) -> None:
     assert [doc.text.count(f"Step {p} starts here.") for p in (1, 2, 3)] == [1, 1, 1]
 
 
+def test_pdf_in_two_columns_reads_one_column_after_the_other(make_two_column_pdf) -> None:
+    left = [
+        "The first column opens the paper and its",
+        "sentences run down the page until they",
+        "reach the bottom of the first column.",
+    ]
+    right = [
+        "The second column continues the text with",
+        "results that a reader wants to quote whole,",
+        "without the first column mixed into it.",
+    ]
+    text = load(make_two_column_pdf(left, right), filename="paper.pdf").text
+    assert " ".join(text.split()) == " ".join(left + right)
+
+
 def test_pdf_encrypted_only_against_editing_opens(make_pdf, make_encrypted_pdf) -> None:
     data = make_encrypted_pdf(make_pdf([["Readable without a password."]]), user_password="")
     assert load(data, filename="locked.pdf").text == "Readable without a password."
