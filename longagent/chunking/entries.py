@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from longagent import text as toolkit
 
@@ -111,24 +112,34 @@ def entries(text: str) -> list[Entry]:
     return _parse(lines)
 
 
+class _Opening(NamedTuple):
+    """Where an entry stands: its term's and body's offsets, and the lines of the body that
+    may hold nested entries (`inner`, up to `end`, the first line after the entry)."""
+
+    term: tuple[int, int]
+    body: tuple[int, int]
+    inner: int
+    end: int
+
+
 def _parse(lines: list[_Line]) -> list[Entry]:
     found: list[Entry] = []
     i = 0
     after_entry = False  # the line above closed an entry (not a one-line one) at this indent
     while i < len(lines):
         line = lines[i]
-        parsed = _hanging(lines, i) or _term_over_body(lines, i)
-        strong = parsed is not None
-        if parsed is None and (after_entry or _entry_below(lines, i)):
-            parsed = _single_line(lines, i)
-        if parsed is None:
+        opening = _hanging(lines, i) or _term_over_body(lines, i)
+        strong = opening is not None
+        if opening is None and (after_entry or _entry_below(lines, i)):
+            opening = _single_line(lines, i)
+        if opening is None:
             after_entry = False
             i += 1
             continue
-        entry, end = parsed
-        found.append(entry)
-        after_entry = strong and _sibling(lines, end, line)
-        i = end
+        children = tuple(_parse(lines[opening.inner : opening.end]))
+        found.append(Entry(opening.term, opening.body, children))
+        after_entry = strong and _sibling(lines, opening.end, line)
+        i = opening.end
     return found
 
 
@@ -153,7 +164,7 @@ def _body_end(lines: list[_Line], after: int, indent: int) -> int:
     return end
 
 
-def _hanging(lines: list[_Line], i: int) -> tuple[Entry, int] | None:
+def _hanging(lines: list[_Line], i: int) -> _Opening | None:
     """A tag with its text on the same line, continued below at the text's column:
     "F          Scroll forward, and keep trying ..." (a man page's tagged paragraph)."""
     if i + 1 >= len(lines) or not lines[i].tag:
@@ -163,21 +174,20 @@ def _hanging(lines: list[_Line], i: int) -> tuple[Entry, int] | None:
         return None
     end = _body_end(lines, i + 1, line.indent)
     term = (line.start + line.indent, line.start + line.indent + line.tag)
-    body = (line.start + line.column, lines[end - 1].end)
-    return Entry(term, body, tuple(_parse(lines[i + 1 : end]))), end
+    return _Opening(term, (line.start + line.column, lines[end - 1].end), i + 1, end)
 
 
-def _single_line(lines: list[_Line], i: int) -> tuple[Entry, int] | None:
+def _single_line(lines: list[_Line], i: int) -> _Opening | None:
     """A tagged line with no continuation ("J             Like j, but continues ..."), taken
     only beside an entry of the other forms: in justified prose two spaces are common."""
     line = lines[i]
     if not line.tag or line.blank:
         return None
     term = (line.start + line.indent, line.start + line.indent + line.tag)
-    return Entry(term, (line.start + line.column, line.end)), i + 1
+    return _Opening(term, (line.start + line.column, line.end), i + 1, i + 1)
 
 
-def _term_over_body(lines: list[_Line], i: int) -> tuple[Entry, int] | None:
+def _term_over_body(lines: list[_Line], i: int) -> _Opening | None:
     """One to `MAX_TERM_LINES` short lines, then lines indented deeper: the description.
     A line with a tag beside its text ("h or H    Help: ...") is an entry of its own."""
     line = lines[i]
@@ -203,12 +213,8 @@ def _term_over_body(lines: list[_Line], i: int) -> tuple[Entry, int] | None:
     ):
         return None
     end = _body_end(lines, last + 1, line.indent)
-    body = lines[last + 1 : end]
-    return Entry(
-        term=(line.start + line.indent, term[-1].end),
-        body=(body[0].start + body[0].indent, body[-1].end),
-        children=tuple(_parse(body)),
-    ), end
+    body = (after.start + after.indent, lines[end - 1].end)
+    return _Opening((line.start + line.indent, term[-1].end), body, last + 1, end)
 
 
 def walk(found: list[Entry] | tuple[Entry, ...]) -> list[Entry]:
