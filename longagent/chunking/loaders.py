@@ -190,7 +190,7 @@ def _page_text(page: Any) -> str:
         laid_out = ""
     lines = _trimmed_lines(laid_out)
     written = [line.strip() for line in lines if line.strip()]
-    if not written or sum(bool(_COLUMN_GAP.search(line)) for line in written) * 3 >= len(written):
+    if not written or sum(map(_beside_another, written)) * 3 >= len(written):
         lines = _trimmed_lines(page.extract_text() or "")
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip("\n")
 
@@ -199,9 +199,18 @@ def _trimmed_lines(text: str) -> list[str]:
     return [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
 
 
-# Text, a gap of four spaces or more, text: a column's line beside another's (a term beside
-# its description has one short word on the left).
-_COLUMN_GAP = re.compile(r"\S.{19,}?\S {4,}\S.{19,}")
+def _beside_another(line: str) -> bool:
+    """Whether the (stripped) line is a column's line beside another's: a gap of four spaces
+    or more with `COLUMN_CHARS` on both sides (a term beside its description has a word or
+    two on the left)."""
+    return any(
+        gap.start() >= COLUMN_CHARS and len(line) - gap.end() >= COLUMN_CHARS
+        for gap in _COLUMN_GAP.finditer(line)
+    )
+
+
+_COLUMN_GAP = re.compile(r" {4,}")
+COLUMN_CHARS = 20
 _BLANK_LINES = re.compile(r"\n{3,}")
 MIN_FURNITURE_PAGES = 3  # a header on two pages may be a coincidence
 
