@@ -48,8 +48,9 @@ from longagent.memory.embedder import Embedder
 TERM_BONUS = 0.3  # added to the similarity for the question's words in the term, in full
 SEED_WINDOW = 10  # the seeds' cut is at the widest gap among this many best scores
 SIBLING_SIMILARITY = 0.8  # an item this close to a seed (cosine) is one of its kind
-SIBLING_BAND = 0.2
-MAX_HEADING_WORDS = 6  # ... if its own score is within this much of the best seed's
+SIBLING_BAND = 0.2  # ... if its own score is within this much of the best seed's
+MAX_HEADING_WORDS = 6  # a section's heading is short ("HTTPS (SSL/TLS) Options")
+KEY_WINDOW = 1000  # characters before a list within which the key it answers for is named
 # "Which options take ...", "What tests compare ...", "List the commands that ...".
 _KIND = re.compile(
     r"^\s*(?:which|what)\s+([a-z][\w-]*?)s\b|\b(?:all|every|list|name)\s+(?:of\s+)?(?:the\s+)?"
@@ -91,18 +92,25 @@ def kind_of(question: str) -> str:
 
 
 def listing(
-    document: str, question: str, embedder: Embedder, common: frozenset[str] = frozenset()
+    document: str,
+    question: str,
+    embedder: Embedder,
+    common: frozenset[str] = frozenset(),
+    keys: frozenset[str] = frozenset(),
 ) -> Listing | None:
     """The items of `document` that answer the list `question`, or None when it has no
     section of the asked kind and announces no list of it. `common`: the words standing in
-    most of the document's chunks ("shell" in bash's manual), never telling words."""
+    most of the document's chunks ("shell" in bash's manual), telling only when no item
+    holds another. `keys`: the question asks for the list of a key ("What keywords are
+    defined for Rules-Requires-Root?"); only a section or list whose heading, or the text
+    up to `KEY_WINDOW` characters before it, names a key may answer."""
     kind = kind_of(question)
     if not kind:
         return None
     found = entries(document)
-    sections = _sections(found, kind, document)
+    sections = [s for s in _sections(found, kind, document) if _near_key(document, s.term, keys)]
     if not sections:
-        return _announced(document, question, kind, embedder)
+        return _announced(document, question, kind, embedder, keys)
     items = list({i.term: i for s in sections for i in _items(s, kind, document)}.values())
     items = [i for i in items if not text.is_prose(i.term_text(document))]
     names = [s.term_text(document) for s in sections]
@@ -116,7 +124,9 @@ def listing(
     return Listing(names, len(items), picks, "items closest in meaning to the question")
 
 
-def _announced(document: str, question: str, kind: str, embedder: Embedder) -> Listing | None:
+def _announced(
+    document: str, question: str, kind: str, embedder: Embedder, keys: frozenset[str]
+) -> Listing | None:
     """The items of the announced list of the asked kind ("The fields in this file are:")
     whose announcement, with the heading above it, is closest in meaning to the question;
     None when no announcement names the kind."""
@@ -124,6 +134,7 @@ def _announced(document: str, question: str, kind: str, embedder: Embedder) -> L
         a
         for a in announced_lists(document)
         if any(w.startswith(kind) for w in text.words(document[slice(*a.lead)]))
+        and (_near_key(document, a.lead, keys) or any(k in a.heading.lower() for k in keys))
     ]
     if not lists:
         return None
@@ -138,6 +149,15 @@ def _announced(document: str, question: str, kind: str, embedder: Embedder) -> L
     return Listing(
         [said[best].strip()], len(chosen.items), picks, "the list the document announces"
     )
+
+
+def _near_key(document: str, span: tuple[int, int], keys: frozenset[str]) -> bool:
+    """Whether a key is named in the span or the `KEY_WINDOW` characters before it (any
+    span is near when there are no keys): a list answers for the key its part names."""
+    if not keys:
+        return True
+    near = document[max(0, span[0] - KEY_WINDOW) : span[1]].lower()
+    return any(key in near for key in keys)
 
 
 def _sections(found: Sequence[Entry], kind: str, document: str) -> list[Entry]:

@@ -51,7 +51,9 @@ def collect(runner: Runner, action: Collect) -> None:
     chain = state.question.shape.shape == "chain"
     hop = Hop(question, "collect")
     state.hops.append(hop)
-    if not keyed and _list_entries(runner, hop, index):
+    # "What keywords are defined for Rules-Requires-Root?": a key's own list may answer.
+    listed = not keyed or (state.question.shape.shape == "multi_value" and question.entities)
+    if listed and _list_entries(runner, hop, index):
         return
     named = index.naming(sorted(question.entities)) if question.entities else []
     passages = (named or ranking.readings(index, question.text))[: sum(action.waves)]
@@ -107,7 +109,8 @@ def _list_entries(runner: Runner, hop: Hop, index: ranking.PassageIndex) -> bool
     read as for any collection."""
     question = hop.question
     common = relevance.common_words(question, runner.chunks)
-    found = entry_lists.listing(runner.document.text, question.text, index.model(), common)
+    keys = question.entities if question.shape.shape == "multi_value" else frozenset()
+    found = entry_lists.listing(runner.document.text, question.text, index.model(), common, keys)
     if found is None:
         return False
     reports = [r for pick in found.picks if (r := _entry_report(runner, pick)) is not None]

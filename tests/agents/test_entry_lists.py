@@ -189,6 +189,45 @@ def test_without_entries_the_announced_list_closest_to_the_question_answers() ->
         assert document.text[citation.start : citation.end] == citation.quote
 
 
+POLICY_KEYS = """\
+5.6.31. Rules-Requires-Root
+
+This field is used to indicate whether the binary targets need root.
+
+A tool may use the gain root command only if the package lists its keyword in
+Rules-Requires-Root.
+
+5.6.31.3. Provided keywords
+
+The following keywords are defined:
+
+- dpkg/target-subcommand: declares that a command must run under (fake)root.
+- dpkg/target/foo: declares that the target foo must run under (fake)root.
+
+5.6.32. Build-Profiles
+
+The following keywords are reserved:
+
+- cross: the package is built for another architecture.
+- nocheck: no test suite is run.
+"""
+
+
+def test_a_key_s_own_list_answers_a_multi_value_question_and_no_other_key_s() -> None:
+    document = Document.create(POLICY_KEYS)
+    answer = LongAgent(ScriptedModel(never), chunk_tokens=60).ask(
+        document, "What keywords are defined for Rules-Requires-Root?"
+    )
+    assert answer.found and answer.shape == "multi_value"
+    assert answer.text.split(", ") == ["dpkg/target-subcommand", "dpkg/target/foo"]
+    for citation in answer.citations:
+        assert document.text[citation.start : citation.end] == citation.quote
+    # The keywords of a key named nowhere near a list: none of the lists answers for it.
+    embedder = MiniLMEmbedder()
+    question = "What keywords are defined for Built-Using?"
+    assert listing(POLICY_KEYS, question, embedder, keys=frozenset({"built-using"})) is None
+
+
 def test_the_document_s_own_vocabulary_tells_only_when_nothing_else_does(embedder) -> None:
     question = "Which options read from a file?"
     assert "--save-cookies file" in picked(question, embedder)  # it names "file"
