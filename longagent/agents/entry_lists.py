@@ -30,6 +30,10 @@ metacharacters" followed by a line of symbols (`chunking/entries.announced_lists
 announcements that name the asked kind, the one closest in meaning to the question (with
 the heading above it: "5.5. Debian changes files") gives its items, each cited.
 
+A multi-value question about a key ("What keywords are defined for Rules-Requires-Root?")
+is answered this way too, by a section or list with the key named in its heading or in the
+`KEY_WINDOW` characters before it; else it is read sentence by sentence as before.
+
 The constants were set on the `dev` list questions of `bench shapes` (LIST_DEV there).
 """
 
