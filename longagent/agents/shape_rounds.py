@@ -108,6 +108,8 @@ def _list_entries(runner: Runner, hop: Hop, index: ranking.PassageIndex) -> bool
     when it has none of the asked kind or none of its items answers: then passages are
     read as for any collection."""
     question = hop.question
+    if not entry_lists.kind_of(question.text):  # no plural noun: no list is asked for
+        return False
     common = relevance.common_words(question, runner.chunks)
     keys = question.entities if question.shape.shape == "multi_value" else frozenset()
     found = entry_lists.listing(runner.document.text, question.text, index.model(), common, keys)
