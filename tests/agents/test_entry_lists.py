@@ -213,7 +213,7 @@ The following keywords are reserved:
 """
 
 
-def test_a_key_s_own_list_answers_a_multi_value_question_and_no_other_key_s() -> None:
+def test_a_key_s_own_list_answers_a_multi_value_question_and_no_other_key_s(embedder) -> None:
     document = Document.create(POLICY_KEYS)
     answer = LongAgent(ScriptedModel(never), chunk_tokens=60).ask(
         document, "What keywords are defined for Rules-Requires-Root?"
@@ -223,7 +223,6 @@ def test_a_key_s_own_list_answers_a_multi_value_question_and_no_other_key_s() ->
     for citation in answer.citations:
         assert document.text[citation.start : citation.end] == citation.quote
     # The keywords of a key named nowhere near a list: none of the lists answers for it.
-    embedder = MiniLMEmbedder()
     question = "What keywords are defined for Built-Using?"
     assert listing(POLICY_KEYS, question, embedder, keys=frozenset({"built-using"})) is None
 
