@@ -52,8 +52,8 @@ def collect(runner: Runner, action: Collect) -> None:
     hop = Hop(question, "collect")
     state.hops.append(hop)
     # "What keywords are defined for Rules-Requires-Root?": a key's own list may answer.
-    listed = not keyed or (state.question.shape.shape == "multi_value" and question.entities)
-    if listed and _list_entries(runner, hop, index):
+    keys = question.entities if state.question.shape.shape == "multi_value" else frozenset()
+    if (not keyed or keys) and _list_entries(runner, hop, index, keys):
         return
     named = index.naming(sorted(question.entities)) if question.entities else []
     passages = (named or ranking.readings(index, question.text))[: sum(action.waves)]
@@ -102,16 +102,18 @@ def collect(runner: Runner, action: Collect) -> None:
     hop.clusters = conflict.cluster(grounded, same)
 
 
-def _list_entries(runner: Runner, hop: Hop, index: ranking.PassageIndex) -> bool:
+def _list_entries(
+    runner: Runner, hop: Hop, index: ranking.PassageIndex, keys: frozenset[str]
+) -> bool:
     """A list question over a document with lists of its own (a manual's options, an
     announced list): the items that answer, each cited (`agents/entry_lists.py`). False
     when it has none of the asked kind or none of its items answers: then passages are
-    read as for any collection."""
+    read as for any collection. `keys`: a multi-value question's keys, whose lists only
+    may answer."""
     question = hop.question
     if not entry_lists.kind_of(question.text):  # no plural noun: no list is asked for
         return False
     common = relevance.common_words(question, runner.chunks)
-    keys = question.entities if question.shape.shape == "multi_value" else frozenset()
     found = entry_lists.listing(runner.document.text, question.text, index.model(), common, keys)
     if found is None:
         return False

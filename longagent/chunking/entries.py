@@ -21,7 +21,7 @@ body holds the options. Spans are character offsets into the text, so an entry c
 cited verbatim.
 
 Text without indentation (HTML turned into paragraphs; PDFs keep theirs, see
-`loaders.load_pdf`) has no entries. It may have announced lists (`announced_lists`): a sentence that announces a list
+`pdf_text`) has no entries. It may have announced lists (`announced_lists`): a sentence that announces a list
 ("The fields in this file are:", "Here's a complete list of the metacharacters; ...")
 followed by bulleted items, or by one line of short tokens (". ^ $ * + ?").
 """
