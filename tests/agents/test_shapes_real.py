@@ -103,3 +103,18 @@ def test_a_pdf_manuals_options_answer_a_list_question_with_their_pages(bundled_m
     assert answer.text == "-i or --ignore-case, -I or --IGNORE-CASE"
     assert [doc.pages_between(c.start, c.end) for c in answer.citations] == [(8,), (9,)]
     assert all(doc.text[c.start : c.end] == c.quote for c in answer.citations)
+
+
+def test_a_key_s_own_list_answers_a_multi_value_question_without_the_reader(
+    bundled_model,
+) -> None:
+    # The Debian Policy's "5.6.31.3. Provided keywords": the list announced just after the
+    # field Rules-Requires-Root is named (read sentence by sentence before: not found).
+    page = document_text("debian-policy-control-fields.html")
+    answer = LongAgent(bundled_model).ask(
+        page, "What keywords are defined for Rules-Requires-Root?"
+    )
+    assert answer.shape == "multi_value" and answer.found
+    assert answer.text.split(", ") == ["dpkg/target-subcommand", "dpkg/target/foo"]
+    assert all(page[c.start : c.end] == c.quote for c in answer.citations)
+    assert answer.usage.model_calls == 0
