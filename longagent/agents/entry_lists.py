@@ -19,7 +19,8 @@ question over such a document picks entries instead of reading passages:
    most of the document's chunks, like "file" in less's), and stop at the widest gap between
    scores; items that read like a seed (their own similarity at least
    `SIBLING_SIMILARITY`, within `SIBLING_BAND` of the best score) join them: "-amin"
-   beside a seed "-mmin".
+   beside a seed "-mmin"; not one that lacks a question word its seed's text holds
+   ("?pattern  Search backward" beside "/pattern  Search forward" for "move forward").
 
 Each pick is cited with its term line and first sentence, verbatim.
 
@@ -286,8 +287,12 @@ def _by_meaning(
     for k in order:
         if k in why or scores[k] < scores[chosen[0]] - SIBLING_BAND:
             continue
-        like = max(float(item_vectors[k] @ item_vectors[s]) for s in chosen)
-        if like >= SIBLING_SIMILARITY:
+        like, seed = max((float(item_vectors[k] @ item_vectors[s]), s) for s in chosen)
+        # Alike but for a word the question asks is a contrast: "Search backward" beside
+        # a seed "Search forward" for "move forward" ("-mmin" beside "-mtime" lacks only
+        # the word of the seed's term).
+        lacks = [w for w in keys if _holds(w, "", said[seed][1]) and not _holds(w, *said[k])]
+        if like >= SIBLING_SIMILARITY and not lacks:
             why[k] = f"reads like a picked item ({like:.2f})"
     picked = sorted(why, key=lambda k: items[k].term[0])
     return [

@@ -306,3 +306,38 @@ def test_items_with_a_semicolon_of_their_own_are_set_apart_by_semicolons() -> No
         Document.create(FIND), "Which actions run a command?"
     )
     assert answer.text == "-exec command ;; -ok command ;"
+
+
+PAGER = """\
+COMMANDS
+       SPACE or f
+              Scroll forward one window.
+
+       F
+              Scroll forward, and keep trying to read when the end of file is reached.
+
+       b
+              Scroll backward one window.
+
+       /pattern
+              Search forward in the file for the next line containing the pattern.
+
+       ?pattern
+              Search backward in the file for the next line containing the pattern.
+
+       :n
+              Examine the next file in the command line list.
+
+       q
+              Exit the pager.
+"""
+
+
+def test_an_item_alike_but_for_a_word_the_question_asks_is_no_sibling(embedder) -> None:
+    # "?pattern" reads like the picked "/pattern" but for "backward": it is the contrary.
+    found = listing(
+        PAGER, "Which commands move forward in the file?", embedder, frozenset({"file"})
+    )
+    assert found is not None and found.sections == ["COMMANDS"]
+    terms = [p.term for p in found.picks]
+    assert "/pattern" in terms and "?pattern" not in terms and "b" not in terms
