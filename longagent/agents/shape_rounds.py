@@ -6,7 +6,8 @@
   passages ranked for the question, wave after wave, until a wave grounds no value that
   was not grounded already. Every grounded value is kept with
   its own citation; values are not conflicts, so nothing is resolved. A chain's values
-  already followed are echoes, not new values.
+  already followed are echoes, not new values. A sentence naming the key that no reader
+  gave a value from gives the one value standing right after the key, if one does.
 - count: the words that occur most in the chunks, counted by the runner (no reader can
   count across chunks); each cites its first occurrence.
 
@@ -27,6 +28,7 @@ from longagent.agents import (
     passage_rounds,
     ranking,
     relevance,
+    repairs,
 )
 from longagent.agents.actions import Collect, Count, Hop
 from longagent.agents.question import Question
@@ -83,6 +85,9 @@ def collect(runner: Runner, action: Collect) -> None:
             if chain:
                 _assignments(runner, missed, again, question.shape.value, followed)
             new += again
+            missed = [p for p, r in zip(missed, again, strict=True) if r.verdict != "grounded"]
+        if named and missed and keyed and not chain:
+            new += _lone_values(runner, missed, question)
         reports += new
         fresh = [
             r
@@ -100,6 +105,39 @@ def collect(runner: Runner, action: Collect) -> None:
         if r.verdict == "grounded" and not any(same(r.answer, v) for v in followed)
     ]
     hop.clusters = conflict.cluster(grounded, same)
+
+
+RECORD_WORDS = 4  # a record's value stands this close after its key ("X is: 7100362")
+
+
+def _lone_values(
+    runner: Runner, passages: list[ranking.Passage], question: Question
+) -> list[MemberReport]:
+    """For the sentences naming the key from which no reader gave a value: the one value
+    standing within RECORD_WORDS words after the key (a word with a digit the question
+    lacks, `repairs.record_value`), judged by the same rules with the sentence as its
+    quote. RULER glues a needle to an essay's cut-off sentence ("... release software the
+    minute One of the special magic numbers for silky-attack is: 7100362."); given that
+    long sentence, the 135M reader wrote JSON cut off at its limit and an invented number,
+    so the fourth value was missed."""
+    index = runner.state.plan.index
+    assert index is not None
+    keys = [k.lower() for k in text.record_keys(question.text)]
+    reports = []
+    for passage in passages:
+        said = index.text(passage)
+        ends = [said.lower().rfind(k) + len(k) for k in keys if k in said.lower()]
+        if not ends:
+            continue
+        value = repairs.record_value(" ".join(said[max(ends) :].split()[:RECORD_WORDS]), question)
+        if value is None:
+            continue
+        reply = member.MemberReply.model_construct(quote=said, answer=value)
+        report = runner.judge(passage.chunk, reply, question)
+        if report.verdict == "grounded":
+            report.reason = "no reader gave a value: the key's sentence holds this one alone"
+            reports.append(report)
+    return runner.record(reports)
 
 
 def _list_entries(

@@ -124,7 +124,28 @@ def test_an_essay_sentence_glued_to_the_key_s_line_is_no_value() -> None:
         "One of the numbers for grubby-color is: 2222222.",
     )
     answer = agent(ScriptedModel(reader)).ask(doc, "What are all the numbers for grubby-color?")
-    assert answer.shape == "multi_value" and answer.text == "2222222"
+    # The essay's words are no value; the value after the key in that sentence is.
+    assert answer.shape == "multi_value" and ESSAY not in answer.text
+    assert sorted(answer.text.split(", ")) == ["1111111", "2222222"]
+
+
+def test_a_value_no_reader_gives_stands_right_after_the_key_in_its_sentence() -> None:
+    def reader(request: GenerationRequest) -> dict:
+        if ESSAY in str((request.task or {}).get("passage", "")):
+            return {"quote": "4821", "answer": "0,000 nbsp"}  # invented, as the 135M did
+        return key_value_reader(request)
+
+    # A number far from the key in its sentence is no value of it.
+    late = "The grubby-color list was revised by the editors over the winter of 1999."
+    doc = spread(
+        f"{ESSAY} One of the numbers for grubby-color is: 1111111.",
+        f"{ESSAY} {late}",
+        "One of the numbers for grubby-color is: 2222222.",
+    )
+    answer = agent(ScriptedModel(reader)).ask(doc, "What are all the numbers for grubby-color?")
+    assert sorted(answer.text.split(", ")) == ["1111111", "2222222"]
+    cited = next(c for c in answer.citations if "1111111" in c.quote)
+    assert doc.text[cited.start : cited.end] == cited.quote and ESSAY in cited.quote
 
 
 def lucky_reader(request: GenerationRequest) -> dict:
