@@ -1,5 +1,5 @@
-"""Question shapes with the real bundled model: RULER's multi-value, multi-query and
-variable-tracking tasks at 1K tokens, and an overview of one of gkamradt's essays."""
+"""Question shapes with the real bundled model: RULER's multi-value (at 8K), multi-query and
+variable-tracking tasks (at 1K tokens), and an overview of one of gkamradt's essays."""
 
 from __future__ import annotations
 
@@ -22,13 +22,21 @@ def ruler_item(model, task: str):  # type: ignore[no-untyped-def]
 
 
 def test_multi_value_and_multi_query_answer_only_the_planted_values(bundled_model) -> None:
-    for task, shape in (("niah_multivalue", "multi_value"), ("niah_multiquery", "multi_query")):
-        item = ruler_item(bundled_model, task)
+    # RULER's seed 7 at 8K glues one of the four needles to an essay's cut-off sentence:
+    # given that long sentence the reader invents a number; the value after the key stands.
+    (glued, _) = make_ruler_items(
+        bundled_model.count_tokens, ["niah_multivalue"], [8192], samples=2, seed=7
+    )
+    assert len(glued.document.split("magic numbers for")) == 5
+    for item, shape, least in (
+        (glued, "multi_value", 4),
+        (ruler_item(bundled_model, "niah_multiquery"), "multi_query", 2),
+    ):
         answer = LongAgent(bundled_model).ask(item.document, item.question)
         said = set(re.findall(r"\d{7}", answer.text))
         assert answer.found and answer.shape == shape
         assert said <= set(item.outputs)  # never a value that was not planted
-        assert len(said) >= 2, answer.text
+        assert len(said) >= least, answer.text
         for citation in answer.citations:
             assert item.document[citation.start : citation.end] == citation.quote
 
