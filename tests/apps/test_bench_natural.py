@@ -189,3 +189,25 @@ def test_bench_ranking_finds_the_gold_evidence_among_the_passages_read(
     hits = [result["hits"][str(k)] for k in (4, 12, 30)]
     assert 0 < hits[0] <= hits[1] <= hits[2] <= len(lookups)
     assert run(["bench", "ranking", "--split", "train"]) == 2
+
+
+def test_longagent_s_bench_system_splits_and_embeds_each_document_once() -> None:
+    # As DOS-RAG's passages and `ask FILE`'s library: a document's questions share its
+    # split and its passage vectors (22 s a question on the person story, re-embedded).
+    from longagent.apps.bench.systems import longagent
+    from longagent.memory.embedder import HashEmbedder
+
+    embedded: list[str] = []
+
+    class Counting(HashEmbedder):
+        def embed(self, texts):  # type: ignore[no-untyped-def]
+            embedded.extend(texts)
+            return super().embed(texts)
+
+    echo = ScriptedModel(lambda request: {"quote": "", "answer": ""})
+    ask = longagent(echo, embedder=Counting(), chunk_tokens=60)
+    story = " ".join(f"Part {n} of the story is told on page {n}." for n in range(300))
+    for question in ("Where did Odile plant trees?", "Which prize did Odile win?"):
+        assert ask(story, question) == ("The document does not say.", False)
+    passages = [t for t in embedded if t.startswith("Part ")]
+    assert passages and len(passages) == len(set(passages))  # each embedded once

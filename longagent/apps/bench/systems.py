@@ -132,12 +132,22 @@ def dos_rag_context(ranked: list[Any], budget_tokens: int) -> str:
 
 
 def longagent(model: ChatModel, **options: object) -> AskFn:
-    from longagent.agents import LongAgent
+    """LongAgent, each document split and its passages embedded once, as DOS-RAG's passages
+    are (`_Passages`) and as `ask FILE`'s library keeps them between questions; before,
+    every question of a document paid its split and embedding again (22 s a question on
+    the ~20K-token person story, one thread)."""
+    from longagent.agents import LongAgent, PreparedDocument
 
     agent = LongAgent(model, **options)  # type: ignore[arg-type]
+    prepared: OrderedDict[str, PreparedDocument] = OrderedDict()
 
     def ask(document: str, question: str) -> tuple[str, bool]:
-        answer = agent.ask(document, question)
+        if document not in prepared:
+            prepared[document] = agent.prepare(document)
+            while len(prepared) > 4:
+                prepared.popitem(last=False)
+        prepared.move_to_end(document)
+        answer = agent.ask(prepared[document], question)
         return answer.text, answer.found
 
     return ask
