@@ -109,7 +109,9 @@ def check(
             return Check("hallucinated", "the quoted evidence does not hold the answer", span)
         return judge(question, chunk, set(words(chunk[span[0] : span[1]])), span)
     asked = question.words
-    novel = tuple(dict.fromkeys(w for w in words(answer) if w not in asked and w not in STOPWORDS))
+    novel = tuple(
+        dict.fromkeys(w for w in words(answer) if not _asked(w, asked) and w not in STOPWORDS)
+    )
     if not novel:
         return Check("unsupported", "the answer only repeats the question")
     subject = question.text + " " + question.bridge
@@ -140,6 +142,14 @@ def check(
         why = "the answer restates a sentence that names the subject but not what is asked"
         return Check("unsupported", why, span)
     return judge(question, chunk, evidence, span)
+
+
+def _asked(word: str, asked: set[str]) -> bool:
+    """Whether `word` is one of the question's words, or its plural or singular: the 135M
+    model restated "the special magic uuid for <key>" as "Bob has the special magic uuids
+    for <key> which i", whose only new word was then "uuids" (RULER seed 7, 4K: wrong but
+    found)."""
+    return any(form in asked for form in (word, word + "s", word.removesuffix("s")))
 
 
 def key_lines(chunk: str, spans: list[tuple[int, int]], question: Question) -> list[int]:

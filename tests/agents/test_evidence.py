@@ -103,6 +103,22 @@ def test_a_quoted_key_s_value_must_stand_on_the_key_s_own_line() -> None:
     )
 
 
+def test_an_answer_that_restates_the_question_in_the_plural_adds_nothing() -> None:
+    key = "dcc98e43-420c-4738-b5cb-42f68fe5e1ab"
+    chunk = (
+        "One of the special magic uuids for 7a3e-1111 is: 2a9dcb87-ad47-48fa-b844-f24070503308.\n"
+        f"One of the special magic uuids for {key} is: 08c401a1-6bfa-4535-af4d-80514d5284b5.\n"
+    )
+    question = f"What is the special magic uuid for {key} mentioned in the provided text?"
+    # The 135M model's reply (RULER, seed 7): the question again, "uuids" and junk.
+    restated = f"Bob has the special magic uuids for {key} which i"
+    assert check(restated, "w31611513-72d3-46c8-be77-02a6ffb69f092", chunk, question).verdict != (
+        "grounded"
+    )
+    value = "08c401a1-6bfa-4535-af4d-80514d5284b5"
+    assert check(value, f"uuids for {key} is: {value}", chunk, question).verdict == "grounded"
+
+
 def test_a_symbol_is_an_answer_when_the_quoted_sentence_holds_it() -> None:
     chunk = "The reader splits fields at the delimiter, which defaults to ','. Quotes are kept."
     question = "What is the default delimiter of the reader?"
