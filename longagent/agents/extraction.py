@@ -19,6 +19,10 @@ most 0.74 for one lookup it did not answer (`Profile.extract_threshold`). On the
 `test` split that bar claimed as many wrong answers as it added right ones (4 and 4 of
 26; on the one-person story 10 of 15 right, none wrong), so extraction is opt-in
 (`Profile.extract`, `--extract`), and an extracted answer is not kept as a thought.
+
+The small profile looks for that window before its readers read (`Profile.extract_first`):
+its readers ground almost nothing that the window would not answer, and reading two waves
+first cost most of each question's time. A capable model's profile reads first.
 """
 
 from __future__ import annotations
@@ -88,8 +92,9 @@ def _in_entry(extract: Extract, chunk: str) -> Extract:
     return replace(extract, term=around.term_text(chunk), term_start=around.term[0])
 
 
-def report(extract: Extract, chunk: Chunk) -> MemberReport:
-    """The extracted window as a grounded report of the member whose chunk holds it."""
+def report(extract: Extract, chunk: Chunk, read: bool = True) -> MemberReport:
+    """The extracted window as a grounded report of the member whose chunk holds it;
+    `read`: the readers read first and none grounded."""
     start = extract.term_start if extract.term else extract.start
     citation = Citation.of(chunk, extract.chunk, start, extract.end)
     said = " ".join(chunk.text[extract.start : extract.end].split())
@@ -100,7 +105,8 @@ def report(extract: Extract, chunk: Chunk) -> MemberReport:
         quote=" ".join(citation.quote.split()),
         verdict="grounded",
         reason=(
-            "no reader's reply grounded: the read sentence closest in meaning to the question "
+            ("no reader's reply grounded: " if read else "before any reader: ")
+            + "the searched sentence closest in meaning to the question "
             f"({extract.similarity:.2f}) is the answer"
         ),
         evidence=citation,

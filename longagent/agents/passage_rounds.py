@@ -21,7 +21,8 @@ def search(runner: Runner, action: Search) -> None:
     passage (with a sentence of context on each side) in the profile's prompt styles,
     one batched call per wave, until a wave grounds an answer. Replies are judged
     against the whole chunk, so citations keep their document offsets. When none grounds,
-    the first wave's sentence closest in meaning may answer (`agents/extraction.py`)."""
+    the first wave's sentence closest in meaning may answer (`agents/extraction.py`); with
+    the profile's `extract_first`, it is looked for before anything is read."""
     hop, index = runner.state.hop, runner.state.plan.index
     assert hop is not None and index is not None
     hop.searched = True
@@ -34,17 +35,20 @@ def search(runner: Runner, action: Search) -> None:
     current = runner.open_round(
         "search", [], f"reading the {len(passages)} passages likeliest to answer"
     )
-    reports: list[MemberReport] = []
+    first = passages[: action.waves[0]]
+    reports = _extracted(runner, first, question) if runner.profile.extract_first else []
+    if reports:
+        current.decision = "the sentence closest in meaning answers before any reader read"
     start = 0
-    for size in action.waves:
+    for size in action.waves if not reports else ():
         wave, start = passages[start : start + size], start + size
         if not wave:
             break
         reports += read_passages(runner, wave, question, current)
         if any(r.verdict == "grounded" for r in reports):
             break
-    if not any(r.verdict == "grounded" for r in reports):
-        reports += _extracted(runner, passages[: action.waves[0]], question)
+    if not any(r.verdict == "grounded" for r in reports) and not runner.profile.extract_first:
+        reports += _extracted(runner, first, question)
     hop.members = list(dict.fromkeys(hop.members + current.members))
     hop.reports = reports
     runner.settle(hop)
@@ -65,7 +69,10 @@ def _extracted(
     found = extraction.best_window(plan.index, passages, question, bar)
     if found is None:
         return []
-    return runner.record([extraction.report(found, runner.chunks[found.chunk])])
+    current = runner.state.rounds[-1]
+    current.members += [found.chunk] if found.chunk not in current.members else []
+    read = not profile.extract_first
+    return runner.record([extraction.report(found, runner.chunks[found.chunk], read=read)])
 
 
 def read_passages(

@@ -5,6 +5,8 @@ the question."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from longagent.agents import LongAgent
@@ -62,6 +64,24 @@ def test_the_sentence_closest_in_meaning_answers_when_no_reply_grounds() -> None
     assert thoughts_of(answer) == []  # not remembered: no reader's finding
     # Without it (the default) the same replies leave it unanswered.
     assert not LongAgent(ScriptedModel(echo), chunk_tokens=40).ask(document, DEPTH).found
+
+
+def test_the_small_profile_answers_before_its_readers_read_the_search_s_passages() -> None:
+    document = manual(ENTRIES)
+    answer = extracting(ScriptedModel(echo)).ask(document, DEPTH)
+    assert answer.found and "The default maximum depth is 5." in answer.text
+    search = answer.trace[-1]
+    assert search.kind == "search" and search.passages == []  # no reader read a passage
+    (extracted,) = search.reports
+    assert extracted.extracted and extracted.evidence == answer.citations[0]
+    # A profile that waits for its readers (a capable model's) reads first, then extracts.
+    small = LongAgent(ScriptedModel(echo), chunk_tokens=40).profile
+    waits = replace(small, extract=True, extract_first=False)
+    answer = LongAgent(ScriptedModel(echo), chunk_tokens=40, profile=waits).ask(document, DEPTH)
+    assert answer.found and "The default maximum depth is 5." in answer.text
+    search = answer.trace[-1]
+    assert search.passages and sum(r.extracted for r in search.reports) == 1
+    assert len(search.reports) > 1  # the readers' refused replies, then the sentence
 
 
 def test_the_setting_turns_it_on(monkeypatch: pytest.MonkeyPatch) -> None:
