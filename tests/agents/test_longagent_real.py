@@ -85,7 +85,8 @@ def test_the_model_leader_runs_end_to_end_on_the_bundled_model(bundled_model) ->
 def test_with_extract_the_searched_sentence_answers_what_the_reader_cannot(bundled_model) -> None:
     # A ~5K-token story whose heroine is named in every chunk; the question says "call"
     # and "adopted" where the story says "named" and "took in": the reader's replies do
-    # not ground, and the sentence closest in meaning answers, cited.
+    # not ground, and the sentence closest in meaning answers, cited. The small profile
+    # looks for it before reading: no model call at all.
     story, questions = make_person(bundled_model.count_tokens, tokens=5000, seed=1)
     dog = questions[0]
     answer = LongAgent(bundled_model, extract=True).ask(story, dog.question)
@@ -93,6 +94,7 @@ def test_with_extract_the_searched_sentence_answers_what_the_reader_cannot(bundl
     (citation,) = answer.citations
     assert story[citation.start : citation.end] == citation.quote
     assert answer.trace[0].members == [] and answer.trace[-1].kind == "search"  # no sweep
+    assert answer.usage.model_calls == 0
 
 
 def test_with_extract_a_sentence_of_an_option_s_description_names_its_option(
