@@ -16,11 +16,11 @@ The overview's round lives in `overview_rounds`.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from longagent import text
 from longagent.agents import (
+    chain_links,
     conflict,
     entry_lists,
     evidence,
@@ -75,7 +75,7 @@ def collect(runner: Runner, action: Collect) -> None:
         judge = _item_judge(runner, keyed, chain)
         new = passage_rounds.read_passages(runner, wave, question, current, judge)
         if chain:
-            _assignments(runner, wave, new, question.shape.value, followed)
+            chain_links.assignments(runner, wave, new, question.shape.value, followed)
         missed = [p for p, r in zip(wave, new, strict=True) if r.verdict != "grounded"]
         if named and missed and runner.profile.focus_samples:
             # A sentence that names the key holds a value: read the missed ones again,
@@ -83,7 +83,7 @@ def collect(runner: Runner, action: Collect) -> None:
             seeds = tuple(range(1, 1 + runner.profile.focus_samples))
             again = passage_rounds.read_passages(runner, missed, question, current, judge, seeds)
             if chain:
-                _assignments(runner, missed, again, question.shape.value, followed)
+                chain_links.assignments(runner, missed, again, question.shape.value, followed)
             new += again
             missed = [p for p, r in zip(missed, again, strict=True) if r.verdict != "grounded"]
         if named and missed and keyed and not chain:
@@ -126,7 +126,8 @@ def _lone_values(
     reports = []
     for passage in passages:
         said = index.text(passage)
-        ends = [said.lower().rfind(k) + len(k) for k in keys if k in said.lower()]
+        lowered = said.lower()
+        ends = [lowered.rfind(k) + len(k) for k in keys if k in lowered]
         if not ends:
             continue
         value = repairs.record_value(" ".join(said[max(ends) :].split()[:RECORD_WORDS]), question)
@@ -233,81 +234,19 @@ def _item_judge(runner: Runner, keyed: bool, chain: bool) -> Judge:
             if len(values) > 1 and chain:
                 # A link is one name: the rarest the answer adds ("VAR KUYAW" is KUYAW;
                 # VAR stands on every line).
-                values = [min(values, key=lambda v: _occurrences(v, runner.document.text))]
+                values = [
+                    min(values, key=lambda v: chain_links.occurrences(v, runner.document.text))
+                ]
             if len(values) == 1:
                 report.answer = values[0]
-            if chain and _structural(report.answer, question.shape.value, runner.document.text):
+            if chain and chain_links.structural(
+                report.answer, question.shape.value, runner.document.text
+            ):
                 report.verdict = "unsupported"
                 report.reason = f"{report.answer!r} stands on too many lines to be one link"
         return report
 
     return judge
-
-
-# An assignment: "VAR KUYAW = VAR KIMBV", "x := y", "export PATH=$HOME/bin", "b <- a".
-_ASSIGNMENT = re.compile(r"^(?P<target>[^=\n]{1,60}?)\s*(?::=|=|<-)\s*(?P<source>[^=\n]+)$")
-ASSIGNMENT_TARGET_WORDS = 4  # a longer left side is prose that holds "=", not a name
-
-
-def _assignments(
-    runner: Runner,
-    wave: list[ranking.Passage],
-    reports: list[MemberReport],
-    value: str,
-    followed: list[str],
-) -> None:
-    """A chain's link read from its line's syntax where the reader missed it. The 135M
-    model read "VAR AKMLJ = VAR BNRBQ" for BNRBQ and answered "VAR" or echoed "BNRBQ";
-    the line says which name takes the value. A report that grounded no new link is
-    replaced (in place, so the trace shows it) by the assignment's target, cited."""
-    index = runner.state.plan.index
-    same = runner.verifier.same_answer
-    if index is None or not value:
-        return
-    for passage, report in zip(wave, reports, strict=True):
-        if report.verdict == "grounded" and not any(same(report.answer, v) for v in followed):
-            continue
-        chunk = runner.chunks[passage.chunk]
-        for start, end in text.sentences(index.text(passage)):
-            offset = passage.start + start
-            line = chunk.text[offset : passage.start + end]
-            target = assignment_target(line, value, runner.document.text)
-            if target is None:
-                continue
-            report.answer, report.verdict = target, "grounded"
-            report.reason = f"the reader missed it: {target} = ... {value}, read from the line"
-            report.evidence = Citation.of(chunk, passage.chunk, offset, offset + len(line))
-            break
-
-
-def assignment_target(line: str, value: str, document: str) -> str | None:
-    """The name `line` assigns `value` to ("VAR KUYAW = VAR KIMBV" assigns KIMBV to
-    KUYAW), or None when the line is no assignment of it. The target's name is its rarest
-    word: "VAR" stands on every line of such a listing, "export" before a shell's name."""
-    match = _ASSIGNMENT.match(line.strip().rstrip(";").strip())
-    if match is None:
-        return None
-    names = text.WORD.findall(match["target"])
-    if not names or len(names) > ASSIGNMENT_TARGET_WORDS:
-        return None
-    if _occurrences(value, match["source"]) == 0 or _occurrences(value, match["target"]):
-        return None
-    # The rarest word, the last on a tie: the name stands right before the "=".
-    target = min(reversed(names), key=lambda w: _occurrences(w, document))
-    return None if _structural(target, value, document) else target
-
-
-LINK_SPREAD = 3  # a link stands on at most this many times as many lines as its value
-
-
-def _structural(item: str, value: str, document: str) -> bool:
-    """Whether a chain's item is part of every record's form, not a value: it stands
-    far more often than the value it was found from ("VAR" of "VAR KUYAW = VAR KIMBV")."""
-    return _occurrences(item, document) > LINK_SPREAD * max(2, _occurrences(value, document))
-
-
-def _occurrences(word: str, document: str) -> int:
-    return len(re.findall(rf"(?<![\w-]){re.escape(word)}(?![\w-])", document))
 
 
 def _sentence(answer: str) -> bool:

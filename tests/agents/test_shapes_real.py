@@ -126,3 +126,14 @@ def test_a_key_s_own_list_answers_a_multi_value_question_without_the_reader(
     assert answer.text.split(", ") == ["dpkg/target-subcommand", "dpkg/target/foo"]
     assert all(page[c.start : c.end] == c.quote for c in answer.citations)
     assert answer.usage.model_calls == 0
+
+
+def test_a_reply_restating_the_key_in_the_plural_is_no_answer(bundled_model) -> None:
+    # RULER's seed-7 4K multi-key item with UUID keys: the bundled reader restated the
+    # question ("Bob has the special magic uuids for <key> which i"), which grounded on
+    # "uuids". Refused, the focus round reads the key's line and gives its UUID.
+    (item, _) = make_ruler_items(
+        bundled_model.count_tokens, ["niah_multikey_3"], [4096], samples=2, seed=7
+    )
+    answer = LongAgent(bundled_model).ask(item.document, item.question)
+    assert answer.found and score(item.task, answer.text, item.outputs) == 1.0, answer.text

@@ -4,6 +4,7 @@ LongAgent."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import OrderedDict
 from collections.abc import Callable
@@ -136,18 +137,13 @@ def longagent(model: ChatModel, **options: object) -> AskFn:
     are (`_Passages`) and as `ask FILE`'s library keeps them between questions; before,
     every question of a document paid its split and embedding again (22 s a question on
     the ~20K-token person story, one thread)."""
-    from longagent.agents import LongAgent, PreparedDocument
+    from longagent.agents import LongAgent
 
     agent = LongAgent(model, **options)  # type: ignore[arg-type]
-    prepared: OrderedDict[str, PreparedDocument] = OrderedDict()
+    prepared = functools.lru_cache(maxsize=4)(agent.prepare)
 
     def ask(document: str, question: str) -> tuple[str, bool]:
-        if document not in prepared:
-            prepared[document] = agent.prepare(document)
-            while len(prepared) > 4:
-                prepared.popitem(last=False)
-        prepared.move_to_end(document)
-        answer = agent.ask(prepared[document], question)
+        answer = agent.ask(prepared(document), question)
         return answer.text, answer.found
 
     return ask
