@@ -51,6 +51,14 @@ def document_text(name: str, folder: Path = DATA) -> str:
     return load(folder / name).text
 
 
+def evidence_span(text: str, evidence: str) -> tuple[int, int] | None:
+    """Where `evidence` stands in `text`, whitespace aside (man pages justify their lines and
+    PDFs break them anywhere): its start and end offsets, or None."""
+    pattern = r"\s+".join(re.escape(word) for word in evidence.split())
+    match = re.search(pattern, text)
+    return (match.start(), match.end()) if match else None
+
+
 def squash(text: str) -> str:
     """Whitespace-insensitive form: man pages justify lines and PDFs break them anywhere."""
     return re.sub(r"\s+", " ", text).strip()

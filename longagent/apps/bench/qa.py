@@ -213,6 +213,13 @@ def main(
         help="LongAgent: when no reply grounds, the searched sentence closest in meaning "
         "answers (see `longagent ask --extract`).",
     ),
+    gold: bool = typer.Option(
+        False,
+        "--gold",
+        help="natural/person: each system reads only the chunk holding the answer's "
+        "evidence (an absent question: the chunk most like it), the reading ceiling with "
+        "retrieval left out; answers go to qa-SUITE-gold.json.",
+    ),
     extend_to: str = typer.Option(
         None,
         help="Extend the model's window to this many tokens (e.g. 16k; the planner picks "
@@ -271,6 +278,8 @@ def main(
 
         ruler_tasks = checks.names("--tasks", tasks or ",".join(ruler.TASKS), ruler.TASKS)
     checks.one_of("--split", split, ("dev", "test", "all"))
+    if gold and suite not in ("natural", "person"):
+        raise ConfigError("--gold needs questions with evidence: --suite natural or person")
     extension: dict[str, Any] = (
         {"extend_to": checks.length("--extend-to", extend_to)} if extend_to else {}
     )
@@ -305,6 +314,7 @@ def main(
         )
         return
     if suite != "synthetic":
+        from longagent.agents.profiles import profile_for
         from longagent.apps.bench.suites import run_suite
 
         run_suite(
@@ -317,6 +327,7 @@ def main(
             lengths=tuple(length_list) if length_list else None,
             depths=tuple(depth_list) if depth_list else None,
             seed=seed or 0,
+            gold_chunk_tokens=(chunk_tokens or profile_for(metered).chunk_tokens) if gold else None,
             console=console,
         )
         return

@@ -9,7 +9,7 @@ a lookup (a miss, but an honest one). Every answer goes to bench-results/qa-SUIT
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,6 +17,7 @@ from longagent.apps.bench.natural_data import (
     NaturalQuestion,
     Split,
     document_text,
+    evidence_span,
     is_correct,
     load_questions,
 )
@@ -62,6 +63,41 @@ def make_items(
             count_tokens, lengths or LENGTHS, depths or DEPTHS
         )
     ]
+
+
+def gold_items(items: list[Item], count_tokens: Any, chunk_tokens: int) -> list[Item]:
+    """Each item's document cut to what a perfect search would hand a reader: the chunks
+    (split as LongAgent splits, `chunk_tokens` each) that hold the question's evidence, or
+    for an absent question the chunk most like the question (MiniLM), its likeliest
+    passage. Every system then reads only that: the reading ceiling, retrieval left out."""
+    from longagent.chunking import Document, split
+    from longagent.memory.embedder import MiniLMEmbedder
+
+    chunked: dict[str, list[Any]] = {}
+    vectors: dict[str, Any] = {}
+    embedder: MiniLMEmbedder | None = None
+    gold = []
+    for item in items:
+        if item.text not in chunked:
+            chunked[item.text] = split(Document.create(item.text), count_tokens, chunk_tokens)
+        chunks = chunked[item.text]
+        question = item.question
+        if question.kind == "lookup":
+            spans = [evidence_span(item.text, e) for e in question.evidence]
+            found = [span for span in spans if span is not None]
+            if not found or len(found) < len(spans):
+                raise ValueError(f"{question.id}: its evidence is not in its document")
+            held = [
+                c for c in chunks if any(c.start < end and start < c.end for start, end in found)
+            ]
+        else:
+            embedder = embedder or MiniLMEmbedder()
+            if item.text not in vectors:
+                vectors[item.text] = embedder.embed([c.text for c in chunks])
+            scores = vectors[item.text] @ embedder.embed([question.question])[0]
+            held = [chunks[int(scores.argmax())]]
+        gold.append(replace(item, text="\n\n".join(c.text for c in held)))
+    return gold
 
 
 def outcome(question: NaturalQuestion, text: str, found: bool | None) -> str:
@@ -164,11 +200,13 @@ def run_suite(
     lengths: tuple[int, ...] | None = None,
     depths: tuple[float, ...] | None = None,
     seed: int = 0,
+    gold_chunk_tokens: int | None = None,
     console: Any = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """Ask every item of the suite with every system (`name -> ask`) over the metered
     `model`; print a table per system; write answers to OUT_DIR/qa-SUITE.json. `seed`
-    draws the person story."""
+    draws the person story. With `gold_chunk_tokens`, each system reads only the chunk of
+    that size holding the answer (`gold_items`), and answers go to qa-SUITE-gold.json."""
     from rich.console import Console
 
     from longagent.llm.usage import MeteredModel
@@ -179,6 +217,8 @@ def run_suite(
         suite, metered.count_tokens, split=split, lengths=lengths, depths=depths, seed=seed
     )
     items = items[:limit] if limit else items
+    if gold_chunk_tokens:
+        items = gold_items(items, metered.count_tokens, gold_chunk_tokens)
     results = run_systems(systems, metered, items, run_items, console)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, records in results.items():
@@ -194,7 +234,9 @@ def run_suite(
         **({"seed": seed} if suite == "person" else {}),
         "model": metered.name,
         "limit": limit,
+        "gold_chunk_tokens": gold_chunk_tokens,
         "summary": {name: counts(records) for name, records in results.items()},
     }
-    write_results(out_dir / f"qa-{suite}.json", header, results, console)
+    name = f"qa-{suite}-gold.json" if gold_chunk_tokens else f"qa-{suite}.json"
+    write_results(out_dir / name, header, results, console)
     return results
