@@ -211,3 +211,48 @@ def test_longagent_s_bench_system_splits_and_embeds_each_document_once() -> None
         assert ask(story, question) == ("The document does not say.", False)
     passages = [t for t in embedded if t.startswith("Part ")]
     assert passages and len(passages) == len(set(passages))  # each embedded once
+
+
+def test_gold_items_hand_each_reader_the_chunk_that_holds_its_evidence() -> None:
+    """`bench qa --gold`: a lookup's document becomes the chunk(s) with its evidence, an
+    absent question's the chunk most like it (real MiniLM), each at most a chunk long."""
+    from longagent.apps.bench.suites import gold_items, make_items
+
+    def words(text: str) -> int:
+        return len(text.split())
+
+    items = [
+        i for i in make_items("natural", words, split=None) if i.question.document == "grep.txt"
+    ]
+    gold = gold_items(items, words, 120)
+    for item, cut in zip(items, gold, strict=True):
+        assert cut.question == item.question
+        assert all(line in item.text for line in cut.text.splitlines())  # the document's own
+        if item.question.kind == "lookup":
+            assert all(squash(e) in squash(cut.text) for e in item.question.evidence)
+            assert words(cut.text) <= 2 * 120 * len(item.question.evidence)
+        else:
+            assert 0 < words(cut.text) <= 120 and cut.text in item.text  # one chunk
+    assert {g.question.kind for g in gold} == {"lookup", "absent"}
+
+
+def test_a_gold_run_reads_only_the_evidence_chunk_and_writes_its_own_file(tmp_path: Path) -> None:
+    model = ScriptedModel(["It returns 2."], context_window=4096)
+    results = run_suite(
+        model, "natural", {"truncate": truncation}, tmp_path, limit=1, gold_chunk_tokens=512
+    )
+    (record,) = results["truncate"]
+    assert record["outcome"] == "correct" and record["prompt_tokens"] < 1000
+    report = json.loads((tmp_path / "qa-natural-gold.json").read_text())
+    assert report["gold_chunk_tokens"] == 512 and not (tmp_path / "qa-natural.json").exists()
+
+
+def test_gold_needs_a_suite_with_evidence() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "longagent.apps.cli", "bench", "qa", "--gold"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "--gold" in result.stderr
