@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:  # only a type here: importing torch takes seconds
     import torch
 
 T = TypeVar("T", bound=BaseModel)
+COMPILED_KEPT = 256  # grammars kept compiled
 
 
 class JsonConstrainer:
@@ -37,7 +39,10 @@ class JsonConstrainer:
         self._vocab_size = vocab_size
         self._stop_ids = sorted(stop_ids)
         self._compiler: Any = None
-        self._compiled: dict[str, Any] = {}
+        # The least recently used go first: a member's schema names its passage's
+        # sentences, so each passage compiles its own (about 50 ms), and a long run would
+        # otherwise keep them all (xgrammar's own cache is off for the same reason).
+        self._compiled: OrderedDict[str, Any] = OrderedDict()
         self._lock = threading.Lock()  # the server compiles while a batch decodes
 
     def matcher(self, schema: dict[str, Any]) -> Any:
@@ -52,7 +57,7 @@ class JsonConstrainer:
                 info = xgr.TokenizerInfo.from_huggingface(
                     self._tokenizer, vocab_size=self._vocab_size, stop_token_ids=self._stop_ids
                 )
-                self._compiler = xgr.GrammarCompiler(info)
+                self._compiler = xgr.GrammarCompiler(info, cache_enabled=False)
             if key not in self._compiled:
                 try:
                     # Compact JSON (no free whitespace): fewer tokens, and no room to ramble.
@@ -63,7 +68,11 @@ class JsonConstrainer:
                     raise InvalidRequestError(
                         f"The JSON schema does not compile: {_xgrammar_message(exc)}"
                     ) from None
-        return xgr.GrammarMatcher(self._compiled[key])
+                while len(self._compiled) > COMPILED_KEPT:
+                    self._compiled.popitem(last=False)
+            self._compiled.move_to_end(key)
+            compiled = self._compiled[key]
+        return xgr.GrammarMatcher(compiled)
 
     def mask(self, logits: torch.Tensor, matchers: Sequence[Any | None]) -> None:
         """Set logits of forbidden tokens to -inf, in place, for constrained rows."""
@@ -88,6 +97,8 @@ def generate_structured(
     model: ChatModel, requests: Sequence[GenerationRequest], output_type: type[T]
 ) -> list[T | ModelResponseError]:
     """Run requests constrained to `output_type`'s JSON schema and validate each answer.
+    A request that carries its own schema (a narrower one: an enum of allowed values) is
+    held to that; every answer is still validated as `output_type`.
 
     Returns one item per request: the parsed object, or the error explaining why the
     output was unusable (cut off at `max_new_tokens`, a server that ignored the schema, a
@@ -95,7 +106,9 @@ def generate_structured(
     fails, each row is run alone and only the failing ones report the error.
     """
     schema = output_type.model_json_schema()
-    constrained = [r.model_copy(update={"json_schema": schema}) for r in requests]
+    constrained = [
+        r if r.json_schema else r.model_copy(update={"json_schema": schema}) for r in requests
+    ]
     results: list[T | ModelResponseError] = []
     for generation in _generate_rows(model, constrained):
         if isinstance(generation, LongAgentError):
