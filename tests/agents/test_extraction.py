@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import pytest
 
+from longagent import text
 from longagent.agents import LongAgent
 from longagent.agents.thoughts import thoughts_of
 from longagent.apps.bench.person import make_person
@@ -137,3 +138,38 @@ def test_a_sentence_of_an_option_s_description_answers_with_its_option() -> None
     (citation,) = answer.citations
     assert document.text[citation.start : citation.end] == citation.quote
     assert citation.quote.startswith("--limit-rate=amount")
+
+
+def test_by_default_the_sentence_answers_only_when_a_reader_of_its_passage_quotes_it() -> None:
+    """The small profile's `extract_agreed`: the window closest in meaning answers when a
+    reader, choosing among its passage's own sentences, quotes it, though its answer is
+    junk the verifier refuses."""
+    depth = "The default maximum depth is 5."
+
+    def quoting(chosen: str | None):  # type: ignore[no-untyped-def]
+        """A reader quoting `chosen` where its passage holds it; with None, the first of
+        its passage's sentences that is not about the depth."""
+
+        def read(request: GenerationRequest) -> dict:
+            passage = " ".join(str(request.task.get("passage", "")).split())
+            question = str(request.messages[-1].content).rsplit("\n", 1)[-1]
+            if chosen is None:
+                others = [x for x in text.sentence_texts(passage) if "depth" not in x]
+                return reply(others[0] if others else "", question)
+            return reply(chosen if chosen in passage else "", question)
+
+        return read
+
+    document = manual(ENTRIES)
+    agreeing = ScriptedModel(quoting(depth))
+    answer = LongAgent(agreeing, chunk_tokens=40).ask(document, DEPTH)
+    assert answer.found and depth in answer.text
+    assert document.text[answer.citations[0].start : answer.citations[0].end].endswith(depth)
+    (extracted,) = [r for round_ in answer.trace for r in round_.reports if r.extracted]
+    assert extracted.verdict == "grounded"
+    assert thoughts_of(answer) == []  # still no reader's finding
+    # A reader quoting another sentence of that passage does not agree: not found.
+    disagreeing = ScriptedModel(quoting(None))
+    answer = LongAgent(disagreeing, chunk_tokens=40).ask(document, DEPTH)
+    assert not answer.found
+    assert not any(r.extracted for round_ in answer.trace for r in round_.reports)
