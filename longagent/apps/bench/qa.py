@@ -211,7 +211,7 @@ def main(
         False,
         "--extract",
         help="LongAgent: when no reply grounds, the searched sentence closest in meaning "
-        "answers (see `longagent ask --extract`).",
+        "answers even when no reader quotes it (see `longagent ask --extract`).",
     ),
     gold: bool = typer.Option(
         False,
