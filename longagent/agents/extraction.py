@@ -20,11 +20,12 @@ most 0.74 for one lookup it did not answer (`Profile.extract_threshold`). On the
 26; on the one-person story 10 of 15 right, none wrong), so extraction is opt-in
 (`Profile.extract`, `--extract`), and an extracted answer is not kept as a thought.
 
-By default the small profile lets the window answer only when a reader agrees
-(`Profile.extract_agreed`): one reading of the passage that holds it, in each prompt
-style, whose quote (held to the passage's own sentences, `member.quote_schema`) is the
-window's. On the natural `dev` split that kept 3 of the window's 6 right answers and
-neither of its 2 wrong ones.
+With `Profile.extract_agreed` (opt-in) the window answers without `extract` when a reader
+agrees: one reading of the passage that holds it, in each prompt style, whose quote
+(held to the passage's own sentences with `Profile.quote_held`) is the window's. On the
+natural `dev` split that kept 3 of the window's 6 right answers and neither of its 2
+wrong ones; on the `test` split it still claimed the keep-alive paragraph for an absent
+question (README).
 
 The small profile looks for that window before its readers read (`Profile.extract_first`):
 its readers ground almost nothing that the window would not answer, and reading two waves

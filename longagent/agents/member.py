@@ -32,7 +32,11 @@ def quote_schema(*passages: str) -> dict[str, Any]:
     passage lacks. Left free, the 135M reader wrote runaway text ("2000; 2000; ...", "-o
     -o -o ...") or echoed the instructions; held, it copies one of the passage's sentences
     and then answers from it (natural dev split, each lookup's gold chunk, one greedy
-    instructed reading: the answer right for 1 of 14 free, 6 of 14 held)."""
+    reading in each prompt style: the answer right in 1 of 60 readings free, 12 held).
+    But a reader that meant to write its own words is forced into the passage sentence
+    that starts like them ("The following documentation is ..." for "The town where
+    ..."): two synthetic needles its free quote found were lost, so it is opt-in
+    (`Profile.quote_held`)."""
     schema = MemberReply.model_json_schema()
     quotes = dict.fromkeys(_clip(s) for passage in passages for s in text.sentence_texts(passage))
     schema["properties"]["quote"] = {"type": "string", "enum": ["", *quotes]}
@@ -49,13 +53,15 @@ def _clip(sentence: str) -> str:
 def _request(
     user: str, profile: Profile, task: dict[str, object], passages: tuple[str, ...]
 ) -> GenerationRequest:
+    """With the profile's `quote_held`, the reply's schema is `quote_schema(passages)`;
+    otherwise `run_batch` constrains it to `MemberReply`'s."""
     return GenerationRequest(
         messages=[
             Message(role="system", content=prompt("member_system").strip()),
             Message(role="user", content=user),
         ],
         max_new_tokens=profile.reply_tokens,
-        json_schema=quote_schema(*passages),
+        json_schema=quote_schema(*passages) if profile.quote_held else None,
         task=task,
     )
 
@@ -136,7 +142,7 @@ def run_batch(
     model: ChatModel, requests: list[GenerationRequest]
 ) -> list[MemberReply | ModelResponseError]:
     """One batched model call for all members of a round, each reply held to its request's
-    own schema (`quote_schema`)."""
+    own schema when it has one (`quote_schema`)."""
     if not requests:
         return []
     return generate_structured(model, requests, MemberReply)

@@ -63,11 +63,12 @@ class Profile:
     # grounded 1 of 20 natural test lookups), reading first only costs time; a capable
     # model's phrased answer is worth waiting for.
     extract_first: bool = False
-    # With `extract` off, the window still answers when a reader reading the passage that
-    # holds it (each focus style, greedy) quotes it: the reader chose that sentence among
-    # its passage's own (`member.quote_schema`). On the natural `dev` split the window
-    # alone answered 6 lookups and claimed 2 wrong answers; with a reader agreeing, 3
-    # and none.
+    # Opt-in, both (measured on the natural `test` split: more answers, but a wrong one
+    # where the free quote was right, and 2 of 10 synthetic 4K needles lost; README):
+    # `quote_held` holds a member's quote to its passage's own sentences (a JSON-schema
+    # enum, `member.quote_schema`); `extract_agreed` lets the window answer with `extract`
+    # off when a reader of the passage holding it (each focus style, greedy) quotes it.
+    quote_held: bool = False
     extract_agreed: bool = False
     max_rounds: int = 4
     leader: LeaderName = "rule"
@@ -81,7 +82,6 @@ PROFILES: dict[str, Profile] = {
         focus_samples=3,
         summaries="extractive",
         extract_first=True,
-        extract_agreed=True,
     ),
     "large": Profile(
         name="large",

@@ -63,9 +63,7 @@ def ask(
         None,
         "--extract/--no-extract",
         help="When no reader's reply grounds, let the searched sentence closest in meaning "
-        "answer even when no reader of its passage quotes it (default: LONGAGENT_EXTRACT, "
-        "off: the small profile's sentence answers only when a reader quotes it): more "
-        "answers, and more wrong ones.",
+        "answer (default: LONGAGENT_EXTRACT, off): more answers, and more wrong ones.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the whole Answer as JSON."),
     trace: bool = typer.Option(False, "--trace", help="Print every round and member report."),

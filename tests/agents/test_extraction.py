@@ -140,8 +140,8 @@ def test_a_sentence_of_an_option_s_description_answers_with_its_option() -> None
     assert citation.quote.startswith("--limit-rate=amount")
 
 
-def test_by_default_the_sentence_answers_only_when_a_reader_of_its_passage_quotes_it() -> None:
-    """The small profile's `extract_agreed`: the window closest in meaning answers when a
+def test_with_extract_agreed_the_sentence_answers_when_a_reader_of_its_passage_quotes_it() -> None:
+    """`Profile.extract_agreed` (opt-in): the window closest in meaning answers when a
     reader, choosing among its passage's own sentences, quotes it, though its answer is
     junk the verifier refuses."""
     depth = "The default maximum depth is 5."
@@ -161,8 +161,11 @@ def test_by_default_the_sentence_answers_only_when_a_reader_of_its_passage_quote
         return read
 
     document = manual(ENTRIES)
+    small = LongAgent(ScriptedModel(echo), chunk_tokens=40).profile
+    agreed = replace(small, extract_agreed=True)
+    assert not LongAgent(ScriptedModel(quoting(depth)), chunk_tokens=40).ask(document, DEPTH).found
     agreeing = ScriptedModel(quoting(depth))
-    answer = LongAgent(agreeing, chunk_tokens=40).ask(document, DEPTH)
+    answer = LongAgent(agreeing, chunk_tokens=40, profile=agreed).ask(document, DEPTH)
     assert answer.found and depth in answer.text
     assert document.text[answer.citations[0].start : answer.citations[0].end].endswith(depth)
     (extracted,) = [r for round_ in answer.trace for r in round_.reports if r.extracted]
@@ -170,6 +173,6 @@ def test_by_default_the_sentence_answers_only_when_a_reader_of_its_passage_quote
     assert thoughts_of(answer) == []  # still no reader's finding
     # A reader quoting another sentence of that passage does not agree: not found.
     disagreeing = ScriptedModel(quoting(None))
-    answer = LongAgent(disagreeing, chunk_tokens=40).ask(document, DEPTH)
+    answer = LongAgent(disagreeing, chunk_tokens=40, profile=agreed).ask(document, DEPTH)
     assert not answer.found
     assert not any(r.extracted for round_ in answer.trace for r in round_.reports)

@@ -110,10 +110,15 @@ def test_with_extract_a_sentence_of_an_option_s_description_names_its_option(
     assert document.text[citation.start : citation.end] == citation.quote
 
 
-def test_by_default_the_sentence_answers_when_the_bundled_reader_quotes_it(bundled_model) -> None:
-    # wget's manual around its recursive options (natural dev question wget-05): the
-    # reader's replies do not ground ("1"; the depth sentence, sharing too few of the
-    # question's words), but it quoted the sentence closest in meaning: that answers.
+def test_with_extract_agreed_the_sentence_answers_when_the_bundled_reader_quotes_it(
+    bundled_model,
+) -> None:
+    # wget's manual around its recursive options (natural dev question wget-05), opt-in
+    # profile: the reader's replies do not ground (the depth sentence shares too few of
+    # the question's words), but it quoted the sentence closest in meaning: that answers.
+    from dataclasses import replace
+
+    from longagent.agents.profiles import get_profile
     from longagent.apps.bench.natural_data import document_text
 
     manual_text = document_text("wget.txt")
@@ -122,7 +127,8 @@ def test_by_default_the_sentence_answers_when_the_bundled_reader_quotes_it(bundl
     question = (
         "How many levels deep does wget go when it crawls a site recursively, if I don't say?"
     )
-    answer = LongAgent(bundled_model).ask(excerpt, question)
+    agreed = replace(get_profile("small"), quote_held=True, extract_agreed=True)
+    answer = LongAgent(bundled_model, profile=agreed).ask(excerpt, question)
     assert answer.found and "The default maximum depth is 5." in answer.text
     (extracted,) = [r for round_ in answer.trace for r in round_.reports if r.extracted]
     readings = [r for round_ in answer.trace for r in round_.reports if not r.extracted]

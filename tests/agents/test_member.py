@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -40,9 +41,15 @@ def test_the_quote_may_only_be_a_sentence_of_the_passage_or_nothing() -> None:
     assert set(schema["properties"]) == set(MemberReply.model_json_schema()["properties"])
 
 
-def test_a_member_request_carries_its_passage_s_schema() -> None:
-    request = member_request(0, PASSAGE, Question.parse("How often?"), get_profile("small"))
+HELD = replace(get_profile("small"), quote_held=True)
+
+
+def test_with_quote_held_a_member_request_carries_its_passage_s_schema() -> None:
+    request = member_request(0, PASSAGE, Question.parse("How often?"), HELD)
     assert request.json_schema == quote_schema(text.compact(PASSAGE))
+    # By default (opt-in) the reply is held to MemberReply's schema by run_batch alone.
+    free = member_request(0, PASSAGE, Question.parse("How often?"), get_profile("small"))
+    assert free.json_schema is None
 
 
 @pytest.mark.slow
@@ -58,9 +65,7 @@ def test_the_bundled_reader_quotes_the_passage_s_own_answer_sentence(bundled_mod
         if i.question.id == "wget-01"
     ]
     (gold,) = gold_items([item], bundled_model.count_tokens, get_profile("small").chunk_tokens)
-    request = member_request(
-        0, gold.text, Question.parse(item.question.question), get_profile("small")
-    )
+    request = member_request(0, gold.text, Question.parse(item.question.question), HELD)
     (reply,) = run_batch(bundled_model, [request])
     assert isinstance(reply, MemberReply)
     assert reply.quote in text.sentence_texts(text.compact(gold.text))

@@ -211,7 +211,13 @@ def main(
         False,
         "--extract",
         help="LongAgent: when no reply grounds, the searched sentence closest in meaning "
-        "answers even when no reader quotes it (see `longagent ask --extract`).",
+        "answers (see `longagent ask --extract`).",
+    ),
+    agreed: bool = typer.Option(
+        False,
+        "--agreed",
+        help="LongAgent (opt-in profile knobs): readers' quotes held to their passage's "
+        "sentences, and the searched sentence answers when a reader quotes it.",
     ),
     gold: bool = typer.Option(
         False,
@@ -285,6 +291,7 @@ def main(
     )
     checks.model_spec(model)
     checks.writable_dir(out_dir, "--out-dir")  # last: it creates the folder
+    from longagent.agents.profiles import profile_for
     from longagent.llm import load_model
     from longagent.llm.usage import MeteredModel
 
@@ -295,6 +302,12 @@ def main(
         "verifier": verifier,
         "extract": extract,
     } | ({"chunk_tokens": chunk_tokens} if chunk_tokens else {})
+    if agreed:
+        from dataclasses import replace
+
+        longagent_options["profile"] = replace(
+            profile_for(metered), extract=extract, quote_held=True, extract_agreed=True
+        )
     from functools import partial
 
     factories = {
@@ -314,7 +327,6 @@ def main(
         )
         return
     if suite != "synthetic":
-        from longagent.agents.profiles import profile_for
         from longagent.apps.bench.suites import run_suite
 
         run_suite(
