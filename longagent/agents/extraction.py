@@ -20,13 +20,6 @@ most 0.74 for one lookup it did not answer (`Profile.extract_threshold`). On the
 26; on the one-person story 10 of 15 right, none wrong), so extraction is opt-in
 (`Profile.extract`, `--extract`), and an extracted answer is not kept as a thought.
 
-With `Profile.extract_agreed` (opt-in) the window answers without `extract` when a reader
-agrees: one reading of the passage that holds it, in each prompt style, whose quote
-(held to the passage's own sentences with `Profile.quote_held`) is the window's. On the
-natural `dev` split that kept 3 of the window's 6 right answers and neither of its 2
-wrong ones; on the `test` split it still claimed the keep-alive paragraph for an absent
-question (README).
-
 The small profile looks for that window before its readers read (`Profile.extract_first`):
 its readers ground almost nothing that the window would not answer, and reading two waves
 first cost most of each question's time. A capable model's profile reads first.
@@ -99,18 +92,9 @@ def _in_entry(extract: Extract, chunk: str) -> Extract:
     return replace(extract, term=around.term_text(chunk), term_start=around.term[0])
 
 
-def agrees(quote: str, window: str) -> bool:
-    """Whether a reader's quote is the window's (one of its sentences, or the window
-    within a longer quote), whitespace aside: a reader choosing among its passage's
-    sentences chose this one."""
-    said, held = " ".join(quote.split()), " ".join(window.split())
-    return bool(said) and (said in held or held in said)
-
-
-def report(extract: Extract, chunk: Chunk, read: bool = True, agreed: bool = False) -> MemberReport:
+def report(extract: Extract, chunk: Chunk, read: bool = True) -> MemberReport:
     """The extracted window as a grounded report of the member whose chunk holds it;
-    `read`: the readers read first and none grounded; `agreed`: a reader of its passage
-    quoted it."""
+    `read`: the readers read first and none grounded."""
     start = extract.term_start if extract.term else extract.start
     citation = Citation.of(chunk, extract.chunk, start, extract.end)
     said = " ".join(chunk.text[extract.start : extract.end].split())
@@ -122,7 +106,6 @@ def report(extract: Extract, chunk: Chunk, read: bool = True, agreed: bool = Fal
         verdict="grounded",
         reason=(
             ("no reader's reply grounded: " if read else "before any reader: ")
-            + ("a reader of its passage quoted it, and " if agreed else "")
             + "the searched sentence closest in meaning to the question "
             f"({extract.similarity:.2f}) is the answer"
         ),

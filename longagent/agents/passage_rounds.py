@@ -36,44 +36,32 @@ def search(runner: Runner, action: Search) -> None:
         "search", [], f"reading the {len(passages)} passages likeliest to answer"
     )
     first = passages[: action.waves[0]]
-    reports = _extracted(runner, first, question, current) if runner.profile.extract_first else []
-    if any(r.verdict == "grounded" for r in reports):
-        current.decision = "the sentence closest in meaning answers before the search's waves"
-    done = {(p.chunk, p.start, p.end) for p in passages if _read(current, runner, p)}
+    reports = _extracted(runner, first, question) if runner.profile.extract_first else []
+    if reports:
+        current.decision = "the sentence closest in meaning answers before any reader read"
     start = 0
-    for size in action.waves if not any(r.verdict == "grounded" for r in reports) else ():
+    for size in action.waves if not reports else ():
         wave, start = passages[start : start + size], start + size
-        wave = [p for p in wave if (p.chunk, p.start, p.end) not in done]
         if not wave:
-            continue
+            break
         reports += read_passages(runner, wave, question, current)
         if any(r.verdict == "grounded" for r in reports):
             break
     if not any(r.verdict == "grounded" for r in reports) and not runner.profile.extract_first:
-        reports += _extracted(runner, first, question, current)
+        reports += _extracted(runner, first, question)
     hop.members = list(dict.fromkeys(hop.members + current.members))
     hop.reports = reports
     runner.settle(hop)
 
 
-def _read(current: Round, runner: Runner, passage: ranking.Passage) -> bool:
-    """Whether `passage` was read in this round already (by the agreement reading)."""
-    offset = runner.chunks[passage.chunk].start
-    return (offset + passage.start, offset + passage.end) in current.passages
-
-
 def _extracted(
-    runner: Runner, passages: list[ranking.Passage], question: Question, current: Round
+    runner: Runner, passages: list[ranking.Passage], question: Question
 ) -> list[MemberReport]:
     """The report of the sentence that answers for the readers (recorded on the round),
-    or none: when the plan allows it and the profile extracts (`agents/extraction.py`),
-    or, with `extract_agreed`, when a reader of the passage holding it quotes from it (the
-    readers' own reports are returned instead when one grounds, or none agrees)."""
+    or none: when the profile extracts and the plan allows it (`agents/extraction.py`)."""
     profile, plan = runner.profile, runner.state.plan
-    if not ((profile.extract or profile.extract_agreed) and plan.extract and passages):
+    if not (profile.extract and plan.extract and passages):
         return []
-    if not profile.extract and hasattr(runner.verifier, "bind"):
-        return []  # a model judges each answer here (`judged`): none may go around it
     assert plan.index is not None
     bar = profile.extract_threshold
     if question.document_subject:
@@ -81,22 +69,10 @@ def _extracted(
     found = extraction.best_window(plan.index, passages, question, bar)
     if found is None:
         return []
-    agreed = False
-    if not profile.extract:
-        (holder,) = [
-            p for p in passages if p.chunk == found.chunk and p.start <= found.start < p.end
-        ][:1] or [passages[0]]
-        readings = read_passages(runner, [holder], question, current, every_reading=True)
-        if any(r.verdict == "grounded" for r in readings):
-            return readings
-        window = runner.chunks[found.chunk].text[found.start : found.end]
-        agreed = any(extraction.agrees(r.quote, window) for r in readings)
-        if not agreed:
-            return readings
+    current = runner.state.rounds[-1]
     current.members += [found.chunk] if found.chunk not in current.members else []
     read = not profile.extract_first
-    report = extraction.report(found, runner.chunks[found.chunk], read=read, agreed=agreed)
-    return runner.record([report])
+    return runner.record([extraction.report(found, runner.chunks[found.chunk], read=read)])
 
 
 def read_passages(
@@ -106,13 +82,11 @@ def read_passages(
     current: Round,
     judge: Judge | None = None,
     samples: tuple[int, ...] = (0,),
-    every_reading: bool = False,
 ) -> list[MemberReport]:
     """One batched call: each reader reads one passage in the profile's prompt styles
     (greedy: sample 0, else sampled with that seed) and reports the answer its grounded
-    readings agree on (`every_reading`: each reading's report). Replies are judged (by
-    `judge`, default `runner.judge`) against the whole chunk, so citations keep their
-    document offsets."""
+    readings agree on. Replies are judged (by `judge`, default `runner.judge`) against the
+    whole chunk, so citations keep their document offsets."""
     judge = judge or runner.judge
     index = runner.state.plan.index
     assert index is not None
@@ -129,7 +103,5 @@ def read_passages(
     ]
     replies = iter(member.run_batch(runner.model, requests))
     judged = [[judge(p.chunk, next(replies), question) for _ in styles] for p in wave]
-    if every_reading:
-        return runner.record([r for readings in judged for r in readings])
     same = runner.verifier.same_answer
     return runner.record([conflict.agreed_reading(r, same) for r in judged])

@@ -63,13 +63,11 @@ class Profile:
     # grounded 1 of 20 natural test lookups), reading first only costs time; a capable
     # model's phrased answer is worth waiting for.
     extract_first: bool = False
-    # Opt-in, both (measured on the natural `test` split: more answers, but a wrong one
-    # where the free quote was right, and 2 of 10 synthetic 4K needles lost; README):
-    # `quote_held` holds a member's quote to its passage's own sentences (a JSON-schema
-    # enum, `member.quote_schema`); `extract_agreed` lets the window answer with `extract`
-    # off when a reader of the passage holding it (each focus style, greedy) quotes it.
+    # Opt-in: a member's quote held to its passage's own sentences (a JSON-schema enum,
+    # `member.quote_schema`). Given the answer's own chunk the 135M reader quoted the
+    # evidence in 13 of 60 readings held, none free; but whole runs lost 2 of 10
+    # synthetic 4K needles its free quote had found (README, stop 35).
     quote_held: bool = False
-    extract_agreed: bool = False
     max_rounds: int = 4
     leader: LeaderName = "rule"
 

@@ -9,7 +9,6 @@ from dataclasses import replace
 
 import pytest
 
-from longagent import text
 from longagent.agents import LongAgent
 from longagent.agents.thoughts import thoughts_of
 from longagent.apps.bench.person import make_person
@@ -138,41 +137,3 @@ def test_a_sentence_of_an_option_s_description_answers_with_its_option() -> None
     (citation,) = answer.citations
     assert document.text[citation.start : citation.end] == citation.quote
     assert citation.quote.startswith("--limit-rate=amount")
-
-
-def test_with_extract_agreed_the_sentence_answers_when_a_reader_of_its_passage_quotes_it() -> None:
-    """`Profile.extract_agreed` (opt-in): the window closest in meaning answers when a
-    reader, choosing among its passage's own sentences, quotes it, though its answer is
-    junk the verifier refuses."""
-    depth = "The default maximum depth is 5."
-
-    def quoting(chosen: str | None):  # type: ignore[no-untyped-def]
-        """A reader quoting `chosen` where its passage holds it; with None, the first of
-        its passage's sentences that is not about the depth."""
-
-        def read(request: GenerationRequest) -> dict:
-            passage = " ".join(str(request.task.get("passage", "")).split())
-            question = str(request.messages[-1].content).rsplit("\n", 1)[-1]
-            if chosen is None:
-                others = [x for x in text.sentence_texts(passage) if "depth" not in x]
-                return reply(others[0] if others else "", question)
-            return reply(chosen if chosen in passage else "", question)
-
-        return read
-
-    document = manual(ENTRIES)
-    small = LongAgent(ScriptedModel(echo), chunk_tokens=40).profile
-    agreed = replace(small, extract_agreed=True)
-    assert not LongAgent(ScriptedModel(quoting(depth)), chunk_tokens=40).ask(document, DEPTH).found
-    agreeing = ScriptedModel(quoting(depth))
-    answer = LongAgent(agreeing, chunk_tokens=40, profile=agreed).ask(document, DEPTH)
-    assert answer.found and depth in answer.text
-    assert document.text[answer.citations[0].start : answer.citations[0].end].endswith(depth)
-    (extracted,) = [r for round_ in answer.trace for r in round_.reports if r.extracted]
-    assert extracted.verdict == "grounded"
-    assert thoughts_of(answer) == []  # still no reader's finding
-    # A reader quoting another sentence of that passage does not agree: not found.
-    disagreeing = ScriptedModel(quoting(None))
-    answer = LongAgent(disagreeing, chunk_tokens=40, profile=agreed).ask(document, DEPTH)
-    assert not answer.found
-    assert not any(r.extracted for round_ in answer.trace for r in round_.reports)

@@ -108,30 +108,3 @@ def test_with_extract_a_sentence_of_an_option_s_description_names_its_option(
     assert answer.found and answer.text.startswith("--limit-rate=amount")
     (citation,) = answer.citations
     assert document.text[citation.start : citation.end] == citation.quote
-
-
-def test_with_extract_agreed_the_sentence_answers_when_the_bundled_reader_quotes_it(
-    bundled_model,
-) -> None:
-    # wget's manual around its recursive options (natural dev question wget-05), opt-in
-    # profile: the reader's replies do not ground (the depth sentence shares too few of
-    # the question's words), but it quoted the sentence closest in meaning: that answers.
-    from dataclasses import replace
-
-    from longagent.agents.profiles import get_profile
-    from longagent.apps.bench.natural_data import document_text
-
-    manual_text = document_text("wget.txt")
-    at = manual_text.index("Recursive Retrieval Options")
-    excerpt = manual_text[at - 1500 : at + 2500]
-    question = (
-        "How many levels deep does wget go when it crawls a site recursively, if I don't say?"
-    )
-    agreed = replace(get_profile("small"), quote_held=True, extract_agreed=True)
-    answer = LongAgent(bundled_model, profile=agreed).ask(excerpt, question)
-    assert answer.found and "The default maximum depth is 5." in answer.text
-    (extracted,) = [r for round_ in answer.trace for r in round_.reports if r.extracted]
-    readings = [r for round_ in answer.trace for r in round_.reports if not r.extracted]
-    assert any("depth is 5" in r.quote for r in readings)  # the reader chose that sentence
-    assert not any(r.verdict == "grounded" for r in readings)
-    assert excerpt[extracted.evidence.start : extracted.evidence.end] == extracted.evidence.quote

@@ -213,11 +213,11 @@ def main(
         help="LongAgent: when no reply grounds, the searched sentence closest in meaning "
         "answers (see `longagent ask --extract`).",
     ),
-    agreed: bool = typer.Option(
+    held_quote: bool = typer.Option(
         False,
-        "--agreed",
-        help="LongAgent (opt-in profile knobs): readers' quotes held to their passage's "
-        "sentences, and the searched sentence answers when a reader quotes it.",
+        "--held-quote",
+        help="LongAgent: each reader's quote held to its passage's own sentences "
+        "(opt-in profile knob `quote_held`).",
     ),
     gold: bool = typer.Option(
         False,
@@ -302,11 +302,11 @@ def main(
         "verifier": verifier,
         "extract": extract,
     } | ({"chunk_tokens": chunk_tokens} if chunk_tokens else {})
-    if agreed:
+    if held_quote:
         from dataclasses import replace
 
         longagent_options["profile"] = replace(
-            profile_for(metered), extract=extract, quote_held=True, extract_agreed=True
+            profile_for(metered), extract=extract, quote_held=True
         )
     from functools import partial
 
