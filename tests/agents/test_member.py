@@ -1,4 +1,5 @@
-"""A member's reply: its quote is held to its passage's own sentences at decoding time."""
+"""A member's reply: with the profile's opt-in `quote_held`, its quote is held to its passage's
+own sentences at decoding time."""
 
 from __future__ import annotations
 
