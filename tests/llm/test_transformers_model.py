@@ -213,3 +213,24 @@ def test_check_refuses_a_bad_request_alone(bundled_model) -> None:
         bundled_model.check(GenerationRequest.chat("word " * bundled_model.context_window))
     with pytest.raises(ValueError, match="seed"):
         GenerationRequest.chat("hi", seed=2**70)
+
+
+def test_a_request_s_own_narrower_schema_holds_its_reply(
+    bundled_model, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A member's quote schema names its passage's sentences: each request brings its own.
+    schema = Person.model_json_schema()
+    schema["properties"]["city"] = {"type": "string", "enum": ["Quito", "Oslo"]}
+    request = GenerationRequest.chat("Invent a person and give them as JSON.", max_new_tokens=60)
+    (held,) = generate_structured(
+        bundled_model, [request.model_copy(update={"json_schema": schema})], Person
+    )
+    assert isinstance(held, Person) and held.city in ("Quito", "Oslo")
+    # Compiled grammars are kept least recently used first out, not one per passage forever.
+    from longagent.llm import constrained
+
+    monkeypatch.setattr(constrained, "COMPILED_KEPT", 2)
+    for city in ("Lima", "Rome", "Pune", "Kiev"):
+        schema["properties"]["city"] = {"type": "string", "enum": [city]}
+        bundled_model._json.matcher(schema)
+    assert len(bundled_model._json._compiled) <= 2
