@@ -256,3 +256,25 @@ def test_gold_needs_a_suite_with_evidence() -> None:
     )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "--gold" in result.stderr
+
+
+def test_the_bench_system_s_held_quote_holds_each_reader_to_its_passage() -> None:
+    # `bench qa --held-quote`: the profile's opt-in quote_held, through the LongAgent system.
+    from longagent.apps.bench.systems import longagent
+    from longagent.memory.embedder import HashEmbedder
+
+    story = " ".join(f"Part {n} of the story is told on page {n}." for n in range(60))
+    for held in (False, True):
+        model = ScriptedModel(lambda request: {"quote": "", "answer": ""})
+        longagent(model, held_quote=held, embedder=HashEmbedder(), chunk_tokens=60)(
+            story, "Which page tells part 7?"
+        )
+        members = [r for r in model.requests if r.task.get("kind") == "member"]
+        assert members
+        for request in members:
+            allowed = request.json_schema["properties"]["quote"].get("enum")  # type: ignore[index]
+            if held:  # only "" or a sentence of the passage the member read
+                passage = " ".join(str(request.task["passage"]).split())
+                assert allowed and all(quote in passage for quote in allowed)
+            else:
+                assert allowed is None

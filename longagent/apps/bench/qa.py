@@ -301,13 +301,8 @@ def main(
         "reading": reading,
         "verifier": verifier,
         "extract": extract,
+        "held_quote": held_quote,
     } | ({"chunk_tokens": chunk_tokens} if chunk_tokens else {})
-    if held_quote:
-        from dataclasses import replace
-
-        longagent_options["profile"] = replace(
-            profile_for(metered), extract=extract, quote_held=True
-        )
     from functools import partial
 
     factories = {

@@ -70,17 +70,11 @@ def gold_items(items: list[Item], count_tokens: Any, chunk_tokens: int) -> list[
     (split as LongAgent splits, `chunk_tokens` each) that hold the question's evidence, or
     for an absent question the chunk most like the question (MiniLM), its likeliest
     passage. Every system then reads only that: the reading ceiling, retrieval left out."""
-    from longagent.chunking import Document, split
-    from longagent.memory.embedder import MiniLMEmbedder
+    from longagent.apps.bench.systems import Passages
 
-    chunked: dict[str, list[Any]] = {}
-    vectors: dict[str, Any] = {}
-    embedder: MiniLMEmbedder | None = None
+    passages = Passages(count_tokens, chunk_tokens, keep=len(items) or 1)
     gold = []
     for item in items:
-        if item.text not in chunked:
-            chunked[item.text] = split(Document.create(item.text), count_tokens, chunk_tokens)
-        chunks = chunked[item.text]
         question = item.question
         if question.kind == "lookup":
             spans = [evidence_span(item.text, e) for e in question.evidence]
@@ -88,14 +82,12 @@ def gold_items(items: list[Item], count_tokens: Any, chunk_tokens: int) -> list[
             if not found or len(found) < len(spans):
                 raise ValueError(f"{question.id}: its evidence is not in its document")
             held = [
-                c for c in chunks if any(c.start < end and start < c.end for start, end in found)
+                c
+                for c in passages.chunks(item.text)
+                if any(c.start < end and start < c.end for start, end in found)
             ]
         else:
-            embedder = embedder or MiniLMEmbedder()
-            if item.text not in vectors:
-                vectors[item.text] = embedder.embed([c.text for c in chunks])
-            scores = vectors[item.text] @ embedder.embed([question.question])[0]
-            held = [chunks[int(scores.argmax())]]
+            held = passages.ranked(item.text, question.question)[:1]
         gold.append(replace(item, text="\n\n".join(c.text for c in held)))
     return gold
 

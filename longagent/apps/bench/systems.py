@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -66,37 +65,44 @@ def truncation(model: ChatModel) -> AskFn:
     return ask
 
 
-class _Passages:
-    """A document split into passages with their MiniLM vectors, kept for the last few
-    documents: a benchmark asks many questions of one document, embed it once."""
+class Passages:
+    """A document split into passages (chunks of `passage_tokens`, counted by
+    `count_tokens`) and, once ranked, their MiniLM vectors, kept for the last few
+    documents: a benchmark asks many questions of one document, split and embed it once."""
 
-    def __init__(self, model: ChatModel, passage_tokens: int, keep: int = 4) -> None:
-        from longagent.memory.embedder import MiniLMEmbedder
-
-        self.model = model
+    def __init__(self, count_tokens: Callable[[str], int], passage_tokens: int, keep: int = 4):
+        self.count_tokens = count_tokens
         self.passage_tokens = passage_tokens
-        self.embedder = MiniLMEmbedder()
-        self.keep = keep
-        self._cache: OrderedDict[str, tuple[list[Any], Any]] = OrderedDict()
+        self.chunks = functools.lru_cache(maxsize=keep)(self._split)
+        self._vectors = functools.lru_cache(maxsize=keep)(self._embed)
+        self._embedder: Any = None
+
+    def _split(self, document: str) -> list[Any]:
+        from longagent.chunking import Document, split
+
+        return split(Document.create(document), self.count_tokens, self.passage_tokens)
+
+    def _embed(self, document: str) -> Any:
+        return self.embedder.embed([c.text for c in self.chunks(document)])
+
+    @property
+    def embedder(self) -> Any:
+        if self._embedder is None:  # loaded on the first ranking only
+            from longagent.memory.embedder import MiniLMEmbedder
+
+            self._embedder = MiniLMEmbedder()
+        return self._embedder
 
     def ranked(self, document: str, question: str) -> list[Any]:
         """Passages (chunks), most similar to the question first."""
-        from longagent.chunking import Document, split
-
-        if document not in self._cache:
-            chunks = split(Document.create(document), self.model.count_tokens, self.passage_tokens)
-            self._cache[document] = (chunks, self.embedder.embed([c.text for c in chunks]))
-            while len(self._cache) > self.keep:
-                self._cache.popitem(last=False)
-        self._cache.move_to_end(document)
-        chunks, vectors = self._cache[document]
-        scores = vectors @ self.embedder.embed([question])[0]
+        chunks = self.chunks(document)
+        scores = self._vectors(document) @ self.embedder.embed([question])[0]
         return [chunks[i] for i in sorted(range(len(chunks)), key=lambda i: -scores[i])]
 
 
 def retrieval(model: ChatModel, *, top_k: int = 3, chunk_tokens: int = 256) -> AskFn:
     """Retrieval: the top-k chunks by the bundled embedder's cosine similarity, one answer."""
-    passages = _Passages(model, chunk_tokens)
+    passages = Passages(model.count_tokens, chunk_tokens)
 
     def ask(document: str, question: str) -> tuple[str, bool]:
         best = sorted(passages.ranked(document, question)[:top_k], key=lambda c: c.index)
@@ -111,7 +117,7 @@ def dos_rag(model: ChatModel, *, budget_tokens: int = 2048, passage_tokens: int 
     `budget_tokens` is filled, then read them in *document order* in one call. The study
     found this simple Document's Original Structure RAG matches or beats ReadAgent and
     RAPTOR at the same token budget."""
-    passages = _Passages(model, passage_tokens)
+    passages = Passages(model.count_tokens, passage_tokens)
     room = min(budget_tokens, model.context_window - _ANSWER_TOKENS - 160)
 
     def ask(document: str, question: str) -> tuple[str, bool]:
@@ -132,14 +138,18 @@ def dos_rag_context(ranked: list[Any], budget_tokens: int) -> str:
     return "\n\n".join(c.text for c in sorted(chosen, key=lambda c: c.index))
 
 
-def longagent(model: ChatModel, **options: object) -> AskFn:
+def longagent(model: ChatModel, *, held_quote: bool = False, **options: Any) -> AskFn:
     """LongAgent, each document split and its passages embedded once, as DOS-RAG's passages
-    are (`_Passages`) and as `ask FILE`'s library keeps them between questions; before,
+    are (`Passages`) and as `ask FILE`'s library keeps them between questions; before,
     every question of a document paid its split and embedding again (22 s a question on
-    the ~20K-token person story, one thread)."""
+    the ~20K-token person story, one thread). `held_quote`: the profile's opt-in
+    `quote_held`."""
     from longagent.agents import LongAgent
+    from longagent.agents.profiles import profile_for
 
-    agent = LongAgent(model, **options)  # type: ignore[arg-type]
+    if held_quote:
+        options["profile"] = profile_for(model, extract=options.get("extract"), quote_held=True)
+    agent = LongAgent(model, **options)
     prepared = functools.lru_cache(maxsize=4)(agent.prepare)
 
     def ask(document: str, question: str) -> tuple[str, bool]:
