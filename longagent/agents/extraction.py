@@ -31,13 +31,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from longagent import text
-from longagent.agents import ranking
+from longagent.agents import answer_types, ranking
 from longagent.agents.evidence import unnamed
 from longagent.agents.question import Question
 from longagent.agents.semantic import SemanticVerifier, evidence_windows
 from longagent.agents.types import Citation, MemberReport
 from longagent.chunking import Chunk
-from longagent.chunking.entries import entries, walk
+from longagent.chunking.entries import Entry, entries, walk
 
 
 @dataclass(frozen=True)
@@ -56,33 +56,46 @@ def best_window(
     question: Question,
     threshold: float,
 ) -> Extract | None:
-    """The window of `passages` closest in meaning to `question` that names its entities,
-    if its similarity reaches `threshold` (the document's subject's names left out)."""
-    spans: list[tuple[int, int, int]] = []  # chunk, start, end
+    """The window of `passages` closest in meaning to `question` that names its entities
+    and holds a value of the kind it asks for (`answer_types`), if its similarity reaches
+    `threshold` (the document's subject's names left out)."""
+    found: list[Extract] = []
     said: list[str] = []
+    terms: dict[int, list[Entry]] = {}
     for passage in passages:
         read = index.text(passage)
+        chunk = index.chunks[passage.chunk].text
         for start, end in evidence_windows(read):
-            if not unnamed(question, set(text.words(read[start:end]))):
-                spans.append((passage.chunk, passage.start + start, passage.start + end))
-                said.append(read[start:end])
-    if not spans:
+            window = read[start:end]
+            if unnamed(question, set(text.words(window))):
+                continue
+            if passage.chunk not in terms:
+                terms[passage.chunk] = list(walk(entries(chunk)))
+            extract = _in_entry(
+                Extract(passage.chunk, passage.start + start, passage.start + end, 0.0),
+                chunk,
+                terms[passage.chunk],
+            )
+            if answer_types.holds_answer(question.text, f"{extract.term} {window}"):
+                found.append(extract)
+                said.append(window)
+    if not found:
         return None
     similarity = SemanticVerifier(index.embedder).similarities(question, said)
-    best = max(range(len(spans)), key=similarity.__getitem__)
+    best = max(range(len(found)), key=similarity.__getitem__)
     if similarity[best] < threshold:
         return None
-    chunk, start, end = spans[best]
-    return _in_entry(Extract(chunk, start, end, similarity[best]), index.chunks[chunk].text)
+    return replace(found[best], similarity=similarity[best])
 
 
-def _in_entry(extract: Extract, chunk: str) -> Extract:
+def _in_entry(extract: Extract, chunk: str, described: Sequence[Entry]) -> Extract:
     """The window with the term of the entry whose description it stands in (a manual's
-    option), when the window does not hold the term: "This is useful when ... you don't
-    want Wget to consume the entire available bandwidth." answers "How do I stop wget
-    from hogging my bandwidth?" only with its option, --limit-rate=amount."""
+    option; `described`: the chunk's entries, nested ones after their parent), when the
+    window does not hold the term: "This is useful when ... you don't want Wget to
+    consume the entire available bandwidth." answers "How do I stop wget from hogging my
+    bandwidth?" only with its option, --limit-rate=amount."""
     around = None
-    for entry in walk(entries(chunk)):
+    for entry in described:
         if entry.body[0] <= extract.start < entry.body[1] and not text.is_prose(
             entry.term_text(chunk)
         ):

@@ -51,12 +51,12 @@ class Profile:
     # documents were mostly its instructions echoed or off topic (bench shapes, issue #19).
     summaries: Literal["model", "extractive"] = "model"
     # When `extract` is on and the search grounds nothing, the first wave's window closest
-    # in meaning to the question answers if its MiniLM similarity reaches the first bar
+    # in meaning to the question, among those holding a value of the kind it asks for
+    # (`agents/answer_types.py`), answers if its MiniLM similarity reaches the first bar
     # (the second for a question naming only the document's subject, measured without its
-    # names; `agents/extraction.py`). Off by default: on the natural `test` split it
-    # answered 4 more lookups and claimed 4 wrong answers (README, issue #18).
+    # names; `agents/extraction.py`). Off by default (README, issue #18).
     extract: bool = False
-    extract_threshold: float = 0.70
+    extract_threshold: float = 0.62
     extract_subject_threshold: float = 0.48
     # ... and is looked for before the readers read: a sentence that reaches the bar
     # answers without them. For a reader that rarely phrases an answer (the 135M model

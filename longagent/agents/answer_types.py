@@ -1,0 +1,167 @@
+"""What kind of answer a question asks for, and whether a passage holds one (issue #18).
+
+A sentence close in meaning to a question is not always an answer to it: "By default,
+Wget will assume a value of 10 seconds." reads much like "How many times does wget try
+a download again by default?", and MiniLM ranks it first. Classic QA systems check the
+expected answer type; so does extraction (`agents/extraction.py`) before a sentence
+answers for the readers:
+- a quantity ("how many", "how far", "exit code", "what range", "in what unit"): a number
+  the question lacks, and when it counts something ("how many times") not a number of
+  another unit ("10 seconds");
+- an environment variable: a name such as GREP_COLORS or EDITOR;
+- a file or directory: a path or a file name;
+- a field ("which field"): a field name such as Standards-Version;
+- a way ("how do I ...", "which option"): an option, a command or a piece of syntax
+  (`-c`, `--continue`, `(?P<name>...)`, `+really`), either in the sentence or as the term
+  of the entry it describes.
+A question of none of these kinds (who, what is, why) is not checked. Every value must be
+new: "-i" in "With -i, ... which option ignores case?" is the question's, not an answer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from longagent import text
+
+_NUMBER_WORDS = (
+    "zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundred|"
+    "thousand|once|twice|half"
+)
+# A number, with the word after it (its unit, if it has one); not a man page's section
+# reference ("global(1)").
+_NUMBER = re.compile(
+    rf"(?<![(\w])\d[\d.,]*(?!\))(?:\s+(?P<unit>[a-z]+))?|\b(?:{_NUMBER_WORDS})\b", re.I
+)
+_OPTION = re.compile(
+    r"(?<![\w-])--?[A-Za-z0-9?][\w=-]*"  # -c, --continue, -size=n
+    r"|\(\?[^)\s]*"  # (?P<name>, (?!
+    r"|\S*[*+?{}\[\]|\\^$]\S*"  # *?, +really, {m,n}, \b
+)
+# The options an entry opens with: "-i or --ignore-case", "-c, --continue".
+_ALIASES = re.compile(r"\s*(?:--?[A-Za-z0-9?][\w=\[\]-]*(?:,|\s+or\b)?\s*)+")
+_VARIABLE = re.compile(r"\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b|\b[A-Z]{3,}\b")
+_PATH = re.compile(r"\S*[/~]\S+|\b[\w-]+\.[a-z]{1,4}\b")
+_FIELD = re.compile(r"\b[A-Z][a-z]+(?:-[A-Z][a-z]+)+\b|\b[A-Z][a-z]+:")
+
+_ASKS_NUMBER = re.compile(
+    r"\bhow\s+(?:many|much|long|far|often|big|large|small|deep|old|wide|high)\b"
+    r"|\b(?:exit|status|return|error)\s+(?:code|status|value)s?\b"
+    r"|\bwhat\s+(?:number|range|size|limit|percentage|unit)\b|\bin\s+what\s+units?\b"
+    r"|\b(?:largest|smallest|maximum|minimum|highest|lowest)\s+(?:number|value|count)\b"
+    r"|\b(?:shortest|longest)\b",
+    re.I,
+)
+_ASKS_VARIABLE = re.compile(r"\benvironment\s+variables?\b", re.I)
+_ASKS_PATH = re.compile(
+    r"\b(?:which|what)\s+(?:[\w-]+\s+)?(?:file|path|directory|folder)s?\b", re.I
+)
+_ASKS_FIELD = re.compile(r"\b(?:which|what)\s+(?:[\w-]+\s+)?fields?\b", re.I)
+_ASKS_WAY = re.compile(
+    r"\bhow\s+(?:do|can|should|would|could)\s+(?:i|you|we|one)\b"
+    r"|\b(?:which|what)\s+(?:[\w-]+\s+)?(?:option|flag|switch|command|key|keystroke|"
+    r"argument|syntax)s?\b",
+    re.I,
+)
+# "how many times" counts tries: "10 seconds" is a number of another unit.
+_COUNTED = re.compile(r"\bhow\s+many\s+([a-z]+)", re.I)
+_UNITS = frozenset(
+    [
+        "second",
+        "minute",
+        "hour",
+        "day",
+        "week",
+        "month",
+        "year",
+        "byte",
+        "kilobyte",
+        "megabyte",
+        "gigabyte",
+        "kb",
+        "mb",
+        "gb",
+        "kib",
+        "mib",
+        "gib",
+        "block",
+        "character",
+        "line",
+        "percent",
+        "time",
+        "level",
+        "try",
+        "tries",
+        "retry",
+        "retries",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class AnswerType:
+    name: str
+    pattern: re.Pattern[str]
+
+
+NUMBER = AnswerType("number", _NUMBER)
+VARIABLE = AnswerType("environment variable", _VARIABLE)
+PATH = AnswerType("file", _PATH)
+FIELD = AnswerType("field", _FIELD)
+WAY = AnswerType("option or syntax", _OPTION)
+
+
+def expected(question: str) -> AnswerType | None:
+    """The kind of value `question` asks for; None when it asks for none of the kinds."""
+    if _ASKS_NUMBER.search(question):
+        return NUMBER
+    for asks, kind in (
+        (_ASKS_VARIABLE, VARIABLE),
+        (_ASKS_PATH, PATH),
+        (_ASKS_FIELD, FIELD),
+        (_ASKS_WAY, WAY),
+    ):
+        if asks.search(question):
+            return kind
+    return None
+
+
+def holds_answer(question: str, passage: str) -> bool:
+    """Whether `passage` holds a value of the kind `question` asks for that the question
+    itself does not (always, for a question of no checked kind). Options are compared
+    with their case (less's -i and -I differ), and a passage that opens with one of the
+    question's options describes that option: its other names ("-i or --ignore-case")
+    are not new either."""
+    kind = expected(question)
+    if kind is None:
+        return True
+    exact = kind is WAY
+    asked = {_bare(w, exact) for w in question.split()} | set(text.words(question))
+    counted = _COUNTED.search(question)
+    if exact:
+        aliases = _ALIASES.match(passage)
+        named = aliases and {_bare(v, exact) for v in _OPTION.findall(aliases[0])}
+        if named and named & asked:
+            asked |= named
+    for match in kind.pattern.finditer(passage):
+        if kind is NUMBER and counted and not _same_unit(match.groupdict().get("unit"), counted[1]):
+            continue
+        if _bare(match.group(0), exact) not in asked:
+            return True
+    return False
+
+
+def _bare(value: str, exact: bool = False) -> str:
+    value = value.strip(".,;:()?!\"'")
+    return value if exact else value.lower()
+
+
+def _same_unit(unit: str | None, counted: str) -> bool:
+    """Whether a number followed by `unit` may count `counted` ("5 levels" counts levels;
+    "10 seconds" counts no tries; "5" alone or "5 of" may count anything). Plurals by a
+    plain "s", as `evidence._asked` takes them."""
+    unit, counted = (unit or "").lower(), counted.lower()
+    if unit not in _UNITS and unit.removesuffix("s") not in _UNITS:
+        return True
+    return unit.removesuffix("s") == counted.removesuffix("s")
