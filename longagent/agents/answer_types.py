@@ -5,9 +5,10 @@ Wget will assume a value of 10 seconds." reads much like "How many times does wg
 a download again by default?", and MiniLM ranks it first. Classic QA systems check the
 expected answer type; so does extraction (`agents/extraction.py`) before a sentence
 answers for the readers:
-- a quantity ("how many", "how far", "exit code", "what range", "in what unit"): a number
-  the question lacks, and when it counts something ("how many times") not a number of
-  another unit ("10 seconds");
+- a quantity ("how many", "how far", "exit code", "what range"): a number the question
+  lacks, and when it counts something ("how many times") not a number of another unit
+  ("10 seconds"); not "how long" or "how often" ("a day", "daily") nor "in what unit"
+  ("kilobytes"), whose answers need no digits;
 - an environment variable: a name such as GREP_COLORS or EDITOR;
 - a file or directory: a path or a file name;
 - a field ("which field"): a field name such as Standards-Version;
@@ -46,9 +47,9 @@ _PATH = re.compile(r"\S*[/~]\S+|\b[\w-]+\.[a-z]{1,4}\b")
 _FIELD = re.compile(r"\b[A-Z][a-z]+(?:-[A-Z][a-z]+)+\b|\b[A-Z][a-z]+:")
 
 _ASKS_NUMBER = re.compile(
-    r"\bhow\s+(?:many|much|long|far|often|big|large|small|deep|old|wide|high)\b"
+    r"\bhow\s+(?:many|much|far|big|large|deep|old)\b"
     r"|\b(?:exit|status|return|error)\s+(?:code|status|value)s?\b"
-    r"|\bwhat\s+(?:number|range|size|limit|percentage|unit)\b|\bin\s+what\s+units?\b"
+    r"|\bwhat\s+(?:number|range|size|limit|percentage)\b"
     r"|\b(?:largest|smallest|maximum|minimum|highest|lowest)\s+(?:number|value|count)\b"
     r"|\b(?:shortest|longest)\b",
     re.I,

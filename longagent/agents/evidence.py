@@ -26,6 +26,7 @@ import re
 from collections.abc import Callable
 
 from longagent import text
+from longagent.agents import answer_types
 from longagent.agents.member import MemberReply
 from longagent.agents.question import Question
 from longagent.agents.verifier import Check, register_verifier
@@ -114,6 +115,11 @@ def check(
     )
     if not novel:
         return Check("unsupported", "the answer only repeats the question")
+    kind = answer_types.expected(question.text)
+    if kind is not None and not answer_types.holds_answer(question.text, answer):
+        # "How many times ...?" answered "a value of 10 seconds", "Which field ...?" with a
+        # sentence naming none: of the wrong kind, whatever the evidence.
+        return Check("unsupported", f"the answer gives no {kind.name}")
     subject = question.text + " " + question.bridge
     span = quoted_sentence(quote, chunk, answer)
     if span is None and question.document_subject:

@@ -275,3 +275,25 @@ def test_evidence_must_share_most_of_the_question_s_topic(
     answer: str, quote: str, chunk: str, question: str, verdict: str
 ) -> None:
     assert check(answer, quote, chunk, question).verdict == verdict  # type: ignore[attr-defined]
+
+
+WGET = (
+    "--waitretry=seconds\n    If you don't want Wget to wait between every retrieval, but only "
+    "between retries of failed downloads, you can use this option. By default, Wget will "
+    "assume a value of 10 seconds.\n-t number, --tries=number\n    Set number of tries to "
+    "number. By default Wget retries 20 times."
+)
+
+
+@pytest.mark.parametrize("verifier", ["lexical", "semantic"])
+def test_an_answer_of_another_kind_than_asked_is_not_supported(verifier: str) -> None:
+    from longagent.agents.verifier import get_verifier
+
+    asked = Question.parse("How many times does Wget retry a failed download by default?")
+    judge = get_verifier(verifier)
+    quote = "By default, Wget will assume a value of 10 seconds."
+    wrong = judge.check(MemberReply(quote=quote, answer="a value of 10 seconds"), WGET, asked)
+    assert wrong.verdict == "unsupported"  # a number, but of seconds, not of tries
+    quote = "By default Wget retries 20 times."
+    right = judge.check(MemberReply(quote=quote, answer="20 times"), WGET, asked)
+    assert right.verdict == "grounded"

@@ -137,3 +137,23 @@ def test_a_sentence_of_an_option_s_description_answers_with_its_option() -> None
     (citation,) = answer.citations
     assert document.text[citation.start : citation.end] == citation.quote
     assert citation.quote.startswith("--limit-rate=amount")
+
+
+WAIT_RETRY = (
+    "--waitretry=seconds\n    If you don't want the crawler to wait between every retrieval, "
+    "but only between retries of failed downloads, you can use this option. By default, the "
+    "crawler will assume a value of 10 seconds."
+)
+TRIES = (
+    "-t number, --tries=number\n    Set number of tries to number. The default is to retry "
+    "20 times, with the exception of fatal errors."
+)
+
+
+def test_a_sentence_of_the_wrong_kind_never_answers() -> None:
+    # MiniLM puts the retry wait's entry closest to a question counting retries: it holds
+    # no number but one of seconds. The tries' own sentence answers.
+    document = manual([WAIT_RETRY, *ENTRIES[:2], TRIES, *ENTRIES[3:]])
+    question = "How many times does the crawler retry a failed download by default?"
+    answer = extracting(ScriptedModel(echo)).ask(document, question)
+    assert answer.found and "20" in answer.text and "10 seconds" not in answer.text

@@ -1,0 +1,62 @@
+"""The kind of value a question asks for, and whether a passage holds a new one
+(`agents/answer_types.py`): what keeps a sentence close in meaning but of the wrong kind
+from answering (issue #18)."""
+
+from __future__ import annotations
+
+import pytest
+
+from longagent.agents.answer_types import NUMBER, PATH, VARIABLE, WAY, expected, holds_answer
+
+RETRIES = "How many times does wget try a download again by default before it gives up?"
+IGNORE_CASE = (
+    "With -i, less still pays attention to case as soon as I type a capital letter. "
+    "Which option ignores case no matter what?"
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        (RETRIES, NUMBER),
+        ("What exit code does grep give back when something went wrong?", NUMBER),
+        ("In what unit is the installed size given?", None),  # "kilobytes" holds no digit
+        ("How often does cron run the job?", None),  # "daily"
+        ("Which environment variable changes the colours grep uses?", VARIABLE),
+        ("Which file holds my personal client settings?", PATH),
+        ("My download stopped. How do I pick it up where it stopped?", WAY),
+        (IGNORE_CASE, WAY),
+        ("Who maintains the package?", None),
+        ("What is this document about?", None),
+    ],
+)
+def test_the_kind_a_question_asks_for(question: str, kind: object) -> None:
+    assert expected(question) is kind
+
+
+def test_a_number_must_count_what_the_question_counts() -> None:
+    assert holds_answer(RETRIES, "Set number of tries to number. The default is to retry 20 times.")
+    assert not holds_answer(RETRIES, "By default, Wget will assume a value of 10 seconds.")
+    assert holds_answer("How many levels deep does it go?", "The default maximum depth is 5.")
+    # A man page's section reference is no quantity.
+    assert not holds_answer(
+        "How many past searches does less remember?",
+        'Should be set to "global" if your system has the global(1) command.',
+    )
+
+
+def test_an_option_must_be_new_and_keeps_its_case() -> None:
+    # The entry of the question's own -i, by its other name, is no answer ...
+    assert not holds_answer(IGNORE_CASE, "-i or --ignore-case Causes searches to ignore case.")
+    # ... -I is another option, though it mentions -i.
+    assert holds_answer(IGNORE_CASE, "-I or --IGNORE-CASE Like -i, but ignores case always.")
+    assert holds_answer("How do I resume a download?", "-c, --continue Continue a download.")
+    assert not holds_answer("How do I get grep to list file names?", "NAME grep - print lines")
+
+
+def test_other_kinds_and_questions_of_no_kind() -> None:
+    variable = "Which environment variable changes the colours grep uses?"
+    assert holds_answer(variable, "The colors are defined by the variable GREP_COLORS.")
+    assert not holds_answer(variable, "The colors are defined by the environment.")
+    assert holds_answer("Which file holds my settings?", "They are read from ~/.ssh/config.")
+    assert holds_answer("Who wrote the manual?", "It was written by the maintainers.")
