@@ -43,7 +43,7 @@ _OPTION = re.compile(
 # The options an entry opens with: "-i or --ignore-case", "-c, --continue".
 _ALIASES = re.compile(r"\s*(?:--?[A-Za-z0-9?][\w=\[\]-]*(?:,|\s+or\b)?\s*)+")
 _VARIABLE = re.compile(r"\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b|\b[A-Z]{3,}\b")
-_PATH = re.compile(r"\S*[/~]\S+|\b[\w-]+\.[a-z]{1,4}\b")
+_PATH = re.compile(r"\S*[/~]\S+|\b[\w-]{2,}\.[a-z]{1,4}\b")  # ~/.ssh/config, lesskey.txt
 _FIELD = re.compile(r"\b[A-Z][a-z]+(?:-[A-Z][a-z]+)+\b|\b[A-Z][a-z]+:")
 
 _ASKS_NUMBER = re.compile(
@@ -67,36 +67,10 @@ _ASKS_WAY = re.compile(
 )
 # "how many times" counts tries: "10 seconds" is a number of another unit.
 _COUNTED = re.compile(r"\bhow\s+many\s+([a-z]+)", re.I)
-_UNITS = frozenset(
-    [
-        "second",
-        "minute",
-        "hour",
-        "day",
-        "week",
-        "month",
-        "year",
-        "byte",
-        "kilobyte",
-        "megabyte",
-        "gigabyte",
-        "kb",
-        "mb",
-        "gb",
-        "kib",
-        "mib",
-        "gib",
-        "block",
-        "character",
-        "line",
-        "percent",
-        "time",
-        "level",
-        "try",
-        "tries",
-        "retry",
-        "retries",
-    ]
+_UNIT = re.compile(
+    r"(?:second|minute|hour|day|week|month|year|(?:kilo|mega|giga)?byte|[kmg]i?b|block|"
+    r"character|line|percent|level|tr(?:y|ie)|retr(?:y|ie))s?",  # "times" counts anything
+    re.I,
 )
 
 
@@ -163,6 +137,6 @@ def _same_unit(unit: str | None, counted: str) -> bool:
     "10 seconds" counts no tries; "5" alone or "5 of" may count anything). Plurals by a
     plain "s", as `evidence._asked` takes them."""
     unit, counted = (unit or "").lower(), counted.lower()
-    if unit not in _UNITS and unit.removesuffix("s") not in _UNITS:
+    if not _UNIT.fullmatch(unit):
         return True
     return unit.removesuffix("s") == counted.removesuffix("s")

@@ -38,6 +38,8 @@ def test_a_number_must_count_what_the_question_counts() -> None:
     assert holds_answer(RETRIES, "Set number of tries to number. The default is to retry 20 times.")
     assert not holds_answer(RETRIES, "By default, Wget will assume a value of 10 seconds.")
     assert holds_answer("How many levels deep does it go?", "The default maximum depth is 5.")
+    assert holds_answer("How many retries does it make?", "It retries 20 times.")  # any count
+    assert not holds_answer("How many retries does it make?", "It waits 20 seconds.")
     # A man page's section reference is no quantity.
     assert not holds_answer(
         "How many past searches does less remember?",
@@ -59,4 +61,5 @@ def test_other_kinds_and_questions_of_no_kind() -> None:
     assert holds_answer(variable, "The colors are defined by the variable GREP_COLORS.")
     assert not holds_answer(variable, "The colors are defined by the environment.")
     assert holds_answer("Which file holds my settings?", "They are read from ~/.ssh/config.")
+    assert not holds_answer("Which file holds my settings?", "Some are kept, e.g. the old.")
     assert holds_answer("Who wrote the manual?", "It was written by the maintainers.")
