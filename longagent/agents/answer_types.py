@@ -27,13 +27,20 @@ from dataclasses import dataclass
 from longagent import text
 
 _NUMBER_WORDS = (
-    "zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundred|"
+    "zero|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundred|"
     "thousand|once|twice|half"
+)
+# "one" counts, but not as a pronoun: "each one of the next lines", "the one that ...".
+_ONE = (
+    "".join(
+        f"(?<!{word} )" for word in ("each", "every", "any", "no", "the", "this", "that", "which")
+    )
+    + r"\bone\b(?!\s+(?:of|another|that|which|who)\b)"
 )
 # A number, with the word after it (its unit, if it has one); not a man page's section
 # reference ("global(1)").
 _NUMBER = re.compile(
-    rf"(?<![(\w])\d[\d.,]*(?!\))(?:\s+(?P<unit>[a-z]+))?|\b(?:{_NUMBER_WORDS})\b", re.I
+    rf"(?<![(\w])\d[\d.,]*(?!\))(?:\s+(?P<unit>[a-z]+))?|\b(?:{_NUMBER_WORDS})\b|{_ONE}", re.I
 )
 _OPTION = re.compile(
     r"(?<![\w-])--?[A-Za-z0-9?][\w=-]*"  # -c, --continue, -size=n

@@ -40,6 +40,10 @@ def test_a_number_must_count_what_the_question_counts() -> None:
     assert holds_answer("How many levels deep does it go?", "The default maximum depth is 5.")
     assert holds_answer("How many retries does it make?", "It retries 20 times.")  # any count
     assert not holds_answer("How many retries does it make?", "It waits 20 seconds.")
+    # "one" as a pronoun is no quantity; as a count it is.
+    shortest = "What is the shortest a package name is allowed to be?"
+    assert not holds_answer(shortest, "The first line is empty. Each one of the next lines ...")
+    assert holds_answer("How many files does it keep?", "It keeps one file.")
     # A man page's section reference is no quantity.
     assert not holds_answer(
         "How many past searches does less remember?",
