@@ -56,7 +56,7 @@ class Profile:
     # (the second for a question naming only the document's subject, measured without its
     # names; `agents/extraction.py`). Off by default (README, issue #18).
     extract: bool = False
-    extract_threshold: float = 0.62
+    extract_threshold: float = 0.70
     extract_subject_threshold: float = 0.48
     # ... and is looked for before the readers read: a sentence that reaches the bar
     # answers without them. For a reader that rarely phrases an answer (the 135M model
