@@ -3,8 +3,9 @@
 A sentence close in meaning to a question is not always an answer to it: "By default,
 Wget will assume a value of 10 seconds." reads much like "How many times does wget try
 a download again by default?", and MiniLM ranks it first. Classic QA systems check the
-expected answer type; so does extraction (`agents/extraction.py`) before a sentence
-answers for the readers:
+expected answer type; so do extraction (`agents/extraction.py`), before a sentence
+answers for the readers, and the verifiers (`evidence.check`), before a reader's answer
+grounds ("2.2-1" is no way to number an upload):
 - a quantity ("how many", "how far", "exit code", "what range"): a number the question
   lacks, and when it counts something ("how many times") not a number of another unit
   ("10 seconds"); not "how long" or "how often" ("a day", "daily") nor "in what unit"
