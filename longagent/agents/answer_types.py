@@ -10,13 +10,13 @@ grounds ("2.2-1" is no way to number an upload):
   lacks, and when it counts something ("how many times") not a number of another unit
   ("10 seconds"); not "how long" or "how often" ("a day", "daily") nor "in what unit"
   ("kilobytes"), whose answers need no digits;
-- an environment variable: a name such as GREP_COLORS or EDITOR;
-- a file or directory: a path or a file name;
-- a field ("which field"): a field name such as Standards-Version;
+- an environment variable: a name such as GREP_COLORS, EDITOR or http_proxy;
+- a field ("which field"): a capitalised name such as Version or Standards-Version;
 - a way ("how do I ...", "which option"): an option, a command or a piece of syntax
   (`-c`, `--continue`, `(?P<name>...)`, `+really`), either in the sentence or as the term
   of the entry it describes.
-A question of none of these kinds (who, what is, why) is not checked. Every value must be
+A question of none of these kinds (who, what is, why; a file, whose name may be a bare
+word such as less's "lesshst") is not checked. Every value must be
 new: "-i" in "With -i, ... which option ignores case?" is the question's, not an answer.
 """
 
@@ -47,12 +47,14 @@ _OPTION = re.compile(
     r"(?<![\w-])--?[A-Za-z0-9?][\w=-]*"  # -c, --continue, -size=n
     r"|\(\?[^)\s]*"  # (?P<name>, (?!
     r"|\S*[*+?{}\[\]|\\^$]\S*"  # *?, +really, {m,n}, \b
+    r"|(?<!\S)/\w+"  # a pager's /pattern
+    r"|[`\"'‘“][^`\"'’”\s]{1,16}[`\"'’”]"  # a key or command in quotes: `v`, "ESC-u"
+    r"|\b(?i:press|type|hit|key)\s+\S+"  # press v
 )
 # The options an entry opens with: "-i or --ignore-case", "-c, --continue".
 _ALIASES = re.compile(r"\s*(?:--?[A-Za-z0-9?][\w=\[\]-]*(?:,|\s+or\b)?\s*)+")
-_VARIABLE = re.compile(r"\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b|\b[A-Z]{3,}\b")
-_PATH = re.compile(r"\S*[/~]\S+|\b[\w-]{2,}\.[a-z]{1,4}\b")  # ~/.ssh/config, lesskey.txt
-_FIELD = re.compile(r"\b[A-Z][a-z]+(?:-[A-Z][a-z]+)+\b|\b[A-Z][a-z]+:")
+_VARIABLE = re.compile(r"\b[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+\b|\b[A-Z]{3,}\b")  # http_proxy
+_FIELD = re.compile(r"\b[A-Z][a-z]+(?:-[A-Z][a-z]+)*\b")  # Version, Standards-Version
 
 _ASKS_NUMBER = re.compile(
     r"\bhow\s+(?:many|much|far|big|large|deep|old)\b"
@@ -63,9 +65,6 @@ _ASKS_NUMBER = re.compile(
     re.I,
 )
 _ASKS_VARIABLE = re.compile(r"\benvironment\s+variables?\b", re.I)
-_ASKS_PATH = re.compile(
-    r"\b(?:which|what)\s+(?:[\w-]+\s+)?(?:file|path|directory|folder)s?\b", re.I
-)
 _ASKS_FIELD = re.compile(r"\b(?:which|what)\s+(?:[\w-]+\s+)?fields?\b", re.I)
 _ASKS_WAY = re.compile(
     r"\bhow\s+(?:do|can|should|would|could)\s+(?:i|you|we|one)\b"
@@ -90,7 +89,6 @@ class AnswerType:
 
 NUMBER = AnswerType("number", _NUMBER)
 VARIABLE = AnswerType("environment variable", _VARIABLE)
-PATH = AnswerType("file", _PATH)
 FIELD = AnswerType("field", _FIELD)
 WAY = AnswerType("option or syntax", _OPTION)
 
@@ -101,7 +99,6 @@ def expected(question: str) -> AnswerType | None:
         return NUMBER
     for asks, kind in (
         (_ASKS_VARIABLE, VARIABLE),
-        (_ASKS_PATH, PATH),
         (_ASKS_FIELD, FIELD),
         (_ASKS_WAY, WAY),
     ):
@@ -112,14 +109,14 @@ def expected(question: str) -> AnswerType | None:
 
 def holds_answer(question: str, passage: str) -> bool:
     """Whether `passage` holds a value of the kind `question` asks for that the question
-    itself does not (always, for a question of no checked kind). Options are compared
-    with their case (less's -i and -I differ), and a passage that opens with one of the
+    itself does not (always, for a question of no checked kind). Options and fields are
+    compared with their case (less's -i and -I differ), and a passage that opens with one of the
     question's options describes that option: its other names ("-i or --ignore-case")
     are not new either."""
     kind = expected(question)
     if kind is None:
         return True
-    exact = kind is WAY
+    exact = kind in (WAY, FIELD)  # -i is not -I, Version (a field) not "version"
     asked = {_bare(w, exact) for w in question.split()} | set(text.words(question))
     counted = _COUNTED.search(question)
     if exact:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from longagent.agents.answer_types import NUMBER, PATH, VARIABLE, WAY, expected, holds_answer
+from longagent.agents.answer_types import FIELD, NUMBER, VARIABLE, WAY, expected, holds_answer
 
 RETRIES = "How many times does wget try a download again by default before it gives up?"
 IGNORE_CASE = (
@@ -23,7 +23,8 @@ IGNORE_CASE = (
         ("In what unit is the installed size given?", None),  # "kilobytes" holds no digit
         ("How often does cron run the job?", None),  # "daily"
         ("Which environment variable changes the colours grep uses?", VARIABLE),
-        ("Which file holds my personal client settings?", PATH),
+        ("Which field says whether building needs root?", FIELD),
+        ("Which file holds my personal client settings?", None),  # "lesshst" is a file too
         ("My download stopped. How do I pick it up where it stopped?", WAY),
         (IGNORE_CASE, WAY),
         ("Who maintains the package?", None),
@@ -58,12 +59,17 @@ def test_an_option_must_be_new_and_keeps_its_case() -> None:
     assert holds_answer(IGNORE_CASE, "-I or --IGNORE-CASE Like -i, but ignores case always.")
     assert holds_answer("How do I resume a download?", "-c, --continue Continue a download.")
     assert not holds_answer("How do I get grep to list file names?", "NAME grep - print lines")
+    # A key or a pager's command is a way too.
+    assert holds_answer("How do I open the file in an editor?", "Press v.")
+    assert holds_answer("How do I search forward?", "Type /pattern and Enter.")
+    assert holds_answer("How do I undo the highlighting?", 'Use "ESC-u".')
 
 
 def test_other_kinds_and_questions_of_no_kind() -> None:
     variable = "Which environment variable changes the colours grep uses?"
     assert holds_answer(variable, "The colors are defined by the variable GREP_COLORS.")
     assert not holds_answer(variable, "The colors are defined by the environment.")
-    assert holds_answer("Which file holds my settings?", "They are read from ~/.ssh/config.")
-    assert not holds_answer("Which file holds my settings?", "Some are kept, e.g. the old.")
+    assert holds_answer("Which environment variable sets the proxy?", "Set http_proxy.")
+    assert holds_answer("Which field gives the version?", "Version")
+    assert not holds_answer("Which field gives the version?", "the version of the package")
     assert holds_answer("Who wrote the manual?", "It was written by the maintainers.")
