@@ -16,8 +16,8 @@ grounds ("2.2-1" is no way to number an upload):
   (`-c`, `--continue`, `(?P<name>...)`, `+really`), either in the sentence or as the term
   of the entry it describes.
 A question of none of these kinds (who, what is, why; a file, whose name may be a bare
-word such as less's "lesshst") is not checked. Every value must be
-new: "-i" in "With -i, ... which option ignores case?" is the question's, not an answer.
+word such as less's "lesshst") is not checked. Every value must be new: "-i" in "With
+-i, ... which option ignores case?" is the question's, not an answer.
 """
 
 from __future__ import annotations
@@ -110,9 +110,9 @@ def expected(question: str) -> AnswerType | None:
 def holds_answer(question: str, passage: str) -> bool:
     """Whether `passage` holds a value of the kind `question` asks for that the question
     itself does not (always, for a question of no checked kind). Options and fields are
-    compared with their case (less's -i and -I differ), and a passage that opens with one of the
-    question's options describes that option: its other names ("-i or --ignore-case")
-    are not new either."""
+    compared with their case (less's -i and -I differ), and a passage that opens with
+    one of the question's options describes that option: its other names ("-i or
+    --ignore-case") are not new either."""
     kind = expected(question)
     if kind is None:
         return True
@@ -139,8 +139,8 @@ def _bare(value: str, exact: bool = False) -> str:
 
 def _same_unit(unit: str | None, counted: str) -> bool:
     """Whether a number followed by `unit` may count `counted` ("5 levels" counts levels;
-    "10 seconds" counts no tries; "5" alone or "5 of" may count anything). Plurals by a
-    plain "s", as `evidence._asked` takes them."""
+    "10 seconds" counts no tries; "5", "5 of" or "20 times" may count anything). Plurals
+    by a plain "s", as `evidence._asked` takes them."""
     unit, counted = (unit or "").lower(), counted.lower()
     if not _UNIT.fullmatch(unit):
         return True
