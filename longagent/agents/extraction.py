@@ -11,7 +11,7 @@ neighbours, verbatim) stands as the answer, if
   aside), as any evidence must, so a neighbouring record's line never answers,
 - it holds a value of the kind the question asks for, new to the question
   (`answer_types`: a number for "how many", counting the same unit; an option or syntax
-  for "how do I"; a variable, a file, a field), with the term of the entry it describes,
+  for "how do I"; a variable, a field name), with the term of the entry it describes,
   since MiniLM alone put "a value of 10 seconds" first for a question counting retries,
   and a manual's NAME line first for "how do I ..." questions, and
 - its MiniLM similarity to the question reaches the profile's bar, measured as the
