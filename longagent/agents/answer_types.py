@@ -54,7 +54,9 @@ _OPTION = re.compile(
 # The options an entry opens with: "-i or --ignore-case", "-c, --continue".
 _ALIASES = re.compile(r"\s*(?:--?[A-Za-z0-9?][\w=\[\]-]*(?:,|\s+or\b)?\s*)+")
 _VARIABLE = re.compile(r"\b[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+\b|\b[A-Z]{3,}\b")  # http_proxy
-_FIELD = re.compile(r"\b[A-Z][a-z]+(?:-[A-Z][a-z]+)*\b")  # Version, Standards-Version
+# Standards-Version, "Source:", or an answer that is one capitalised word ("Version"); not
+# any capitalised word ("For example, suppose Debian 10 ...").
+_FIELD = re.compile(r"\b[A-Z][a-z]+(?:-[A-Z][a-z]+)+\b|\b[A-Z][a-z]+:|^\s*[A-Z][a-z]+\W*$")
 
 _ASKS_NUMBER = re.compile(
     r"\bhow\s+(?:many|much|far|big|large|deep|old)\b"

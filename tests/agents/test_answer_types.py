@@ -72,4 +72,7 @@ def test_other_kinds_and_questions_of_no_kind() -> None:
     assert holds_answer("Which environment variable sets the proxy?", "Set http_proxy.")
     assert holds_answer("Which field gives the version?", "Version")
     assert not holds_answer("Which field gives the version?", "the version of the package")
+    release = "Which field records the release of the Debian rulebook a package follows?"
+    assert holds_answer(release, "Standards-Version")
+    assert not holds_answer(release, "For example, suppose Debian 10 released with it.")
     assert holds_answer("Who wrote the manual?", "It was written by the maintainers.")
