@@ -22,6 +22,7 @@ word such as less's "lesshst") is not checked. Every value must be new: "-i" in 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -95,8 +96,11 @@ FIELD = AnswerType("field", _FIELD)
 WAY = AnswerType("option or syntax", _OPTION)
 
 
+@functools.lru_cache(maxsize=256)
 def expected(question: str) -> AnswerType | None:
-    """The kind of value `question` asks for; None when it asks for none of the kinds."""
+    """The kind of value `question` asks for; None when it asks for none of the kinds.
+    Cached: extraction checks every window of a search, and the verifiers every reply,
+    against the same question."""
     if _ASKS_NUMBER.search(question):
         return NUMBER
     for asks, kind in (
