@@ -157,9 +157,6 @@ def _warm_embedder() -> Embedder:
     embedder = MiniLMEmbedder()
 
     def warm() -> None:
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()  # its "Loading weights" bar, on stderr
         embedder.embed(["warm up"])
 
     threading.Thread(target=warm, name="warm-embedder", daemon=True).start()

@@ -7,6 +7,7 @@ on stderr and exit status 2.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
@@ -119,6 +120,9 @@ def _fail(message: str) -> int:
 def run(argv: Sequence[str] | None = None) -> int:
     """Run one command line; the exit status. User mistakes print one clear line, never
     a traceback: bad options and settings, files that cannot be read or written."""
+    # The commands show their own progress; transformers' "Loading weights" bars (one per
+    # model loaded) would interleave with it on stderr. Read when huggingface_hub loads.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     try:
         result = app(args=list(argv) if argv is not None else None, standalone_mode=False)
     except clicks.NoArgsIsHelpError as exc:  # bare `longagent`: the help, as asked

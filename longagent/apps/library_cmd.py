@@ -57,9 +57,7 @@ def _library_name(name: str) -> str:
 @functools.cache
 def _tokenizer(folder: str, gguf_file: str | None) -> Any:
     from transformers import AutoTokenizer
-    from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()  # the embedder's "Loading weights" bar, on stderr
     return AutoTokenizer.from_pretrained(folder, gguf_file=gguf_file)
 
 
@@ -69,14 +67,9 @@ def _embedder(settings: Settings) -> MiniLMEmbedder:
     each other on a busy machine (measured: 1 s instead of 50 ms for one query)."""
     import torch
 
-    torch.set_num_threads(settings.threads)
-    return _shared_embedder()
-
-
-@functools.cache
-def _shared_embedder() -> MiniLMEmbedder:
     from longagent.memory.embedder import MiniLMEmbedder
 
+    torch.set_num_threads(settings.threads)
     return MiniLMEmbedder()
 
 

