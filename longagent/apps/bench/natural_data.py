@@ -2,7 +2,9 @@
 
 Documents are free-software manuals shipped by Debian (man pages as text and PDF, Python's
 HOWTO and Debian Policy as HTML); see data/natural/SOURCES.md. Each question has a fixed
-`split`: `dev` for tuning, `test` for reporting only. Lookups carry the evidence sentence(s)
+`split`: `dev` for tuning, `test` for reporting only, and `blind`, over five more documents
+with questions written by people who had not seen the code, for a final report after
+`test` had been looked at. Lookups carry the evidence sentence(s)
 as they stand in the document; absent questions carry the words whose absence makes the
 answer absent (checked against the document's text, not assumed).
 """
@@ -20,7 +22,10 @@ from pydantic import BaseModel
 from longagent.apps.bench.qa_data import NOT_FOUND
 
 DATA = Path(__file__).parent / "data" / "natural"
-Split = Literal["dev", "test"]
+Split = Literal["dev", "test", "blind"]
+# dev and test (questions.json) share six documents; blind (blind.json) has five others,
+# its questions written by helpers who never saw the code, for a stop's final report only.
+FILES = {"dev": "questions.json", "test": "questions.json", "blind": "blind.json"}
 
 
 class NaturalQuestion(BaseModel):
@@ -35,10 +40,10 @@ class NaturalQuestion(BaseModel):
     case_sensitive: bool = False  # option letters: -R is not -r
 
 
-def load_questions(
-    split: Split | None = None, path: Path = DATA / "questions.json"
-) -> list[NaturalQuestion]:
-    raw = json.loads(path.read_text(encoding="utf-8"))["questions"]
+def load_questions(split: Split | None = None, folder: Path = DATA) -> list[NaturalQuestion]:
+    """The split's questions (None: every split's)."""
+    names = dict.fromkeys([FILES[split]] if split else FILES.values())
+    raw = [q for name in names for q in json.loads((folder / name).read_text("utf-8"))["questions"]]
     questions = [NaturalQuestion.model_validate(q) for q in raw]
     return [q for q in questions if split is None or q.split == split]
 
