@@ -103,6 +103,15 @@ class Answer(BaseModel):
     document_id: str = ""
     chunks: int = 0
 
+    def passages_read(self, limit: int = 3) -> list[tuple[int, int]]:
+        """The first `limit` passages the search read (document character spans, likeliest
+        first, each once). For a "not found" they show where the answer was looked for:
+        on the natural dev split the passage holding the answer is among the search's
+        first four for 19 of 30 lookups, though the 135M reader could not answer from it.
+        Spans of an answer over a library are offsets into each chunk's own document."""
+        spans = [span for r in self.trace if r.kind == "search" for span in r.passages]
+        return list(dict.fromkeys(spans))[:limit]
+
 
 class Event(BaseModel):
     """Progress while a question runs: `round_started`, `member_reports`, `conflict_resolved`,

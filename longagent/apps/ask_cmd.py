@@ -304,7 +304,18 @@ def show(answer: Answer, document: Document, *, as_json: bool = False, trace: bo
             f"  [{number}] chars {citation.start}-{citation.end} (chunk {citation.chunk_index}): "
             f"[dim]…{escape(before)}[/][bold]{escape(citation.quote)}[/][dim]{escape(after)}…[/]"
         )
+    if not answer.found and (read := answer.passages_read()):
+        out.print("[dim]Not an answer: the passages read first (likeliest first) grounded none.[/]")
+        for start, end in read:
+            out.print(
+                f"  chars {start}-{end}: [dim]{escape(_excerpt(document.text[start:end]))}[/]"
+            )
     _print_trace_and_usage(out, answer, trace)
+
+
+def _excerpt(passage: str, limit: int = 300) -> str:
+    said = " ".join(passage.split())
+    return said if len(said) <= limit else said[:limit].rsplit(" ", 1)[0] + " …"
 
 
 def show_library(

@@ -15,6 +15,7 @@ from longagent.apps import ask_cmd
 from longagent.apps.bench.qa_data import make_sample
 from longagent.chunking import Document
 from longagent.llm import ScriptedModel
+from longagent.memory.embedder import HashEmbedder
 
 
 def longagent(*args: str) -> subprocess.CompletedProcess[str]:
@@ -37,22 +38,38 @@ def test_ask_prints_a_cited_answer(tmp_path: Path, bundled_model) -> None:
     assert "[1] chars" in shown.stdout and "model calls" in shown.stdout
 
 
+MANUAL = (
+    "OPTIONS\n\n-q, --quiet\n    Turn off the output.\n\n-l depth, --level=depth\n"
+    "    Set the maximum number of subdirectories that the crawler will recurse into to "
+    "depth. The default maximum depth is 5.\n"
+)
+DEPTH = "How many levels deep does the crawler go if I don't say?"
+
+
 @pytest.mark.slow
 def test_ask_extract_answers_with_the_searched_sentence(tmp_path: Path, home: Path) -> None:
     # The bundled reader's reply here is runaway JSON, refused; the entry's sentence answers.
     path = tmp_path / "manual.txt"
-    path.write_text(
-        "OPTIONS\n\n-q, --quiet\n    Turn off the output.\n\n-l depth, --level=depth\n"
-        "    Set the maximum number of subdirectories that the crawler will recurse into to "
-        "depth. The default maximum depth is 5.\n"
-    )
-    question = "How many levels deep does the crawler go if I don't say?"
-    shown = longagent("ask", str(path), question, "--extract", "--json")
+    path.write_text(MANUAL)
+    shown = longagent("ask", str(path), DEPTH, "--extract", "--json")
     assert shown.returncode == 0, shown.stderr
     answer = json.loads(shown.stdout)
     assert answer["found"] and "The default maximum depth is 5." in answer["text"]
     reports = [r for round_ in answer["trace"] for r in round_["reports"]]
     assert [r["extracted"] for r in reports if r["verdict"] == "grounded"] == [True]
+
+
+@pytest.mark.slow
+def test_without_extract_the_refusal_shows_the_passage_it_read(tmp_path: Path, home: Path) -> None:
+    path = tmp_path / "manual.txt"
+    path.write_text(MANUAL)
+    answer = json.loads(longagent("ask", str(path), DEPTH, "--no-extract", "--json").stdout)
+    assert not answer["found"]  # the bundled reader's runaway reply is refused
+    searched = [p for r in answer["trace"] if r["kind"] == "search" for p in r["passages"]]
+    assert any("maximum depth is 5" in MANUAL[start:end] for start, end in searched[:3])
+    shown = longagent("ask", str(path), DEPTH, "--no-extract")
+    assert shown.returncode == 0, shown.stderr
+    assert "The default maximum depth is 5." in " ".join(shown.stdout.split())
 
 
 def test_ask_on_a_missing_file_is_one_clear_line(tmp_path: Path) -> None:
@@ -83,3 +100,32 @@ def test_json_and_trace_renderings(capsys: pytest.CaptureFixture[str]) -> None:
     ask_cmd.show(answer, document, trace=True)
     shown = " ".join(capsys.readouterr().out.split())  # the console wraps long lines
     assert "round 1" in shown and "grounded" in shown and fact in shown
+
+
+def test_a_not_found_answer_shows_the_passages_read_first(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fact = "Kalomi was born in the town of Renda."
+    filler = "Modules provide functions and classes for many ordinary tasks. " * 20
+    document = Document.create(f"{filler}\n\n{fact}\n\n{filler}")
+    refusing = ScriptedModel(lambda r: {"quote": "", "answer": ""})
+    agent = LongAgent(refusing, chunk_tokens=100, embedder=HashEmbedder())
+    answer = agent.ask(document, "In which town did Kalomi grow up?")
+    (search,) = [r for r in answer.trace if r.kind == "search"]
+    assert not answer.found and answer.passages_read() == search.passages[:3]
+    assert fact in document.text[slice(*answer.passages_read()[0])]  # the likeliest
+    ask_cmd.show(answer, document)
+    shown = " ".join(capsys.readouterr().out.split())
+    for start, end in answer.passages_read():
+        assert f"chars {start}-{end}: " in shown
+    assert fact in shown
+
+    answering = ScriptedModel(
+        lambda r: (
+            {"quote": fact, "answer": "Renda"}
+            if fact in r.messages[-1].content
+            else {"quote": "", "answer": ""}
+        )
+    )
+    found = LongAgent(answering, chunk_tokens=100).ask(document, "In which town was Kalomi born?")
+    assert found.found and found.passages_read() == []  # grounded before any search

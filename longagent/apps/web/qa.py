@@ -47,7 +47,8 @@ def router(state: WebState) -> APIRouter:
 
     def entry_html(request: Request, info: DocumentInfo, entry: QuestionEntry, **extra: Any) -> str:
         template = state.templates.get_template("_qa_entry.html")
-        text = docs.document(info.id).text if entry.answer and entry.answer.citations else ""
+        shown = entry.answer and (entry.answer.citations or entry.answer.passages_read())
+        text = docs.document(info.id).text if shown else ""
         return template.render(request=request, entry=entry, doc_text=text, **extra)
 
     @r.get("/", response_class=HTMLResponse)

@@ -156,6 +156,19 @@ def test_a_non_unicode_document_gets_utf16_offsets_for_the_browser(client: TestC
     assert start == python_start + 1  # the emoji is two UTF-16 code units
 
 
+def test_a_not_found_answer_lists_the_passages_read_first(client: TestClient) -> None:
+    unread = "Kalomi grew up in the town beside the river."  # the scripted readers say nothing
+    doc_id = upload_text(client, document_text(unread))
+    _, done = events(client, ask(client, doc_id, "In which town did Kalomi grow up?")[1])[-1]
+    (entry,) = client.get(f"/api/documents/{doc_id}/questions").json()
+    answer = entry["answer"]
+    assert not answer["found"] and not answer["citations"]
+    searched = [tuple(p) for r in answer["trace"] if r["kind"] == "search" for p in r["passages"]]
+    buttons = re.findall(r'data-start="(\d+)" data-end="(\d+)"', done)
+    assert searched and [(int(a), int(b)) for a, b in buttons] == searched[:3]
+    assert unread in html.unescape(done)  # the likeliest passage, shown as read
+
+
 def test_a_failing_model_shows_the_error(make_app: Callable[..., Any]) -> None:
     def broken(_: Any) -> str:
         raise RuntimeError("out of memory")
