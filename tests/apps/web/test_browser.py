@@ -33,12 +33,12 @@ def open_document(page: Any, url: str, text: str, name: str) -> None:
     page.wait_for_url("**/documents/*")
 
 
-def ask(page: Any, question: str = QUESTION) -> Any:
+def ask(page: Any, question: str = QUESTION, wait_ms: float = 15_000) -> Any:
     """Ask and wait for the answer; returns the new entry."""
     before = page.locator("article.qa .answer-text").count()
     page.fill("input[name=question]", question)
     page.click("form.ask button")
-    page.locator("article.qa .answer-text").nth(before).wait_for()
+    page.locator("article.qa .answer-text").nth(before).wait_for(timeout=wait_ms)
     return page.locator("article.qa").first
 
 
@@ -65,6 +65,20 @@ def test_ask_streams_progress_and_a_citation_scrolls_into_view(page: Any, live_s
     assert mark.inner_text() == h.BORN_RENDA
     assert page.evaluate(IN_DOC_VIEW), "the cited span is not scrolled into view"
     assert page.evaluate("document.querySelector('.docpane').scrollTop") > 1000
+    assert page.js_errors == []
+
+
+def test_a_not_found_answer_s_passages_read_open_in_the_document(
+    page: Any, live_server: Any
+) -> None:
+    unread = "Kalomi grew up in the town beside the river."  # the scripted readers say nothing
+    open_document(page, live_server.url, h.document_text(unread, filler_before=8), "Kalomi")
+    # Every round reads and refuses (the scripted model takes 0.5 s a call): give it time.
+    entry = ask(page, "In which town did Kalomi grow up?", wait_ms=90_000)
+    assert "notfound" in (entry.locator(".answer").get_attribute("class") or "")
+    entry.locator("button.cite").first.click()
+    assert unread in page.locator("#doc-text mark.cited").inner_text()
+    assert page.evaluate(IN_DOC_VIEW), "the passage read is not scrolled into view"
     assert page.js_errors == []
 
 
