@@ -103,11 +103,11 @@ class Answer(BaseModel):
     document_id: str = ""
     chunks: int = 0
 
-    def passages_read(self, limit: int = 3) -> list[tuple[int, int]]:
+    def passages_read(self, limit: int = 4) -> list[tuple[int, int]]:
         """The first `limit` passages the search read (document character spans, likeliest
-        first, each once). For a "not found" they show where the answer was looked for:
-        on the natural dev split the passage holding the answer is among the search's
-        first four for 19 of 30 lookups, though the 135M reader could not answer from it.
+        first, each once; 4: the small profile's first wave). For a "not found" they show
+        where the answer was looked for: the first wave holds the answer's passage for 19
+        of 30 natural dev lookups, though the 135M reader could not answer from it.
         Spans of an answer over a library are offsets into each chunk's own document."""
         spans = [span for r in self.trace if r.kind == "search" for span in r.passages]
         return list(dict.fromkeys(spans))[:limit]

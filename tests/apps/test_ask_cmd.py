@@ -66,7 +66,7 @@ def test_without_extract_the_refusal_shows_the_passage_it_read(tmp_path: Path, h
     answer = json.loads(longagent("ask", str(path), DEPTH, "--no-extract", "--json").stdout)
     assert not answer["found"]  # the bundled reader's runaway reply is refused
     searched = [p for r in answer["trace"] if r["kind"] == "search" for p in r["passages"]]
-    assert any("maximum depth is 5" in MANUAL[start:end] for start, end in searched[:3])
+    assert any("maximum depth is 5" in MANUAL[start:end] for start, end in searched[:4])
     shown = longagent("ask", str(path), DEPTH, "--no-extract")
     assert shown.returncode == 0, shown.stderr
     assert "The default maximum depth is 5." in " ".join(shown.stdout.split())
@@ -112,7 +112,7 @@ def test_a_not_found_answer_shows_the_passages_read_first(
     agent = LongAgent(refusing, chunk_tokens=100, embedder=HashEmbedder())
     answer = agent.ask(document, "In which town did Kalomi grow up?")
     (search,) = [r for r in answer.trace if r.kind == "search"]
-    assert not answer.found and answer.passages_read() == search.passages[:3]
+    assert not answer.found and answer.passages_read() == search.passages[:4]
     assert fact in document.text[slice(*answer.passages_read()[0])]  # the likeliest
     ask_cmd.show(answer, document)
     shown = " ".join(capsys.readouterr().out.split())

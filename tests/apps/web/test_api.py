@@ -165,7 +165,7 @@ def test_a_not_found_answer_lists_the_passages_read_first(client: TestClient) ->
     assert not answer["found"] and not answer["citations"]
     searched = [tuple(p) for r in answer["trace"] if r["kind"] == "search" for p in r["passages"]]
     buttons = re.findall(r'data-start="(\d+)" data-end="(\d+)"', done)
-    assert searched and [(int(a), int(b)) for a, b in buttons] == searched[:3]
+    assert searched and [(int(a), int(b)) for a, b in buttons] == searched[:4]
     assert unread in html.unescape(done)  # the likeliest passage, shown as read
 
 
