@@ -81,17 +81,26 @@ def test_ask_on_a_missing_file_is_one_clear_line(tmp_path: Path) -> None:
     )
 
 
-def test_json_and_trace_renderings(capsys: pytest.CaptureFixture[str]) -> None:
-    fact = "Kalomi was born in the town of Renda."
-    filler = "Modules provide functions and classes for many ordinary tasks. " * 20
-    document = Document.create(f"{filler}\n\n{fact}\n\n{filler}")
+FACT = "Kalomi was born in the town of Renda."
+FILLER = "Modules provide functions and classes for many ordinary tasks. " * 20
+
+
+def _kalomi() -> tuple[Document, ScriptedModel]:
+    """A document with one fact among filler, and a scripted reader that quotes it."""
+    document = Document.create(f"{FILLER}\n\n{FACT}\n\n{FILLER}")
     model = ScriptedModel(
         lambda r: (
-            {"quote": fact, "answer": "Renda"}
-            if fact in r.messages[-1].content
+            {"quote": FACT, "answer": "Renda"}
+            if FACT in r.messages[-1].content
             else {"quote": "", "answer": ""}
         )
     )
+    return document, model
+
+
+def test_json_and_trace_renderings(capsys: pytest.CaptureFixture[str]) -> None:
+    fact = FACT
+    document, model = _kalomi()
     answer = LongAgent(model, chunk_tokens=100).ask(document, "In which town was Kalomi born?")
     ask_cmd.show(answer, document, as_json=True)
     parsed = json.loads(capsys.readouterr().out)
@@ -105,9 +114,8 @@ def test_json_and_trace_renderings(capsys: pytest.CaptureFixture[str]) -> None:
 def test_a_not_found_answer_shows_the_passages_read_first(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    fact = "Kalomi was born in the town of Renda."
-    filler = "Modules provide functions and classes for many ordinary tasks. " * 20
-    document = Document.create(f"{filler}\n\n{fact}\n\n{filler}")
+    fact = FACT
+    document, answering = _kalomi()
     refusing = ScriptedModel(lambda r: {"quote": "", "answer": ""})
     agent = LongAgent(refusing, chunk_tokens=100, embedder=HashEmbedder())
     answer = agent.ask(document, "In which town did Kalomi grow up?")
@@ -120,12 +128,5 @@ def test_a_not_found_answer_shows_the_passages_read_first(
         assert f"chars {start}-{end}: " in shown
     assert fact in shown
 
-    answering = ScriptedModel(
-        lambda r: (
-            {"quote": fact, "answer": "Renda"}
-            if fact in r.messages[-1].content
-            else {"quote": "", "answer": ""}
-        )
-    )
     found = LongAgent(answering, chunk_tokens=100).ask(document, "In which town was Kalomi born?")
     assert found.found and found.passages_read() == []  # grounded before any search
