@@ -90,10 +90,12 @@ def read_passages(
     judge = judge or runner.judge
     index = runner.state.plan.index
     assert index is not None
-    spans = [(runner.chunks[p.chunk].start, p.start, p.end) for p in wave]
-    current.passages += [
-        (o + a, o + b) for o, a, b in spans if (o + a, o + b) not in current.passages
-    ]
+    for p in wave:
+        offset = runner.chunks[p.chunk].start
+        span = (offset + p.start, offset + p.end)
+        if (p.chunk, span) not in zip(current.passage_chunks, current.passages, strict=True):
+            current.passages.append(span)
+            current.passage_chunks.append(p.chunk)
     current.members += [p.chunk for p in wave if p.chunk not in current.members]
     styles = [(s, n) for s in runner.profile.focus_styles for n in samples]
     requests = [

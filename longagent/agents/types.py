@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, Field
 
@@ -82,6 +82,10 @@ class Round(BaseModel):
         default_factory=list,
         description="A search round's passages, read in this order: document character spans.",
     )
+    passage_chunks: list[int] = Field(
+        default_factory=list,
+        description="The chunk each of `passages` was read in (over a library, which document).",
+    )
     reports: list[MemberReport] = Field(default_factory=list)
     conflict_graph: ConflictGraph | None = None
     recalled: list[str] = Field(
@@ -89,6 +93,15 @@ class Round(BaseModel):
         description="Questions answered before whose thoughts chose what this round read first.",
     )
     decision: str = ""
+
+
+class PassageRead(NamedTuple):
+    """A passage the search read: the chunk it was read in (a member index) and its
+    character span in that chunk's document."""
+
+    chunk: int
+    start: int
+    end: int
 
 
 class Answer(BaseModel):
@@ -103,14 +116,18 @@ class Answer(BaseModel):
     document_id: str = ""
     chunks: int = 0
 
-    def passages_read(self, limit: int = 4) -> list[tuple[int, int]]:
-        """The first `limit` passages the search read (document character spans, likeliest
-        first, each once; 4: the small profile's first wave). For a "not found" they show
-        where the answer was looked for: the first wave holds the answer's passage for 19
-        of 30 natural dev lookups, though the 135M reader could not answer from it.
-        Spans of an answer over a library are offsets into each chunk's own document."""
-        spans = [span for r in self.trace if r.kind == "search" for span in r.passages]
-        return list(dict.fromkeys(spans))[:limit]
+    def passages_read(self, limit: int = 4) -> list[PassageRead]:
+        """The first `limit` passages the search read, likeliest first, each once (4: the
+        small profile's first wave). For a "not found" they show where the answer was
+        looked for: the first wave holds the answer's passage for 19 of 30 natural dev
+        lookups, though the 135M reader could not answer from it."""
+        read = [
+            PassageRead(chunk, start, end)
+            for r in self.trace
+            if r.kind == "search"
+            for chunk, (start, end) in zip(r.passage_chunks, r.passages, strict=False)
+        ]
+        return list(dict.fromkeys(read))[:limit]
 
 
 class Event(BaseModel):

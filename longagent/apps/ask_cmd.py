@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ from longagent.apps import checks
 if TYPE_CHECKING:  # the agents import torch and LanceDB: only once options are checked
     from longagent.agents import Answer, Event, LongAgent, PreparedDocument
     from longagent.agents.library_qa import PreparedLibrary
+    from longagent.agents.types import PassageRead
     from longagent.chunking import Document
     from longagent.llm import ChatModel
     from longagent.memory.embedder import Embedder
@@ -304,13 +306,22 @@ def show(answer: Answer, document: Document, *, as_json: bool = False, trace: bo
             f"  [{number}] chars {citation.start}-{citation.end} (chunk {citation.chunk_index}): "
             f"[dim]…{escape(before)}[/][bold]{escape(citation.quote)}[/][dim]{escape(after)}…[/]"
         )
-    if not answer.found and (read := answer.passages_read()):
-        out.print("[dim]Not an answer: the passages read first (likeliest first) grounded none.[/]")
-        for start, end in read:
-            out.print(
-                f"  chars {start}-{end}: [dim]{escape(_excerpt(document.text[start:end]))}[/]"
-            )
+    _print_passages_read(out, answer, lambda p: ("", document.text[p.start : p.end]))
     _print_trace_and_usage(out, answer, trace)
+
+
+def _print_passages_read(
+    out: Console, answer: Answer, where: Callable[[PassageRead], tuple[str, str]]
+) -> None:
+    """Under a "not found": the passages the search read first, each as `where` gives it
+    (the document's path, or "", and the passage's text)."""
+    if answer.found or not (read := answer.passages_read()):
+        return
+    out.print("[dim]Not an answer: the passages read first (likeliest first) grounded none.[/]")
+    for passage in read:
+        path, said = where(passage)
+        name = f"{escape(path)} " if path else ""
+        out.print(f"  {name}chars {passage.start}-{passage.end}: [dim]{escape(_excerpt(said))}[/]")
 
 
 def _excerpt(passage: str, limit: int = 300) -> str:
@@ -341,6 +352,13 @@ def show_library(
             f"{page} (chunk {citation.chunk_index}): "
             f"[dim]…{escape(before)}[/][bold]{escape(citation.quote)}[/][dim]{escape(after)}…[/]"
         )
+
+    def where(passage: PassageRead) -> tuple[str, str]:
+        chunk = prepared.chunks[passage.chunk]
+        cut = chunk.text[passage.start - chunk.start : passage.end - chunk.start]
+        return prepared.sources[passage.chunk].path, cut
+
+    _print_passages_read(out, answer, where)
     _print_trace_and_usage(out, answer, trace)
 
 

@@ -120,12 +120,15 @@ def test_a_not_found_answer_shows_the_passages_read_first(
     agent = LongAgent(refusing, chunk_tokens=100, embedder=HashEmbedder())
     answer = agent.ask(document, "In which town did Kalomi grow up?")
     (search,) = [r for r in answer.trace if r.kind == "search"]
-    assert not answer.found and answer.passages_read() == search.passages[:4]
-    assert fact in document.text[slice(*answer.passages_read()[0])]  # the likeliest
+    read = answer.passages_read()
+    assert not answer.found and [(p.start, p.end) for p in read] == search.passages[:4]
+    assert [p.chunk for p in read] == search.passage_chunks[:4]
+    assert fact in document.text[read[0].start : read[0].end]  # the likeliest
+    assert fact in agent.prepare(document).chunks[read[0].chunk].text
     ask_cmd.show(answer, document)
     shown = " ".join(capsys.readouterr().out.split())
-    for start, end in answer.passages_read():
-        assert f"chars {start}-{end}: " in shown
+    for passage in read:
+        assert f"chars {passage.start}-{passage.end}: " in shown
     assert fact in shown
 
     found = LongAgent(answering, chunk_tokens=100).ask(document, "In which town was Kalomi born?")

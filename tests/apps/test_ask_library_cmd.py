@@ -89,6 +89,19 @@ def test_ask_library_answers_not_found_when_no_document_holds_it(
     assert answer["found"] is False and answer["citations"] == []
 
 
+def test_a_not_found_over_a_library_names_the_documents_it_read(
+    home: Path, docs: Path, scripted: ScriptedModel, capsys: pytest.CaptureFixture[str]
+) -> None:
+    unread = "Kalomi grew up in a town by the sea."  # the scripted readers say nothing
+    (docs / "doc2.txt").write_text(f"{TOPICS[2]} {FILLER}\n\n{unread}\n\n{FILLER}")
+    assert run(["add", str(docs), "--library", "work", "--no-vectors"]) == 0
+    capsys.readouterr()
+    assert run(["ask", "--library", "work", "In which town did Kalomi grow up?"]) == 0
+    shown = " ".join(capsys.readouterr().out.split())
+    where = f"{(docs / 'doc2.txt').resolve()} chars "
+    assert where in shown and unread in shown.split(where, 1)[1]
+
+
 @pytest.mark.parametrize(
     "argv",
     [
