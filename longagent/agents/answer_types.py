@@ -101,9 +101,8 @@ def expected(question: str) -> AnswerType | None:
     """The kind of value `question` asks for; None when it asks for none of the kinds.
     Cached: extraction checks every window of a search, and the verifiers every reply,
     against the same question."""
-    if _ASKS_NUMBER.search(question):
-        return NUMBER
     for asks, kind in (
+        (_ASKS_NUMBER, NUMBER),  # first: "how many ... which option" counts
         (_ASKS_VARIABLE, VARIABLE),
         (_ASKS_FIELD, FIELD),
         (_ASKS_WAY, WAY),

@@ -125,6 +125,7 @@ class Answer(BaseModel):
             PassageRead(chunk, start, end)
             for r in self.trace
             if r.kind == "search"
+            # Answers saved before `passage_chunks` existed have none: they list nothing.
             for chunk, (start, end) in zip(r.passage_chunks, r.passages, strict=False)
         ]
         return list(dict.fromkeys(read))[:limit]

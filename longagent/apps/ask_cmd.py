@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,19 +10,17 @@ from rich.console import Console
 from rich.markup import escape
 
 from longagent.apps import checks
+from longagent.apps.answer_view import show, show_library
 
 if TYPE_CHECKING:  # the agents import torch and LanceDB: only once options are checked
     from longagent.agents import Answer, Event, LongAgent, PreparedDocument
     from longagent.agents.library_qa import PreparedLibrary
-    from longagent.agents.types import PassageRead
     from longagent.chunking import Document
     from longagent.llm import ChatModel
     from longagent.memory.embedder import Embedder
     from longagent.memory.library import Library
 
 READINGS = ("sweep", "relevance", "all")
-
-CONTEXT_CHARS = 90  # shown around each citation
 
 
 def ask(
@@ -289,106 +286,6 @@ def run_library_question(
             f"`longagent add PATH --library {library.name}`"
         )
     return _with_progress(agent, prepared, question, console), prepared
-
-
-def show(answer: Answer, document: Document, *, as_json: bool = False, trace: bool = False) -> None:
-    out = Console()
-    if as_json:
-        out.print_json(answer.model_dump_json())
-        return
-    _print_answer(out, answer)
-    for number, citation in enumerate(answer.citations, 1):
-        before = document.text[max(0, citation.start - CONTEXT_CHARS) : citation.start].replace(
-            "\n", " "
-        )
-        after = document.text[citation.end : citation.end + CONTEXT_CHARS].replace("\n", " ")
-        out.print(
-            f"  [{number}] chars {citation.start}-{citation.end} (chunk {citation.chunk_index}): "
-            f"[dim]…{escape(before)}[/][bold]{escape(citation.quote)}[/][dim]{escape(after)}…[/]"
-        )
-    _print_passages_read(out, answer, lambda p: ("", document.text[p.start : p.end]))
-    _print_trace_and_usage(out, answer, trace)
-
-
-def _print_passages_read(
-    out: Console, answer: Answer, where: Callable[[PassageRead], tuple[str, str]]
-) -> None:
-    """Under a "not found": the passages the search read first, each as `where` gives it
-    (the document's path, or "", and the passage's text)."""
-    if answer.found or not (read := answer.passages_read()):
-        return
-    out.print("[dim]Not an answer: the passages read first (likeliest first) grounded none.[/]")
-    for passage in read:
-        path, said = where(passage)
-        name = f"{escape(path)} " if path else ""
-        out.print(f"  {name}chars {passage.start}-{passage.end}: [dim]{escape(_excerpt(said))}[/]")
-
-
-def _excerpt(passage: str, limit: int = 300) -> str:
-    said = " ".join(passage.split())
-    return said if len(said) <= limit else said[:limit].rsplit(" ", 1)[0] + " …"
-
-
-def show_library(
-    answer: Answer, prepared: PreparedLibrary, *, as_json: bool = False, trace: bool = False
-) -> None:
-    """Like `show`, each citation with its document's path (and page, for a PDF); the
-    context around the quote comes from the chunk it was read in."""
-    out = Console()
-    if as_json:
-        out.print_json(answer.model_dump_json())
-        return
-    _print_answer(out, answer)
-    chunks = {c.id: c for c in prepared.chunks}
-    for number, citation in enumerate(answer.citations, 1):
-        before = after = ""
-        if (chunk := chunks.get(citation.chunk_id)) is not None:
-            start, end = citation.start - chunk.start, citation.end - chunk.start
-            before = chunk.text[max(0, start - CONTEXT_CHARS) : start].replace("\n", " ")
-            after = chunk.text[end : end + CONTEXT_CHARS].replace("\n", " ")
-        page = f", page {citation.page}" if citation.page is not None else ""
-        out.print(
-            f"  [{number}] {escape(citation.path)} chars {citation.start}-{citation.end}"
-            f"{page} (chunk {citation.chunk_index}): "
-            f"[dim]…{escape(before)}[/][bold]{escape(citation.quote)}[/][dim]{escape(after)}…[/]"
-        )
-
-    def where(passage: PassageRead) -> tuple[str, str]:
-        chunk = prepared.chunks[passage.chunk]
-        cut = chunk.text[passage.start - chunk.start : passage.end - chunk.start]
-        return prepared.sources[passage.chunk].path, cut
-
-    _print_passages_read(out, answer, where)
-    _print_trace_and_usage(out, answer, trace)
-
-
-def _print_answer(out: Console, answer: Answer) -> None:
-    style = "bold green" if answer.found else "bold yellow"
-    out.print(f"[{style}]{escape(answer.text)}[/]")
-
-
-def _print_trace_and_usage(out: Console, answer: Answer, trace: bool) -> None:
-    if trace:
-        for round_ in answer.trace:
-            out.print(
-                f"[bold]round {round_.index + 1}[/] {round_.kind}: {escape(round_.instruction)}"
-            )
-            for report in round_.reports:
-                if report.verdict != "refused":
-                    out.print(
-                        f"   member {report.member}: {report.verdict} {escape(repr(report.answer))} {escape(report.reason)}"
-                    )
-            if round_.skipped:
-                out.print(
-                    f"   read {len(round_.members)} chunks, most relevant first; "
-                    f"{len(round_.skipped)} left unread"
-                )
-            out.print(f"   → {escape(round_.decision)}")
-    usage = answer.usage
-    out.print(
-        f"[dim]{answer.chunks} chunks, {len(answer.trace)} rounds, {usage.model_calls} model calls, "
-        f"{usage.prompt_tokens} prompt + {usage.completion_tokens} completion tokens, {usage.seconds:.1f} s in the model[/]"
-    )
 
 
 def demo(

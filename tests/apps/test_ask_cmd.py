@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from longagent.agents import LongAgent
-from longagent.apps import ask_cmd
+from longagent.apps import answer_view
 from longagent.apps.bench.qa_data import make_sample
 from longagent.chunking import Document
 from longagent.llm import ScriptedModel
@@ -60,6 +60,28 @@ def test_ask_extract_answers_with_the_searched_sentence(tmp_path: Path, home: Pa
 
 
 @pytest.mark.slow
+def test_extract_never_answers_a_count_with_a_number_of_seconds(tmp_path: Path, home: Path) -> None:
+    # MiniLM puts the wait's sentence first; without the answer-kind check it answered.
+    path = tmp_path / "fetch.txt"
+    path.write_text(
+        "FETCH(1)\n\nNAME\n    fetch - download files over HTTP\n\nOPTIONS\n\n"
+        "-w seconds, --retry-wait=seconds\n"
+        "    After a failed download, fetch waits 4 seconds before it tries again.\n\n"
+        "-q, --quiet\n    Turn off the output. Nothing is printed except errors.\n\n"
+        "-o file, --output=file\n"
+        "    Write the downloaded document to file instead of standard output.\n\n"
+        "-c, --continue\n    Continue getting a partially downloaded file.\n\n"
+        "-r number, --retries=number\n    Give up after number attempts; 7 by default.\n"
+    )
+    question = "How many times does fetch try again after a failed download?"
+    shown = longagent("ask", str(path), question, "--extract", "--json")
+    assert shown.returncode == 0, shown.stderr
+    answer = json.loads(shown.stdout)
+    assert "4 seconds" not in answer["text"]
+    assert not answer["found"] or "7" in answer["text"]
+
+
+@pytest.mark.slow
 def test_without_extract_the_refusal_shows_the_passage_it_read(tmp_path: Path, home: Path) -> None:
     path = tmp_path / "manual.txt"
     path.write_text(MANUAL)
@@ -102,11 +124,11 @@ def test_json_and_trace_renderings(capsys: pytest.CaptureFixture[str]) -> None:
     fact = FACT
     document, model = _kalomi()
     answer = LongAgent(model, chunk_tokens=100).ask(document, "In which town was Kalomi born?")
-    ask_cmd.show(answer, document, as_json=True)
+    answer_view.show(answer, document, as_json=True)
     parsed = json.loads(capsys.readouterr().out)
     citation = parsed["citations"][0]
     assert parsed["text"] == "Renda" and document.text[citation["start"] : citation["end"]] == fact
-    ask_cmd.show(answer, document, trace=True)
+    answer_view.show(answer, document, trace=True)
     shown = " ".join(capsys.readouterr().out.split())  # the console wraps long lines
     assert "round 1" in shown and "grounded" in shown and fact in shown
 
@@ -125,7 +147,7 @@ def test_a_not_found_answer_shows_the_passages_read_first(
     assert [p.chunk for p in read] == search.passage_chunks[:4]
     assert fact in document.text[read[0].start : read[0].end]  # the likeliest
     assert fact in agent.prepare(document).chunks[read[0].chunk].text
-    ask_cmd.show(answer, document)
+    answer_view.show(answer, document)
     shown = " ".join(capsys.readouterr().out.split())
     for passage in read:
         assert f"chars {passage.start}-{passage.end}: " in shown
