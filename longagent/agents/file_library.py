@@ -57,7 +57,7 @@ class FileLibrary:
         self.count_tokens = model.count_tokens
         self.chunk_tokens = chunk_tokens
         self.embedder = embedder or MiniLMEmbedder()
-        self.thoughts = LanceThoughts(library_thoughts(self.library, self.embedder))
+        self.thoughts = LanceThoughts(library_thoughts(self.library, self.embedder), self.library)
         self.reuse = Reuse()
         self._stored: dict[str, str] = {}  # document id -> fingerprint of stored vectors
 

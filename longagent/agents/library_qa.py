@@ -57,7 +57,7 @@ def thought_store(library: Library, embedder: Embedder | None = None) -> LanceTh
     """The library's thoughts, embedded with the library's embedder (else `embedder`, else
     MiniLM, loaded on first need)."""
     embedder = library.embedder or embedder or MiniLMEmbedder()
-    return LanceThoughts(library_thoughts(library, embedder))
+    return LanceThoughts(library_thoughts(library, embedder), library)
 
 
 def prepare(

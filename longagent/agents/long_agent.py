@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from longagent.agents import library_qa, relevance, thought_first
+from longagent.agents import library_qa, refusals, relevance, thought_first
 from longagent.agents.judged import bound
 from longagent.agents.leader import Leader, make_leader
 from longagent.agents.library_qa import PreparedLibrary
@@ -209,6 +209,9 @@ class LongAgent:
         profile = self.profile
         # A library's questions keep their thoughts in the library (see library_qa).
         thoughts = prepared.thoughts or self.thoughts
+        remembered, asked = refusals.recall(prepared, parsed, thoughts, self.setting())
+        if remembered is not None:
+            return remembered
         plan = self.reading.plan(prepared, parsed, self.verifier, thoughts)
         if profile.search_waves or profile.collect_waves:  # embedded only if a search runs
             index = prepared.passage_index(embedder)
@@ -243,12 +246,33 @@ class LongAgent:
         )
         if isinstance(prepared, PreparedLibrary):
             answer = library_qa.cite(answer, prepared)
+        refusals.keep(thoughts, asked, prepared, answer)
         # cited: with their documents; a thought names its model, whose repeat it answers
         found = [replace(t, model=self.model.name) for t in thoughts_of(answer)]
         thoughts.remember(prepared.document.id, found)
         return answer
 
+    def setting(self) -> str:
+        """Names the model and every stage and knob that decides an answer (the key a
+        remembered refusal is kept under, with the question and the text)."""
+        stages = [self.model.name, repr(self.profile), str(self.chunk_tokens)]
+        stages += [_described(s) for s in (self.verifier, self.reading, self.leader)]
+        return "\0".join(stages)
+
     def ask_many(self, doc: str | Path | Document, questions: Iterable[str]) -> list[Answer]:
         """Several questions over one document, split and prepared once."""
         prepared = self.prepare(doc)
         return [self.ask(prepared, q) for q in questions]
+
+
+def _described(stage: object) -> str:
+    """A stage by its class and plain settings (not its address: the same across
+    processes)."""
+    if isinstance(stage, str):
+        return stage
+    plain = {
+        name: value
+        for name, value in sorted(getattr(stage, "__dict__", {}).items())
+        if isinstance(value, str | int | float | bool | type(None))
+    }
+    return f"{type(stage).__module__}.{type(stage).__qualname__}{plain}"

@@ -188,6 +188,7 @@ def repeated(
         shape_reason=question.shape.reason,
         document_id=prepared.document.id,
         chunks=len(prepared.chunks),
+        remembered=True,
     )
 
 

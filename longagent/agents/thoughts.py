@@ -11,9 +11,10 @@ replaces them.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -22,6 +23,9 @@ from longagent.agents.types import Answer, MemberReport
 from longagent.memory.filters import quote
 from longagent.memory.records import Thought as StoredThought
 from longagent.memory.thoughts import ThoughtMemory
+
+if TYPE_CHECKING:
+    from longagent.memory.library import Library
 
 # A long session must not grow a document's memory without end; each thought costs one
 # embedding and one comparison per question, and the newest reflect what is being asked.
@@ -138,10 +142,14 @@ class LanceThoughts:
     """Thoughts in LanceDB: `LanceThoughts(ThoughtMemory(MemoryStore(home).thoughts))`, or
     a library's (`library_thoughts(library, embedder)`), which keep each citation's span.
     The thoughts of one question are restated together (its normalised text is their
-    subject). Recall is the tier's hybrid search within the document."""
+    subject). Recall is the tier's hybrid search within the document.
 
-    def __init__(self, memory: ThoughtMemory) -> None:
+    Given the `library` the thoughts live in, it also keeps the questions that ended in
+    "not found" (`refusal`, `keep_refusal`: `agents/refusals.py`)."""
+
+    def __init__(self, memory: ThoughtMemory, library: Library | None = None) -> None:
         self.memory = memory
+        self.library = library
         fields = memory.tier.spec.record.model_fields
         self._spans = all(name in fields for name in ("document_id", "start", "end"))
         self._models = "model" in fields
@@ -179,6 +187,28 @@ class LanceThoughts:
         where = f"subject = {quote(_subject(question))}"
         records = self.memory.tier.scan(limit=RECALL_LIMIT, document=document_id, where=where)
         return [_from_record(r) for r in records if r.chunk_id is not None]
+
+    def digest(self, document_id: str) -> str:
+        """Names what is remembered about a document now: changes when a thought is
+        added, merged or replaced (a refusal is kept only for the thoughts it was read
+        with, since they decide what is read first)."""
+        records = self.memory.tier.scan(limit=10 * MAX_THOUGHTS, document=document_id)
+        digest = hashlib.sha256()
+        for said in sorted(f"{r.chunk_id}\0{r.text}" for r in records):
+            digest.update(said.encode() + b"\1")
+        return digest.hexdigest()
+
+    def refusal(self, key: str) -> tuple[str, float] | None:
+        """The refusal kept under `key` (its answer as JSON, and when), or None."""
+        from longagent.memory import library_refusals
+
+        return None if self.library is None else library_refusals.stored(self.library, key)
+
+    def keep_refusal(self, key: str, document_id: str, question: str, answer: str) -> None:
+        from longagent.memory import library_refusals
+
+        if self.library is not None:
+            library_refusals.store(self.library, key, document_id, question, answer)
 
 
 def _from_record(record: StoredThought) -> Thought:

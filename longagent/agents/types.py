@@ -115,6 +115,10 @@ class Answer(BaseModel):
     usage: Usage = Field(default_factory=Usage)
     document_id: str = ""
     chunks: int = 0
+    remembered: bool = Field(
+        default=False,
+        description="Given again from an earlier ask of the same question: nothing was read.",
+    )
 
     def passages_read(self, limit: int = 4) -> list[PassageRead]:
         """The first `limit` passages the search read, likeliest first, each once (4: the

@@ -79,6 +79,11 @@ def _show(
             out.print(
                 f"  {_named(path)}chars {passage.start}-{passage.end}: [dim]{escape(said)}[/]"
             )
+    if answer.remembered:
+        out.print(
+            "[dim]Given again: this question was asked before with the same model and "
+            "settings over the same text, so nothing was read again.[/]"
+        )
     if trace:
         _print_trace(out, answer)
     usage = answer.usage

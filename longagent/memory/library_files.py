@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from longagent.chunking import Chunk, Document
 from longagent.config import Settings
-from longagent.memory import library_upkeep, library_writes
+from longagent.memory import library_refusals, library_upkeep, library_writes
 from longagent.memory.filters import in_list, quote
 from longagent.memory.library import Library
 from longagent.memory.library_search import document_chunks
@@ -68,7 +68,7 @@ def stored_split(library: Library, document_id: str) -> list[Chunk] | None:
 
 def store_split(library: Library, document: Document, path: str, chunks: list[Chunk]) -> None:
     """Keep `document`'s chunks; an earlier version of the same file (same path, other
-    text) is replaced, with its chunks, passage vectors and thoughts."""
+    text) is replaced, with its chunks, passage vectors, thoughts and refusals."""
     resolved = str(Path(path).resolve())
     with library._lock(f"doc-{document.id}"):
         if library._document_rows(f"id = {quote(document.id)}"):
@@ -81,6 +81,7 @@ def store_split(library: Library, document: Document, path: str, chunks: list[Ch
         library_upkeep.delete_chunks(library, old)
         library_upkeep.forget_thoughts(library, old)
         _delete_rows(library, PASSAGES_TABLE, in_list("document_id", old))
+        library_refusals.forget(library, old)
 
 
 def _delete_rows(library: Library, table: str, where: str) -> None:

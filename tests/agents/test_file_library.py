@@ -100,3 +100,64 @@ def test_a_changed_file_replaces_its_old_version(tmp_path: Path) -> None:
     assert row.id == new.document.id != old.document.id
     assert files.library.info()["stray_chunks"] == 0
     assert files.thoughts.memory.tier.count() == 0
+
+
+# A question the document names Kalomi for but never answers: every member reads and refuses.
+MARRIED = "Who did Kalomi marry?"
+
+
+def refusing() -> ScriptedModel:
+    return ScriptedModel(answering())
+
+
+def test_a_refusal_is_given_again_without_reading_and_names_what_was_read(
+    tmp_path: Path,
+) -> None:
+    path = write_file(tmp_path / "doc.txt", DECOYS[1], BORN, DECOYS[2])
+    first = refusing()
+    refused = agent(first).ask(
+        files_of(tmp_path / "home", first).prepare(load(path), path), MARRIED
+    )
+    assert not refused.found and first.requests and not refused.remembered
+
+    second = ScriptedModel([])  # as a new process; a model call would fail the test
+    files = files_of(tmp_path / "home", second)
+    again = agent(second).ask(files.prepare(load(path), path), "who did kalomi marry")
+    assert not again.found and again.remembered and not second.requests
+    assert again.text == refused.text
+    assert again.passages_read() == refused.passages_read()
+    assert again.trace[0].kind == "recall" and again.usage.requests == 0
+
+
+def test_a_refusal_is_read_again_under_other_settings_or_other_thoughts(tmp_path: Path) -> None:
+    path = write_file(tmp_path / "doc.txt", DECOYS[1], BORN, DECOYS[2])
+    first = refusing()
+    agent(first).ask(files_of(tmp_path / "home", first).prepare(load(path), path), MARRIED)
+
+    other = refusing()
+    files = files_of(tmp_path / "home", other)
+    extracting = LongAgent(other, chunk_tokens=120, embedder=HashEmbedder(), extract=True)
+    assert not extracting.ask(files.prepare(load(path), path), MARRIED).remembered
+    assert other.requests
+
+    answered = ScriptedModel(answering((BORN, "Fenni")))  # a new thought about the file
+    files = files_of(tmp_path / "home", answered)
+    assert agent(answered).ask(files.prepare(load(path), path), WHERE).found
+
+    after = refusing()
+    files = files_of(tmp_path / "home", after)
+    assert not agent(after).ask(files.prepare(load(path), path), MARRIED).remembered
+    assert after.requests
+
+
+def test_a_changed_file_forgets_its_refusals(tmp_path: Path) -> None:
+    path = write_file(tmp_path / "doc.txt", DECOYS[1], BORN)
+    model = refusing()
+    files = files_of(tmp_path / "home", model)
+    agent(model).ask(files.prepare(load(path), path), MARRIED)
+    refusals = files.library.db.open_table("refusals")
+    assert refusals.count_rows() == 1
+    write_file(path, DECOYS[2], "Kalomi married Ostra in the spring.")
+    files = files_of(tmp_path / "home", model)
+    files.prepare(load(path), path)
+    assert refusals.count_rows() == 0

@@ -89,9 +89,14 @@ def test_without_extract_the_refusal_shows_the_passage_it_read(tmp_path: Path, h
     assert not answer["found"]  # the bundled reader's runaway reply is refused
     searched = [p for r in answer["trace"] if r["kind"] == "search" for p in r["passages"]]
     assert any("maximum depth is 5" in MANUAL[start:end] for start, end in searched[:4])
-    shown = longagent("ask", str(path), DEPTH, "--no-extract")
+    shown = longagent("ask", str(path), DEPTH, "--no-extract")  # asked again: remembered
     assert shown.returncode == 0, shown.stderr
     assert "The default maximum depth is 5." in " ".join(shown.stdout.split())
+    again = json.loads(longagent("ask", str(path), DEPTH, "--no-extract", "--json").stdout)
+    assert again["remembered"] and not again["found"] and again["usage"]["requests"] == 0
+    assert [r["passages"] for r in again["trace"] if r["kind"] == "search"] == [
+        r["passages"] for r in answer["trace"] if r["kind"] == "search"
+    ]
 
 
 def test_ask_on_a_missing_file_is_one_clear_line(tmp_path: Path) -> None:

@@ -1,0 +1,68 @@
+"""A library's refusals: the "not found" answers its questions ended in, each kept whole
+(as JSON) under a key naming everything that decided it, so the very same question asked
+again with the same settings over the same chunks is answered without reading again.
+
+A grounded answer is remembered as thoughts (`library_thoughts`), re-checked at its cited
+span when asked again; a refusal has no span to check, so its key must say all that could
+change it (the caller's: question, settings, code, chunks, thoughts). The table sits beside
+the library's others as `refusals.lance`; one row per key, written in one commit.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import pyarrow as pa
+
+from longagent.memory.filters import in_list, quote
+from longagent.memory.library import Library
+
+REFUSALS_TABLE = "refusals"
+_SCHEMA = pa.schema(
+    [
+        pa.field("key", pa.string(), nullable=False),
+        pa.field("document_id", pa.string(), nullable=False),  # what it was asked about
+        pa.field("question", pa.string(), nullable=False),
+        pa.field("answer", pa.large_string(), nullable=False),  # the whole answer, as JSON
+        pa.field("asked_at", pa.float64(), nullable=False),  # seconds since the epoch
+    ]
+)
+
+
+def stored(library: Library, key: str) -> tuple[str, float] | None:
+    """The answer JSON kept under `key` and when it was asked, or None."""
+    if REFUSALS_TABLE not in set(library.db.list_tables().tables):
+        return None
+    table = library.db.open_table(REFUSALS_TABLE)
+    query = table.search().where(f"key = {quote(key)}").limit(1)
+    rows = library._guarded("reading refusals", query.to_arrow).to_pylist()
+    return (rows[0]["answer"], rows[0]["asked_at"]) if rows else None
+
+
+def store(library: Library, key: str, document_id: str, question: str, answer: str) -> None:
+    """Keep a refusal (written again under the same key, it replaces itself)."""
+    row = {
+        "key": key,
+        "document_id": document_id,
+        "question": question,
+        "answer": answer,
+        "asked_at": time.time(),
+    }
+    data = pa.Table.from_pylist([row], schema=_SCHEMA)
+    with library._lock(REFUSALS_TABLE):
+        if REFUSALS_TABLE not in set(library.db.list_tables().tables):
+            library.db.create_table(REFUSALS_TABLE, schema=_SCHEMA)
+        table = library.db.open_table(REFUSALS_TABLE)
+        builder = table.merge_insert("key").when_matched_update_all().when_not_matched_insert_all()
+        library._guarded("writing a refusal", lambda: builder.execute(data))
+
+
+def forget(library: Library, document_ids: Sequence[str]) -> None:
+    """The refusals about these documents (replaced or removed) go with them."""
+    if REFUSALS_TABLE not in set(library.db.list_tables().tables):
+        return
+    with library._lock(REFUSALS_TABLE):
+        table = library.db.open_table(REFUSALS_TABLE)
+        where = in_list("document_id", document_ids)
+        library._guarded("forgetting refusals", lambda: table.delete(where))
