@@ -141,7 +141,10 @@ class LongAgent:
         if document is not None:
             raise ConfigError("document= names a document of a library; ask a Library")
         prepared = doc if isinstance(doc, PreparedDocument) else self.prepare(doc)
-        return self._run(prepared, question, on_event, self.embedder)
+        embedder = self.embedder
+        if embedder is None and isinstance(prepared, PreparedLibrary) and prepared.library:
+            embedder = prepared.library.embedder  # as `ask_library` ranks
+        return self._run(prepared, question, on_event, embedder)
 
     def ask_library(
         self,
@@ -159,12 +162,7 @@ class LongAgent:
         if not question.strip():
             raise LongAgentError("The question is empty.")
         prepared = self.prepare_library(library, question, k, document=document)
-        if not prepared.chunks and not library.documents():
-            raise DocumentError(
-                f"the library {library.name!r} has no documents; add some with "
-                f"`longagent add PATH --library {library.name}`"
-            )
-        return self._run(prepared, question, on_event, self.embedder or library.embedder)
+        return self.ask(prepared, question, on_event)
 
     def prepare_library(
         self, library: Library, question: str, k: int | None = None, document: str | None = None
@@ -175,7 +173,7 @@ class LongAgent:
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ConfigError(f"k must be a whole number of at least 1, not {k!r}.")
         thoughts = library_qa.thought_store(library, self.embedder)
-        return library_qa.prepare(
+        prepared = library_qa.prepare(
             library,
             question,
             k,
@@ -184,6 +182,12 @@ class LongAgent:
             document=document,
             thoughts=thoughts,
         )
+        if not prepared.chunks and not library.documents():
+            raise DocumentError(
+                f"the library {library.name!r} has no documents; add some with "
+                f"`longagent add PATH --library {library.name}`"
+            )
+        return prepared
 
     def _run(
         self,

@@ -274,17 +274,10 @@ def run_library_question(
     **stages: str | None,
 ) -> tuple[Answer, PreparedLibrary]:
     """The question over the library's best chunks for it; the answer and those chunks."""
-    from longagent.errors import DocumentError
-
     console = Console(stderr=True)
     agent = _agent(chat_model, chunk_tokens, max_rounds, reading, stages, extract=extract)
     with console.status("searching the library"):
         prepared = agent.prepare_library(library, question)
-    if not prepared.chunks and not library.documents():
-        raise DocumentError(
-            f"the library {library.name!r} has no documents; add some with "
-            f"`longagent add PATH --library {library.name}`"
-        )
     return _with_progress(agent, prepared, question, console), prepared
 
 

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
+from longagent.agents.library_qa import PreparedLibrary
 from longagent.agents.types import Answer
 from longagent.apps.web.app import WebError, WebState
 from longagent.apps.web.jobs import Job, JobStateError
@@ -24,6 +25,7 @@ from longagent.apps.web.library_store import (
     LIBRARY_DOC_ID,
     Libraries,
     LibraryQuestion,
+    ReadPassage,
     listing_row,
 )
 from longagent.apps.web.qa import (
@@ -306,15 +308,37 @@ def _add(libs: Libraries, job: Job) -> AddReport:
 def _answer(state: WebState, libs: Libraries, job: Job) -> Answer:
     """On the model thread: ask the library (or one document of it), keep the entry."""
     name, document = job.meta["library"], job.meta["document"] or None
+    question, agent = job.meta["question"], state.leader
     try:
-        answer = state.leader.ask(
-            libs.get(name), job.meta["question"], on_event=job.report, document=document
-        )
+        library = libs.get(name)
+        prepared = agent.prepare_library(library, question, document=document)
+        answer = agent.ask(prepared, question, on_event=job.report)
     except Exception as exc:
         libs.add_question(name, _entry_of(job, error=failure_reason(exc)))
         raise
+    job.meta["passages"] = [p.model_dump() for p in _read(answer, prepared)]  # for its entry
     libs.add_question(name, _entry_of(job, answer=answer))
     return answer
+
+
+def _read(answer: Answer, prepared: PreparedLibrary) -> list[ReadPassage]:
+    """A "not found" answer's passages read first, each in its document."""
+    if answer.found:
+        return []
+    read = []
+    for passage in answer.passages_read():
+        chunk, hit = prepared.chunks[passage.chunk], prepared.sources[passage.chunk]
+        said = chunk.text[passage.start - chunk.start : passage.end - chunk.start]
+        read.append(
+            ReadPassage(
+                document_id=chunk.document_id,
+                title=hit.title,
+                start=passage.start,
+                end=passage.end,
+                text=said,
+            )
+        )
+    return read
 
 
 def _entry_of(job: Job, **outcome: Any) -> LibraryQuestion:
@@ -328,6 +352,7 @@ def _entry_of(job: Job, **outcome: Any) -> LibraryQuestion:
         library=meta["library"],
         document_id=meta["document"],
         document_title=meta["title"],
+        passages=meta.get("passages", []) if "answer" in outcome else [],
         **outcome,
     )
 

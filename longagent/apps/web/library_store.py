@@ -39,12 +39,25 @@ KEEP_QUESTIONS = 200  # per library, newest first
 KEEP_TEXTS = 4  # documents' texts kept in memory for the citation page
 
 
+class ReadPassage(BaseModel):
+    """A passage a "not found" answer's search read first, in its document."""
+
+    document_id: str
+    title: str
+    start: int
+    end: int
+    text: str
+
+
 class LibraryQuestion(QuestionEntry):
-    """A question asked of a library: over all of it (`document_id` empty) or one document."""
+    """A question asked of a library: over all of it (`document_id` empty) or one document.
+    `passages`: for a "not found", where the search looked first (the answer's
+    `passages_read`, each named by its document)."""
 
     library: str
     document_id: str = ""
     document_title: str = ""
+    passages: list[ReadPassage] = Field(default_factory=list)
 
 
 class PageStart(BaseModel):

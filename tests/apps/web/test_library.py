@@ -287,3 +287,37 @@ def ask_in(client: httpx.Client, library: str, document: str) -> dict[str, Any]:
     )
     assert response.status_code == 202, response.text
     return wait(client, response.json())["entry"]["answer"]
+
+
+def test_a_not_found_answer_lists_where_it_looked_in_each_document(server: Any) -> None:
+    client = server.client
+    unread = "Kalomi grew up in the town beside the river."  # the scripted readers say nothing
+    text = h.document_text(unread, filler_before=2)
+    add(client, data={"text": text, "name": "kalomi-river"})
+    doc = listing(client)["kalomi-river"]
+    question = "In which town did Kalomi grow up?"
+
+    def asked() -> dict[str, Any]:
+        response = client.post(
+            "/api/library/questions", data={"question": question, "document": doc["id"]}
+        )
+        job = wait(client, response.json())
+        assert job["status"] == "done", job
+        return job["entry"]
+
+    entry = asked()
+    assert not entry["answer"]["found"] and entry["passages"]
+    assert any(unread in p["text"] for p in entry["passages"])
+    for passage in entry["passages"]:
+        assert passage["document_id"] == doc["id"] and passage["title"] == "kalomi-river"
+        assert text[passage["start"] : passage["end"]] == passage["text"]
+    first = entry["passages"][0]
+    page = client.get(f"/library/documents/{doc['id']}?start={first['start']}&end={first['end']}")
+    mark = re.search(r'<mark class="cited" id="cited">(.*?)</mark>', page.text, re.S)
+    assert mark and html.unescape(mark.group(1)) == first["text"]
+    shown = client.get("/library").text
+    assert f"/library/documents/{doc['id']}?library=default&amp;start={first['start']}" in shown
+
+    again = asked()  # the same question, the same settings: given again, nothing read
+    assert again["answer"]["remembered"] and again["answer"]["usage"]["requests"] == 0
+    assert again["passages"] == entry["passages"]
