@@ -61,6 +61,7 @@ def _request(
             Message(role="user", content=user),
         ],
         max_new_tokens=profile.reply_tokens,
+        stop_loops=profile.loop_tokens,
         json_schema=quote_schema(*passages) if profile.quote_held else None,
         task=task,
     )

@@ -9,6 +9,19 @@ from pydantic import BaseModel, Field
 
 Role = Literal["system", "user", "assistant", "tool"]
 FinishReason = Literal["stop", "length"]
+LOOP_PERIOD = 8  # the longest repeated pattern `stop_loops` looks for, in tokens
+
+
+def looping(token_ids: Sequence[int], span: int) -> bool:
+    """Whether the last `span` tokens repeat one pattern of at most LOOP_PERIOD tokens
+    ("1. 1. 1.", "-v -v -v", a sentence of a few tokens said again and again)."""
+    if span < 2 or len(token_ids) < span:
+        return False
+    tail = token_ids[-span:]
+    return any(
+        all(tail[i] == tail[i - period] for i in range(period, span))
+        for period in range(1, min(LOOP_PERIOD, span - 1) + 1)
+    )
 
 
 class Message(BaseModel):
@@ -23,6 +36,13 @@ class GenerationRequest(BaseModel):
     max_new_tokens: int = Field(default=256, ge=1)
     temperature: float = Field(default=0.0, ge=0.0)
     stop: list[str] = Field(default_factory=list)
+    stop_loops: int = Field(
+        default=0,
+        ge=0,
+        description="Cut the reply off (finish_reason 'length') once its last `stop_loops` "
+        "tokens repeat one pattern of at most LOOP_PERIOD tokens: a small model caught in "
+        "a loop never leaves it. 0: never. Backends without it (vLLM) decode as usual.",
+    )
     json_schema: dict[str, Any] | None = Field(
         default=None, description="When set, the output is constrained to JSON of this schema."
     )

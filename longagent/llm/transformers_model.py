@@ -21,7 +21,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, DynamicCache
 from longagent.config import Settings
 from longagent.errors import ContextOverflowError, ModelLoadError
 from longagent.kernels import Method, plan_extension
-from longagent.llm.base import Generation, GenerationRequest
+from longagent.llm.base import Generation, GenerationRequest, looping
 from longagent.llm.constrained import JsonConstrainer
 from longagent.llm.control_tokens import ControlTokenGuard
 from longagent.llm.decode_batch import DecodeBatch, Row, attention_layers, layer_kv
@@ -360,5 +360,7 @@ class TransformersModel:
                 row.text = row.text[:cut]
                 row.finish_reason = "stop"
                 return
-        if len(row.token_ids) >= row.request.max_new_tokens:
-            row.finish_reason = "length"
+        if len(row.token_ids) >= row.request.max_new_tokens or (
+            row.request.stop_loops and looping(row.token_ids, row.request.stop_loops)
+        ):
+            row.finish_reason = "length"  # cut off, as at the token limit

@@ -131,6 +131,23 @@ def test_max_new_tokens_and_stop_strings(bundled_model) -> None:
     assert stopped.finish_reason == "stop" and "5" not in stopped.text and "4" in stopped.text
 
 
+def test_a_reply_caught_in_a_loop_is_cut_off_where_the_loop_is_plain(bundled_model) -> None:
+    looped = "Continue this list exactly as it goes: 1. 1. 1. 1. 1. 1. 1. 1. 1. 1. 1. 1."
+    prose = "Write a long story about a dragon."
+    free, cut, story, story_watched = bundled_model.generate(
+        [
+            GenerationRequest.chat(looped, max_new_tokens=100),
+            GenerationRequest.chat(looped, max_new_tokens=100, stop_loops=24),
+            GenerationRequest.chat(prose, max_new_tokens=60),
+            GenerationRequest.chat(prose, max_new_tokens=60, stop_loops=24),
+        ]
+    )
+    assert free.finish_reason == "length" and free.completion_tokens == 100
+    assert cut.finish_reason == "length" and 24 <= cut.completion_tokens < 50
+    assert free.text.startswith(cut.text)  # the same decoding, stopped early
+    assert story_watched == story  # text that does not loop is untouched
+
+
 def test_stream_yields_the_same_text_as_generate(bundled_model) -> None:
     request = GenerationRequest.chat(
         "Say hello to the world in a short sentence.", max_new_tokens=20
