@@ -80,15 +80,9 @@ def store_split(library: Library, document: Document, path: str, chunks: list[Ch
     if old:
         library_upkeep.delete_chunks(library, old)
         library_upkeep.forget_thoughts(library, old)
-        _delete_rows(library, PASSAGES_TABLE, in_list("document_id", old))
+        where = in_list("document_id", old)
+        library_upkeep.delete_rows(library, PASSAGES_TABLE, where, "deleting passage vectors")
         library_refusals.forget(library, old)
-
-
-def _delete_rows(library: Library, table: str, where: str) -> None:
-    if table not in set(library.db.list_tables().tables):
-        return
-    with library._lock(table):
-        library._guarded("deleting rows", lambda: library.db.open_table(table).delete(where))
 
 
 def fingerprint(spans: list[tuple[str, int, int]]) -> str:
@@ -138,9 +132,6 @@ def store_vectors(
         "vectors": vectors.tobytes(),
     }
     data = pa.Table.from_pylist([row], schema=_PASSAGES_SCHEMA)
-    with library._lock(PASSAGES_TABLE):
-        if PASSAGES_TABLE not in set(library.db.list_tables().tables):
-            library.db.create_table(PASSAGES_TABLE, schema=_PASSAGES_SCHEMA)
-        table = library.db.open_table(PASSAGES_TABLE)
-        builder = table.merge_insert("key").when_matched_update_all().when_not_matched_insert_all()
-        library._guarded("writing passage vectors", lambda: builder.execute(data))
+    library_upkeep.upsert(
+        library, PASSAGES_TABLE, _PASSAGES_SCHEMA, data, "writing passage vectors"
+    )

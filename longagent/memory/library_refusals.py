@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 import pyarrow as pa
 
+from longagent.memory import library_upkeep
 from longagent.memory.filters import in_list, quote
 from longagent.memory.library import Library
 
@@ -50,19 +51,10 @@ def store(library: Library, key: str, document_id: str, question: str, answer: s
         "asked_at": time.time(),
     }
     data = pa.Table.from_pylist([row], schema=_SCHEMA)
-    with library._lock(REFUSALS_TABLE):
-        if REFUSALS_TABLE not in set(library.db.list_tables().tables):
-            library.db.create_table(REFUSALS_TABLE, schema=_SCHEMA)
-        table = library.db.open_table(REFUSALS_TABLE)
-        builder = table.merge_insert("key").when_matched_update_all().when_not_matched_insert_all()
-        library._guarded("writing a refusal", lambda: builder.execute(data))
+    library_upkeep.upsert(library, REFUSALS_TABLE, _SCHEMA, data, "writing a refusal")
 
 
 def forget(library: Library, document_ids: Sequence[str]) -> None:
     """The refusals about these documents (replaced or removed) go with them."""
-    if REFUSALS_TABLE not in set(library.db.list_tables().tables):
-        return
-    with library._lock(REFUSALS_TABLE):
-        table = library.db.open_table(REFUSALS_TABLE)
-        where = in_list("document_id", document_ids)
-        library._guarded("forgetting refusals", lambda: table.delete(where))
+    where = in_list("document_id", document_ids)
+    library_upkeep.delete_rows(library, REFUSALS_TABLE, where, "forgetting refusals")

@@ -9,6 +9,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
 from filelock import Timeout
 
 from longagent.memory.filters import in_list, quote
@@ -156,3 +157,23 @@ def drop_vector_index(library: Library) -> None:
         for index in library.chunks_table.list_indices():
             if index.columns == ["vector"]:  # as _has_vector_index
                 library.chunks_table.drop_index(index.name)
+
+
+def upsert(library: Library, table: str, schema: pa.Schema, data: pa.Table, what: str) -> None:
+    """Write rows of one of the library's side tables (made on first use), each replacing
+    the row with its `key`, in one commit under the table's lock."""
+    with library._lock(table):
+        if table not in set(library.db.list_tables().tables):
+            library.db.create_table(table, schema=schema)
+        opened = library.db.open_table(table)
+        builder = opened.merge_insert("key").when_matched_update_all().when_not_matched_insert_all()
+        library._guarded(what, lambda: builder.execute(data))
+
+
+def delete_rows(library: Library, table: str, where: str, what: str) -> None:
+    """Delete the rows `where` selects from a side table, if it exists."""
+    if table not in set(library.db.list_tables().tables):
+        return
+    with library._lock(table):
+        opened = library.db.open_table(table)
+        library._guarded(what, lambda: opened.delete(where))
