@@ -259,7 +259,11 @@ class LongAgent:
     def setting(self) -> str:
         """Names the model and every stage and knob that decides an answer (the key a
         remembered refusal is kept under, with the question and the text)."""
-        stages = [self.model.name, repr(self.profile), str(self.chunk_tokens)]
+        # The model by name, window and context extension (a model extended another way
+        # reads the same chunks differently).
+        window = getattr(self.model, "context_window", "")
+        stages = [self.model.name, str(window), repr(getattr(self.model, "extension", None))]
+        stages += [repr(self.profile), str(self.chunk_tokens)]
         stages += [_described(s) for s in (self.verifier, self.reading, self.leader)]
         return "\0".join(stages)
 
