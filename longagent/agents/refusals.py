@@ -71,7 +71,7 @@ def recall(
     if answer.found:
         return None, asked
     when = datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M UTC")
-    read = len(answer.passages_read(limit=len(prepared.chunks) * 64))
+    read = len(answer.passages_read(limit=None))
     recalled = Round(
         index=0,
         kind="recall",

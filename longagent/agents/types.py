@@ -120,9 +120,9 @@ class Answer(BaseModel):
         description="Given again from an earlier ask of the same question: nothing was read.",
     )
 
-    def passages_read(self, limit: int = 4) -> list[PassageRead]:
-        """The first `limit` passages the search read, likeliest first, each once (4: the
-        small profile's first wave). For a "not found" they show where the answer was
+    def passages_read(self, limit: int | None = 4) -> list[PassageRead]:
+        """The first `limit` passages the search read (None: all), likeliest first, each
+        once (4: the small profile's first wave). For a "not found" they show where the answer was
         looked for: the first wave holds the answer's passage for 19 of 30 natural dev
         lookups, though the 135M reader could not answer from it."""
         read = [

@@ -98,12 +98,8 @@ def forget_thoughts(library: Library, doc_ids: Sequence[str]) -> None:
     about a re-added file must not be steered by an answer read from its old text."""
     from longagent.memory.library_thoughts import THOUGHTS_TABLE
 
-    if THOUGHTS_TABLE not in set(library.db.list_tables().tables):
-        return  # no question was ever answered here
     where = f"{in_list('doc_id', doc_ids)} OR {in_list('document_id', doc_ids)}"
-    with library._lock(THOUGHTS_TABLE):
-        table = library.db.open_table(THOUGHTS_TABLE)
-        library._guarded("forgetting thoughts", lambda: table.delete(where))
+    delete_rows(library, THOUGHTS_TABLE, where, "forgetting thoughts")
 
 
 def optimize(library: Library) -> None:
