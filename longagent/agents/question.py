@@ -68,6 +68,12 @@ class Question:
         return set(text.words(self.text)) | set(text.words(self.bridge))
 
     @property
+    def named(self) -> bool:
+        """Whether names, numbers or keys of its own (not the document's subject) chose the
+        chunks to read, rather than topic words alone."""
+        return bool(self.entities - self.document_subject)
+
+    @property
     def subject(self) -> set[str]:
         """The words that name what is asked about: the bridge's on a follow-up hop, else
         the entities' words, else the content words."""
