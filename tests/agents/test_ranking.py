@@ -115,3 +115,19 @@ def test_no_search_when_the_profile_turns_it_off() -> None:
         netrc_document(), "Where are my saved logins for servers kept?"
     )
     assert not answer.found and "search" not in [r.kind for r in answer.trace]
+
+
+def test_chunks_chosen_by_topic_words_alone_are_not_re_read_closely_the_search_reads() -> None:
+    # Nothing names a person or a key: the chunks sharing the question's words were
+    # guesses, so after they refuse, the ranked passages are read, not those chunks again.
+    refusing = ScriptedModel(lambda r: {"quote": "", "answer": ""})
+    answer = searching(refusing).ask(
+        netrc_document(), "Where are the passwords for remote machines kept?"
+    )
+    assert answer.trace[0].kind == "ask" and answer.trace[0].members
+    assert [r.kind for r in answer.trace] == ["ask", "search"]
+    found = ScriptedModel(answers_netrc)
+    answer = searching(found).ask(
+        netrc_document(), "Where are the passwords for remote machines kept?"
+    )
+    assert answer.found and answer.text == "~/.netrc" and answer.trace[-1].kind == "search"
