@@ -1,7 +1,8 @@
 """The `Leader` seam: given the state of a question, decide the next action.
 
 - `RuleLeader` (the small-model profile's default): read the likeliest members; when none
-  grounds an answer, focus them on the passages about the question's subject; resolve
+  grounds an answer, focus them on the passages about the question's subject if its own
+  names chose them, then search the document's ranked passages; resolve
   conflicts through the communication graph; follow a finding's new names hop by hop until
   the evidence covers the question; then answer.
 - `ModelLeader` (the paper's leader, for capable served models): the model writes the next
