@@ -61,17 +61,18 @@ class RuleLeader:
             how = f", {plan.wave} at a time, most relevant first" if plan.wave else ""
             return Read(plan.readers, plan.wave, f"ask {len(plan.readers)} members{how}")
         plan = state.plan
-        searchable = plan.index is not None and bool(plan.search_waves)
-        may_search = len(state.hops) == 1 and searchable
-        # Chunks chosen by a name are worth re-reading closely (the sentences naming it,
-        # several ways); chunks chosen by topic words alone were guesses, and the search
-        # ranks the whole document's passages by meaning instead.
-        focus = hop.question.named or not may_search
-        if not hop.grounded and not hop.focused and not hop.searched and focus:
-            return Focus(hop.members, "no reply was grounded: re-read the passages on the subject")
-        if not hop.grounded and not hop.searched and may_search:
-            why = "the question's words grounded nothing: read the likeliest passages"
-            return Search(plan.search_waves, why)
+        if not hop.grounded and not hop.searched:
+            searchable = plan.index is not None and bool(plan.search_waves)
+            may_search = len(state.hops) == 1 and searchable
+            # Chunks chosen by a name are worth re-reading closely (the sentences naming
+            # it, several ways); chunks chosen by topic words alone were guesses, and the
+            # search ranks the whole document's passages by meaning instead.
+            if not hop.focused and (hop.question.named or not may_search):
+                why = "no reply was grounded: re-read the passages on the subject"
+                return Focus(hop.members, why)
+            if may_search:
+                why = "the question's words grounded nothing: read the likeliest passages"
+                return Search(plan.search_waves, why)
         if len(hop.clusters) > 1 and not hop.split:
             pairs = [(i, i + 1) for i in range(0, len(hop.clusters) - 1, 2)]
             return Resolve(pairs, f"{len(hop.clusters)} grounded answers conflict")

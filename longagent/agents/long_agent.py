@@ -261,8 +261,8 @@ class LongAgent:
         remembered refusal is kept under, with the question and the text)."""
         # The model by name, window and context extension (a model extended another way
         # reads the same chunks differently).
-        window = getattr(self.model, "context_window", "")
-        stages = [self.model.name, str(window), repr(getattr(self.model, "extension", None))]
+        extension = getattr(self.model, "extension", None)  # only the embedded model extends
+        stages = [self.model.name, str(self.model.context_window), repr(extension)]
         stages += [repr(self.profile), str(self.chunk_tokens)]
         stages += [_described(s) for s in (self.verifier, self.reading, self.leader)]
         return "\0".join(stages)

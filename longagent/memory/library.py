@@ -290,6 +290,10 @@ class Library:
         finally:
             lock.release()
 
+    def has_table(self, name: str) -> bool:
+        """Whether a table (a side table is made on first use) exists yet."""
+        return name in set(self.db.list_tables().tables)
+
     def _guarded(self, what: str, action: Callable[[], Any]) -> Any:
         """Run a LanceDB read or write; a failure from damaged files becomes StoreDamagedError."""
         try:

@@ -102,14 +102,10 @@ def stored_vectors(
     library: Library, document_id: str, embedder: str, print_: str
 ) -> np.ndarray | None:
     """The passage vectors stored for these passages and this embedder, or None."""
-    if PASSAGES_TABLE not in set(library.db.list_tables().tables):
+    key = _key(document_id, embedder, print_)
+    row = library_upkeep.keyed_row(library, PASSAGES_TABLE, key, "reading passage vectors")
+    if row is None:
         return None
-    table = library.db.open_table(PASSAGES_TABLE)
-    query = table.search().where(f"key = {quote(_key(document_id, embedder, print_))}").limit(1)
-    rows = library._guarded("reading passage vectors", query.to_arrow).to_pylist()
-    if not rows:
-        return None
-    row = rows[0]
     vectors = np.frombuffer(row["vectors"], dtype=np.float32)
     if vectors.size != row["rows"] * row["dim"]:
         return None

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import pyarrow as pa
 
 from longagent.memory import library_upkeep
-from longagent.memory.filters import in_list, quote
+from longagent.memory.filters import in_list
 from longagent.memory.library import Library
 
 REFUSALS_TABLE = "refusals"
@@ -33,12 +33,8 @@ _SCHEMA = pa.schema(
 
 def stored(library: Library, key: str) -> tuple[str, float] | None:
     """The answer JSON kept under `key` and when it was asked, or None."""
-    if REFUSALS_TABLE not in set(library.db.list_tables().tables):
-        return None
-    table = library.db.open_table(REFUSALS_TABLE)
-    query = table.search().where(f"key = {quote(key)}").limit(1)
-    rows = library._guarded("reading refusals", query.to_arrow).to_pylist()
-    return (rows[0]["answer"], rows[0]["asked_at"]) if rows else None
+    row = library_upkeep.keyed_row(library, REFUSALS_TABLE, key, "reading refusals")
+    return (row["answer"], row["asked_at"]) if row else None
 
 
 def store(library: Library, key: str, document_id: str, question: str, answer: str) -> None:

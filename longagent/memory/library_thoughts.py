@@ -118,7 +118,7 @@ def library_thoughts(
 
 def _open_or_create(library: Library, embedder: Embedder) -> None:
     expected = LIBRARY_THOUGHTS.schema(embedder.dim)
-    if THOUGHTS_TABLE not in set(library.db.list_tables().tables):
+    if not library.has_table(THOUGHTS_TABLE):
         table: Any = library.db.create_table(THOUGHTS_TABLE, schema=expected)
     else:
         table = library.db.open_table(THOUGHTS_TABLE)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 from filelock import Timeout
@@ -159,7 +159,7 @@ def upsert(library: Library, table: str, schema: pa.Schema, data: pa.Table, what
     """Write rows of one of the library's side tables (made on first use), each replacing
     the row with its `key`, in one commit under the table's lock."""
     with library._lock(table):
-        if table not in set(library.db.list_tables().tables):
+        if not library.has_table(table):
             library.db.create_table(table, schema=schema)
         opened = library.db.open_table(table)
         builder = opened.merge_insert("key").when_matched_update_all().when_not_matched_insert_all()
@@ -168,8 +168,17 @@ def upsert(library: Library, table: str, schema: pa.Schema, data: pa.Table, what
 
 def delete_rows(library: Library, table: str, where: str, what: str) -> None:
     """Delete the rows `where` selects from a side table, if it exists."""
-    if table not in set(library.db.list_tables().tables):
+    if not library.has_table(table):
         return
     with library._lock(table):
         opened = library.db.open_table(table)
         library._guarded(what, lambda: opened.delete(where))
+
+
+def keyed_row(library: Library, table: str, key: str, what: str) -> dict[str, Any] | None:
+    """The side table's row written under `key` (by `upsert`), or None."""
+    if not library.has_table(table):
+        return None
+    query = library.db.open_table(table).search().where(f"key = {quote(key)}").limit(1)
+    rows = library._guarded(what, query.to_arrow).to_pylist()
+    return rows[0] if rows else None
