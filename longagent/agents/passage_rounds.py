@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from longagent.agents import conflict, extraction, member, ranking
 from longagent.agents.actions import Search
+from longagent.agents.profiles import Style
 from longagent.agents.question import Question
 from longagent.agents.types import MemberReport, Round
 
@@ -44,7 +45,9 @@ def search(runner: Runner, action: Search) -> None:
         wave, start = passages[start : start + size], start + size
         if not wave:
             break
-        reports += read_passages(runner, wave, question, current)
+        reports += read_passages(
+            runner, wave, question, current, styles=runner.profile.search_styles
+        )
         if any(r.verdict == "grounded" for r in reports):
             break
     if not any(r.verdict == "grounded" for r in reports) and not runner.profile.extract_first:
@@ -82,6 +85,7 @@ def read_passages(
     current: Round,
     judge: Judge | None = None,
     samples: tuple[int, ...] = (0,),
+    styles: tuple[Style, ...] | None = None,
 ) -> list[MemberReport]:
     """One batched call: each reader reads one passage in the profile's prompt styles
     (greedy: sample 0, else sampled with that seed) and reports the answer its grounded
@@ -97,13 +101,13 @@ def read_passages(
             current.passages.append(span)
             current.passage_chunks.append(p.chunk)
     current.members += [p.chunk for p in wave if p.chunk not in current.members]
-    styles = [(s, n) for s in runner.profile.focus_styles for n in samples]
+    readings = [(s, n) for s in styles or runner.profile.focus_styles for n in samples]
     requests = [
         member.member_request(p.chunk, index.text(p), question, runner.profile, style=s, sample=n)
         for p in wave
-        for s, n in styles
+        for s, n in readings
     ]
     replies = iter(member.run_batch(runner.model, requests))
-    judged = [[judge(p.chunk, next(replies), question) for _ in styles] for p in wave]
+    judged = [[judge(p.chunk, next(replies), question) for _ in readings] for p in wave]
     same = runner.verifier.same_answer
     return runner.record([conflict.agreed_reading(r, same) for r in judged])

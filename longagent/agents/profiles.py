@@ -46,6 +46,11 @@ class Profile:
     # When the question's words ground nothing, readers read the likeliest passages (a few
     # sentences each), this many per wave, until a wave grounds an answer: k grows 4, 12.
     search_waves: tuple[int, ...] = (4, 8)
+    # ... each passage read once in each of these prompt styles, greedy (None: the focus
+    # round's styles). For the 135M model the instructed style's second reading doubled
+    # a search's cost and grounded no right answer (natural dev, synthetic suite; README,
+    # "Stop 40").
+    search_styles: tuple[Style, ...] | None = None
     # A collection (every value of a key, every item of a list, each link of a chain) reads
     # ranked passages in these waves until one adds nothing new: at most 20 passages.
     collect_waves: tuple[int, ...] = (4, 8, 8)
@@ -85,6 +90,7 @@ PROFILES: dict[str, Profile] = {
         focus_styles=("plain", "instructed"),
         focus_samples=3,
         summaries="extractive",
+        search_styles=("plain",),
         extract_first=True,
     ),
     "large": Profile(

@@ -115,10 +115,13 @@ def test_chunks_chosen_by_topic_words_alone_are_not_focused_on(bundled_model) ->
     # passages, where -P's entry (the answer) is among those read and refused.
     document = manual([*ENTRIES[:4], LIMIT_RATE, *ENTRIES[4:]])
     question = "How do I make the crawler save everything into some other directory?"
-    answer = LongAgent(bundled_model, chunk_tokens=60).ask(document, question)
+    model = Recorder(bundled_model)
+    answer = LongAgent(model, chunk_tokens=60).ask(document, question)
     asked = answer.trace[0]
     assert asked.kind == "ask" and asked.members
     assert not any(r.verdict == "grounded" for r in asked.reports)
     assert [r.kind for r in answer.trace] == ["ask", "search"]
     searched = [document.text[a:b] for a, b in answer.trace[-1].passages]
     assert any("--directory-prefix" in passage for passage in searched)
+    # Each chunk and each ranked passage was read once: no second prompt style, no samples.
+    assert model.tasks.count("member") == len(asked.members) + len(searched)

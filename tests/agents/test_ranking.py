@@ -98,7 +98,8 @@ def test_a_search_grows_wave_by_wave_and_stops_at_the_first_grounded_wave() -> N
     )
     search = answer.trace[-1]
     assert not answer.found and search.kind == "search" and len(search.passages) == 3
-    styles = len(get_profile("small").focus_styles)
+    small = get_profile("small")
+    styles = len(small.search_styles or small.focus_styles)
     assert [len(b) for b in refusing.batches[-2:]] == [1 * styles, 2 * styles]
     found = ScriptedModel(answers_netrc)
     answer = searching(found, search_waves=(1, 2)).ask(
@@ -107,6 +108,19 @@ def test_a_search_grows_wave_by_wave_and_stops_at_the_first_grounded_wave() -> N
     assert answer.found and len(answer.trace[-1].passages) in (1, 3)
     if len(answer.trace[-1].passages) == 1:  # grounded in the first wave: no second one
         assert len(found.batches[-1]) == styles
+
+
+@pytest.mark.parametrize("styles", [("plain",), ("plain", "instructed")])
+def test_a_search_reads_each_passage_once_in_each_of_its_styles(styles: tuple) -> None:
+    refusing = ScriptedModel(lambda r: {"quote": "", "answer": ""})
+    answer = searching(refusing, search_waves=(2,), search_styles=styles).ask(
+        netrc_document(), "Where are my saved logins for servers kept?"
+    )
+    assert answer.trace[-1].kind == "search" and len(answer.trace[-1].passages) == 2
+    assert len(refusing.batches[-1]) == 2 * len(styles)
+    # Two styles read the same passage twice; one reads each passage once.
+    texts = [r.task["passage"] for r in refusing.batches[-1]]
+    assert len(set(texts)) == 2
 
 
 def test_no_search_when_the_profile_turns_it_off() -> None:
