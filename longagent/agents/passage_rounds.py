@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 def search(runner: Runner, action: Search) -> None:
     """The hop's question over the document's ranked passages: each reader sees one
-    passage (with a sentence of context on each side) in the profile's prompt styles,
+    passage (with a sentence of context on each side) in the profile's search styles,
     one batched call per wave, until a wave grounds an answer. Replies are judged
     against the whole chunk, so citations keep their document offsets. When none grounds,
     the first wave's sentence closest in meaning may answer (`agents/extraction.py`); with
@@ -87,10 +87,11 @@ def read_passages(
     samples: tuple[int, ...] = (0,),
     styles: tuple[Style, ...] | None = None,
 ) -> list[MemberReport]:
-    """One batched call: each reader reads one passage in the profile's prompt styles
-    (greedy: sample 0, else sampled with that seed) and reports the answer its grounded
-    readings agree on. Replies are judged (by `judge`, default `runner.judge`) against the
-    whole chunk, so citations keep their document offsets."""
+    """One batched call: each reader reads one passage in `styles` (default: the
+    profile's focus styles), greedy (sample 0) or sampled with each seed of `samples`,
+    and reports the answer its grounded readings agree on. Replies are judged (by
+    `judge`, default `runner.judge`) against the whole chunk, so citations keep their
+    document offsets."""
     judge = judge or runner.judge
     index = runner.state.plan.index
     assert index is not None
