@@ -45,9 +45,7 @@ def search(runner: Runner, action: Search) -> None:
         wave, start = passages[start : start + size], start + size
         if not wave:
             break
-        reports += read_passages(
-            runner, wave, question, current, styles=runner.profile.search_styles
-        )
+        reports += read_passages(runner, wave, question, current, runner.profile.search_styles)
         if any(r.verdict == "grounded" for r in reports):
             break
     if not any(r.verdict == "grounded" for r in reports) and not runner.profile.extract_first:
@@ -83,13 +81,12 @@ def read_passages(
     wave: list[ranking.Passage],
     question: Question,
     current: Round,
+    styles: tuple[Style, ...],
     judge: Judge | None = None,
     samples: tuple[int, ...] = (0,),
-    styles: tuple[Style, ...] | None = None,
 ) -> list[MemberReport]:
-    """One batched call: each reader reads one passage in `styles` (default: the
-    profile's focus styles), greedy (sample 0) or sampled with each seed of `samples`,
-    and reports the answer its grounded readings agree on. Replies are judged (by
+    """One batched call: each reader reads one passage in each of `styles`, greedy
+    (sample 0) or sampled with each seed of `samples`, and reports the answer its grounded readings agree on. Replies are judged (by
     `judge`, default `runner.judge`) against the whole chunk, so citations keep their
     document offsets."""
     judge = judge or runner.judge
@@ -102,7 +99,7 @@ def read_passages(
             current.passages.append(span)
             current.passage_chunks.append(p.chunk)
     current.members += [p.chunk for p in wave if p.chunk not in current.members]
-    readings = [(s, n) for s in styles or runner.profile.focus_styles for n in samples]
+    readings = [(s, n) for s in styles for n in samples]
     requests = [
         member.member_request(p.chunk, index.text(p), question, runner.profile, style=s, sample=n)
         for p in wave

@@ -30,6 +30,10 @@ class Profile:
     # answers rarely pass the evidence check, so more readings mostly add recall.
     focus_styles: tuple[Style, ...]
     focus_samples: int
+    # The search reads each ranked passage once in each of these styles, greedy. For the
+    # 135M model a second (instructed) reading doubled a search's cost and grounded no
+    # right answer (natural dev, synthetic suite; README, "Stop 40").
+    search_styles: tuple[Style, ...]
     focus_temperature: float = 0.8
     # A quote (<= 200 chars) and an answer (<= 80) as compact JSON: ~75 tokens of prose,
     # but man-page and code text tokenizes at ~2.5 chars a token, and 10% of replies over
@@ -46,11 +50,6 @@ class Profile:
     # When the question's words ground nothing, readers read the likeliest passages (a few
     # sentences each), this many per wave, until a wave grounds an answer: k grows 4, 12.
     search_waves: tuple[int, ...] = (4, 8)
-    # ... each passage read once in each of these prompt styles, greedy (None: the focus
-    # round's styles). For the 135M model the instructed style's second reading doubled
-    # a search's cost and grounded no right answer (natural dev, synthetic suite; README,
-    # "Stop 40").
-    search_styles: tuple[Style, ...] | None = None
     # A collection (every value of a key, every item of a list, each link of a chain) reads
     # ranked passages in these waves until one adds nothing new: at most 20 passages.
     collect_waves: tuple[int, ...] = (4, 8, 8)
@@ -89,8 +88,8 @@ PROFILES: dict[str, Profile] = {
         chunk_tokens=512,
         focus_styles=("plain", "instructed"),
         focus_samples=3,
-        summaries="extractive",
         search_styles=("plain",),
+        summaries="extractive",
         extract_first=True,
     ),
     "large": Profile(
@@ -98,6 +97,7 @@ PROFILES: dict[str, Profile] = {
         chunk_tokens=4096,
         focus_styles=("instructed",),
         focus_samples=0,
+        search_styles=("instructed",),
         max_rounds=6,
         leader="model",
     ),

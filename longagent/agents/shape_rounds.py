@@ -73,7 +73,8 @@ def collect(runner: Runner, action: Collect) -> None:
             break
         had = list(earlier) + [r.answer for r in reports if r.verdict == "grounded"]
         judge = _item_judge(runner, keyed, chain)
-        new = passage_rounds.read_passages(runner, wave, question, current, judge)
+        styles = runner.profile.focus_styles
+        new = passage_rounds.read_passages(runner, wave, question, current, styles, judge)
         if chain:
             chain_links.assignments(runner, wave, new, question.shape.value, followed)
         missed = [p for p, r in zip(wave, new, strict=True) if r.verdict != "grounded"]
@@ -81,7 +82,9 @@ def collect(runner: Runner, action: Collect) -> None:
             # A sentence that names the key holds a value: read the missed ones again,
             # sampled (the 135M model's greedy reading often echoes the key).
             seeds = tuple(range(1, 1 + runner.profile.focus_samples))
-            again = passage_rounds.read_passages(runner, missed, question, current, judge, seeds)
+            again = passage_rounds.read_passages(
+                runner, missed, question, current, styles, judge, seeds
+            )
             if chain:
                 chain_links.assignments(runner, missed, again, question.shape.value, followed)
             new += again

@@ -29,40 +29,35 @@ from pathlib import Path
 from typing import Any
 
 import lancedb
-import pyarrow as pa
 from filelock import Timeout
-from lancedb.index import FTS
 
 from longagent.config import Settings, get_settings
 from longagent.errors import DocumentError, LongAgentError
-from longagent.memory import library_search, library_upkeep, library_writes
+from longagent.memory import library_open, library_search, library_upkeep, library_writes
 from longagent.memory.embedder import Embedder
-from longagent.memory.errors import SchemaVersionError, StoreDamagedError, StoreError
+from longagent.memory.errors import StoreError
 from longagent.memory.filters import quote
 from longagent.memory.library_location import STORAGE_DEFAULTS, locate
 from longagent.memory.library_location import (
     library_dir as library_dir,  # re-exported: callers import it from here
 )
+from longagent.memory.library_open import (
+    CHUNKS,
+    DEFAULT_CHUNK_TOKENS,  # re-exported: callers import it from here
+    DOCUMENTS,
+    TABLES,
+)
 from longagent.memory.library_types import (
     DOCUMENT_COLUMNS,
-    LIBRARY_SCHEMA_VERSION,
     READY,
     AddProgress,
     AddReport,
     ChunkHit,
     LibraryDocument,
-    chunks_schema,
-    documents_schema,
 )
 from longagent.memory.locks import DEFAULT_LEASE, Lock, make_lock
-from longagent.memory.records import utcnow
-from longagent.memory.repair import META_TABLE, damage, short_error
-from longagent.memory.store import _META_SCHEMA
+from longagent.memory.repair import META_TABLE, short_error
 
-DOCUMENTS, CHUNKS = "documents", "chunks"
-_TABLES = (DOCUMENTS, CHUNKS, META_TABLE)
-_OWN = {f"{name}.lance" for name in _TABLES} | {".locks"}
-DEFAULT_CHUNK_TOKENS = 512  # the small profile's member chunk (agents/profiles.py)
 VECTOR_INDEX_ROWS = 100_000
 TokenCounter = Callable[[str], int]
 
@@ -84,6 +79,11 @@ class Library:
     timeouts) and to its locks. `lock_lease`: seconds after which a lock on an object store
     whose holder stopped renewing it (a killed process) is taken over.
     """
+
+    # Read from its metadata when it is opened (library_open.py).
+    meta: dict[str, str]
+    dim: int  # of its passage vectors; 0: none
+    chunk_tokens: int
 
     def __init__(
         self,
@@ -123,7 +123,7 @@ class Library:
                 f"`longagent add PATH --library {name}`"
             )
         if folder is not None:
-            self._prepare_folder(folder)
+            library_open.prepare_folder(self.name, folder)
         try:
             self.db = lancedb.connect(
                 self.location,
@@ -138,7 +138,7 @@ class Library:
             ) from exc
         with self._lock(META_TABLE):
             try:
-                self._open_or_create(chunk_tokens)
+                library_open.open_or_create(self, chunk_tokens)
             except LongAgentError:
                 raise
             except Exception as exc:  # LanceDB's own errors: damage, or something else
@@ -171,94 +171,6 @@ class Library:
             raise StoreError(f"the library at {self.location} is not a local folder")
         return self.folder
 
-    # -- opening -------------------------------------------------------------------------
-
-    def _prepare_folder(self, root: Path) -> None:
-        if root.exists() and not root.is_dir():
-            raise StoreDamagedError(
-                f"the library {self.name!r} cannot be opened: {root} is a file, not a library "
-                "folder. Move it aside and add the documents again."
-            )
-        if root.is_dir() and not (root / f"{META_TABLE}.lance").exists():
-            foreign = sorted(p.name for p in root.iterdir() if p.name not in _OWN)
-            if foreign:
-                raise StoreError(
-                    f"{root} is not a longagent library (it holds {', '.join(foreign[:3])}); "
-                    "use another library name or move the folder aside"
-                )
-        try:
-            (root / ".locks").mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(f"cannot create the library at {root}: {exc.strerror}") from None
-
-    def _open_or_create(self, chunk_tokens: int) -> None:
-        names = set(self.db.list_tables().tables)
-        if META_TABLE not in names:
-            # The metadata table is written last: tables without it and without rows are a
-            # creation that was interrupted; finish it.
-            present = [n for n in (DOCUMENTS, CHUNKS) if n in names]
-            if any(self.db.open_table(n).count_rows() for n in present):
-                raise StoreDamagedError(
-                    f"the library at {self.location} has tables but no metadata; move it aside "
-                    "and add the documents again"
-                )
-            for table_name in present:
-                self.db.drop_table(table_name)
-            self._create(chunk_tokens)
-        self.meta = self._read_meta()
-        version = int(self.meta.get("schema_version", "0"))
-        if version != LIBRARY_SCHEMA_VERSION:
-            raise SchemaVersionError(
-                f"the library at {self.location} has schema version {version}; this longagent "
-                f"reads version {LIBRARY_SCHEMA_VERSION}. Open it with the longagent that "
-                "wrote it, or move it aside and add the documents again."
-            )
-        self.dim = int(self.meta.get("dim", "0"))
-        self.chunk_tokens = int(self.meta.get("chunk_tokens", str(DEFAULT_CHUNK_TOKENS)))
-        if self.embedder is not None and self.embedder.dim != self.dim:
-            have = f"{self.dim}-dimensional vectors" if self.dim else "no vectors"
-            raise StoreError(
-                f"the library {self.name!r} holds {have} ({self.meta.get('embedder')}), but "
-                f"the embedder given makes {self.embedder.dim}; open it with the embedder "
-                "that created it" + (" (none)" if not self.dim else "")
-            )
-
-    def _create(self, chunk_tokens: int) -> None:
-        dim = self.embedder.dim if self.embedder is not None else 0
-        self.db.create_table(DOCUMENTS, schema=documents_schema())
-        chunks = self.db.create_table(CHUNKS, schema=chunks_schema(dim))
-        # LanceDB's native (not tantivy) inverted index; rows added later are searched
-        # unindexed until `optimize` folds them in, which every add does at its end.
-        chunks.create_index("text", config=FTS())
-        values = {
-            "schema_version": str(LIBRARY_SCHEMA_VERSION),
-            "embedder": self.embedder.name if self.embedder is not None else "none",
-            "dim": str(dim),
-            "chunk_tokens": str(chunk_tokens),
-            "created_at": utcnow().isoformat(),
-        }
-        meta = pa.table({"key": list(values), "value": list(values.values())}, schema=_META_SCHEMA)
-        self.db.create_table(META_TABLE, data=meta, schema=_META_SCHEMA)
-
-    def _read_meta(self) -> dict[str, str]:
-        rows = self.db.open_table(META_TABLE).to_arrow().to_pylist()
-        return {row["key"]: row["value"] for row in rows}
-
-    def check(self) -> None:
-        """Raise StoreDamagedError when a table cannot be opened or has data files that
-        cannot be read (a scan of the id column opens each of them)."""
-        for table_name in _TABLES:
-            try:
-                problem = damage(self.db.open_table(table_name))
-            except Exception as exc:
-                problem = short_error(exc)
-            if problem is not None:
-                raise StoreDamagedError(
-                    f"the library at {self.location} is damaged: its {table_name} table cannot be "
-                    f"read ({problem}). Nothing was changed. Move the folder aside and add "
-                    "the documents again (they are re-read from their files)."
-                )
-
     # -- locks ---------------------------------------------------------------------------
 
     def _lock_for(self, key: str) -> Lock:
@@ -289,6 +201,11 @@ class Library:
             yield
         finally:
             lock.release()
+
+    def check(self) -> None:
+        """Raise StoreDamagedError when a table cannot be opened or has data files that
+        cannot be read (a scan of the id column opens each of them)."""
+        library_open.check(self)
 
     def has_table(self, name: str) -> bool:
         """Whether a table (a side table is made on first use) exists yet."""
@@ -381,7 +298,7 @@ class Library:
         if self.folder is not None:
             on_disk = sum(p.stat().st_size for p in self.folder.rglob("*") if p.is_file())
         else:  # the current versions' data (an object store lists slowly)
-            on_disk = sum(_total_bytes(self.db.open_table(n).stats()) for n in _TABLES)
+            on_disk = sum(_total_bytes(self.db.open_table(n).stats()) for n in TABLES)
         return {
             "name": self.name,
             "path": self.location,

@@ -98,8 +98,7 @@ def test_a_search_grows_wave_by_wave_and_stops_at_the_first_grounded_wave() -> N
     )
     search = answer.trace[-1]
     assert not answer.found and search.kind == "search" and len(search.passages) == 3
-    small = get_profile("small")
-    styles = len(small.search_styles or small.focus_styles)
+    styles = len(get_profile("small").search_styles)
     assert [len(b) for b in refusing.batches[-2:]] == [1 * styles, 2 * styles]
     found = ScriptedModel(answers_netrc)
     answer = searching(found, search_waves=(1, 2)).ask(
