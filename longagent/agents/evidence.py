@@ -64,7 +64,9 @@ def instruction_words() -> frozenset[str]:
     """The words of the members' own instructions (their prompts, placeholders aside)."""
     from longagent.agents.chat_types import prompt
 
-    said = " ".join(prompt(name) for name in ("member", "member_plain", "member_system"))
+    said = " ".join(
+        prompt(name) for name in ("member", "member_plain", "member_free", "member_system")
+    )
     found = set(words(re.sub(r"\{\w+\}|<[^>]+>", " ", said))) - STOPWORDS
     return frozenset(found - PLAUSIBLE_ANSWERS)
 

@@ -4,6 +4,7 @@ models use; the prompt wording lives in `prompts/` alone."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -12,11 +13,12 @@ from longagent import text
 from longagent.agents.chat_types import prompt
 from longagent.agents.profiles import Profile, Style
 from longagent.agents.question import Question
-from longagent.errors import ModelResponseError
-from longagent.llm import ChatModel, GenerationRequest, Message
-from longagent.llm.constrained import generate_structured
+from longagent.errors import LongAgentError, ModelResponseError
+from longagent.llm import ChatModel, Generation, GenerationRequest, Message
+from longagent.llm.constrained import generate_rows, parse_structured
 
 QUOTE_CHARS = 200
+PROMPTS: dict[Style, str] = {"instructed": "member", "plain": "member_plain", "free": "member_free"}
 
 
 class MemberReply(BaseModel):
@@ -80,14 +82,17 @@ def member_request(
     instruction last, so a prefix cache can reuse the chunk's KV. `style` "instructed"
     spells out the reply (quote, then answer); "plain" only asks the question: the 135M
     model often copies the instructions instead of answering, and the two styles fail on
-    different inputs (measured: 8/20 each on whole chunks, 12/20 together). `sample` 0 is
-    the greedy reading; others sample with that seed."""
+    different inputs (measured: 8/20 each on whole chunks, 12/20 together). Both replies
+    are held to `MemberReply`'s JSON. "free" asks for one short sentence in the reader's
+    own words, not held to JSON (`free_reply`). `sample` 0 is the greedy reading; others
+    sample with that seed."""
     known = f"Known from other parts of the document: {question.known}\n" if question.known else ""
-    name = "member" if style == "instructed" else "member_plain"
     passage = text.compact(passage)
-    user = prompt(name).format(chunk=passage, question=question.text, known=known)
+    user = prompt(PROMPTS[style]).format(chunk=passage, question=question.text, known=known)
     task = {"kind": "member", "chunk": chunk, "passage": passage, "style": style, "sample": sample}
     request = _request(user, profile, task, (passage,))
+    if style == "free":
+        request.json_schema, request.max_new_tokens = None, profile.free_reply_tokens
     if sample:
         request.temperature, request.seed = profile.focus_temperature, sample
     return request
@@ -142,8 +147,52 @@ def pair_request(
 def run_batch(
     model: ChatModel, requests: list[GenerationRequest]
 ) -> list[MemberReply | ModelResponseError]:
-    """One batched model call for all members of a round, each reply held to its request's
-    own schema when it has one (`quote_schema`)."""
+    """One batched model call for all members of a round. Each reply is held to its
+    request's own schema when it has one (`quote_schema`), else to `MemberReply`'s; a
+    free reading is not held (`free_reply`)."""
     if not requests:
         return []
-    return generate_structured(model, requests, MemberReply)
+    schema = MemberReply.model_json_schema()
+    held = [
+        r if _free(r) or r.json_schema else r.model_copy(update={"json_schema": schema})
+        for r in requests
+    ]
+    return [
+        free_reply(g) if _free(r) else parse_structured(g, MemberReply)
+        for r, g in zip(requests, generate_rows(model, held), strict=True)
+    ]
+
+
+def _free(request: GenerationRequest) -> bool:
+    return request.task.get("style") == "free"
+
+
+# A reply saying its passage holds no answer ("The text does not mention ...").
+_DENIAL = re.compile(
+    r"\b(?:does not|doesn't|do not|don't|did not|is not|isn't|cannot|can't)\s+(?:\w+\s+){0,3}?"
+    r"(?:say|says|contain|contains|mention|mentions|answer|provide|state|specify|give|include|"
+    r"available|found|mentioned|stated|specified)\b",
+    re.IGNORECASE,
+)
+
+
+def free_reply(generation: Generation | LongAgentError) -> MemberReply | ModelResponseError:
+    """A free reading as a `MemberReply`: its first sentence is the answer and, as the
+    reader quotes nothing, its quote too (the checker then finds the passage's sentence
+    that holds the answer, `evidence.check`). A reply that says its passage does not
+    answer is a refusal. A reply that is JSON of `MemberReply` (a scripted or served model
+    that answers so anyway) is taken as it is."""
+    if isinstance(generation, LongAgentError):
+        return ModelResponseError(str(generation))
+    said = text.compact(generation.text).replace("\n", " ").strip()
+    if said.startswith("{"):
+        parsed = parse_structured(generation, MemberReply)
+        if isinstance(parsed, MemberReply):
+            return parsed
+    first = re.split(r"(?<=[.!?])\s+(?=[A-Z])", said, maxsplit=1)[0]
+    if len(first) > QUOTE_CHARS:
+        first = _clip(first)
+    if not first or _DENIAL.search(first):
+        return MemberReply(quote="", answer="")
+    # Constructed, not validated: a sentence may run past the JSON answer's 80 characters.
+    return MemberReply.model_construct(quote=first, answer=first)

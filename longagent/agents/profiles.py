@@ -15,7 +15,7 @@ from typing import Literal
 from longagent.errors import ConfigError
 from longagent.llm import ChatModel
 
-Style = Literal["instructed", "plain"]
+Style = Literal["instructed", "plain", "free"]
 LeaderName = Literal["rule", "model"]
 
 
@@ -45,6 +45,8 @@ class Profile:
     # decoded tokens; the 2 replies it would cut that had ended on their own were loops
     # the verifier refused. 0: never (`GenerationRequest.stop_loops`).
     loop_tokens: int = 32
+    # A free reading (style "free") writes one short sentence, not JSON.
+    free_reply_tokens: int = 48
     prompt_room: int = 200  # instructions and question around a chunk, in tokens
     wave: int = 8  # members per wave when reading by relevance
     # When the question's words ground nothing, readers read the likeliest passages (a few
@@ -88,7 +90,7 @@ PROFILES: dict[str, Profile] = {
         chunk_tokens=512,
         focus_styles=("plain", "instructed"),
         focus_samples=3,
-        search_styles=("plain",),
+        search_styles=("free",),
         summaries="extractive",
         extract_first=True,
     ),

@@ -109,23 +109,24 @@ def generate_structured(
     constrained = [
         r if r.json_schema else r.model_copy(update={"json_schema": schema}) for r in requests
     ]
-    results: list[T | ModelResponseError] = []
-    for generation in _generate_rows(model, constrained):
-        if isinstance(generation, LongAgentError):
-            results.append(ModelResponseError(str(generation)))
-            continue
-        try:
-            results.append(output_type.model_validate_json(generation.text))
-        except ValidationError as exc:
-            cut = generation.finish_reason == "length"
-            reason = " (cut off at max_new_tokens)" if cut else ""
-            results.append(
-                ModelResponseError(
-                    f"Invalid {output_type.__name__} JSON{reason}: {exc.errors()[:1]}",
-                    partial=_complete_fields(generation.text) if cut else None,
-                )
-            )
-    return results
+    return [parse_structured(g, output_type) for g in generate_rows(model, constrained)]
+
+
+def parse_structured(
+    generation: Generation | LongAgentError, output_type: type[T]
+) -> T | ModelResponseError:
+    """One row of `generate_rows` validated as `output_type`, or why it cannot be."""
+    if isinstance(generation, LongAgentError):
+        return ModelResponseError(str(generation))
+    try:
+        return output_type.model_validate_json(generation.text)
+    except ValidationError as exc:
+        cut = generation.finish_reason == "length"
+        reason = " (cut off at max_new_tokens)" if cut else ""
+        return ModelResponseError(
+            f"Invalid {output_type.__name__} JSON{reason}: {exc.errors()[:1]}",
+            partial=_complete_fields(generation.text) if cut else None,
+        )
 
 
 def _complete_fields(cut_off: str) -> dict[str, object]:
@@ -144,9 +145,11 @@ def _complete_fields(cut_off: str) -> dict[str, object]:
 ROW_ERRORS = (ContextOverflowError, ModelResponseError)
 
 
-def _generate_rows(
+def generate_rows(
     model: ChatModel, requests: list[GenerationRequest]
 ) -> list[Generation | LongAgentError]:
+    """One batched call; when it fails for one request's sake, each request alone, so only
+    the failing rows carry the error."""
     try:
         return list(model.generate(requests))
     except ROW_ERRORS as exc:
