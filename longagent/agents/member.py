@@ -18,6 +18,7 @@ from longagent.llm import ChatModel, Generation, GenerationRequest, Message
 from longagent.llm.constrained import generate_rows, parse_structured
 
 QUOTE_CHARS = 200
+FREE_STOPS = (". ", ".\n", "\n\n")
 PROMPTS: dict[Style, str] = {"instructed": "member", "plain": "member_plain", "free": "member_free"}
 
 
@@ -93,6 +94,7 @@ def member_request(
     request = _request(user, profile, task, (passage,))
     if style == "free":
         request.json_schema, request.max_new_tokens = None, profile.free_reply_tokens
+        request.stop = list(FREE_STOPS)  # only the first sentence is used (`free_reply`)
     if sample:
         request.temperature, request.seed = profile.focus_temperature, sample
     return request

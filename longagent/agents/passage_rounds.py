@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from longagent import text
 from longagent.agents import conflict, extraction, member, ranking
 from longagent.agents.actions import Search
 from longagent.agents.profiles import Style
@@ -19,7 +20,8 @@ if TYPE_CHECKING:
 
 def search(runner: Runner, action: Search) -> None:
     """The hop's question over the document's ranked passages: each reader sees one
-    passage (with a sentence of context on each side) in the profile's search styles,
+    passage (with a sentence of context on each side) in the profile's search styles (its
+    key search styles for a question naming a record by its key),
     one batched call per wave, until a wave grounds an answer. Replies are judged
     against the whole chunk, so citations keep their document offsets. When none grounds,
     the first wave's sentence closest in meaning may answer (`agents/extraction.py`); with
@@ -40,12 +42,14 @@ def search(runner: Runner, action: Search) -> None:
     reports = _extracted(runner, first, question) if runner.profile.extract_first else []
     if reports:
         current.decision = "the sentence closest in meaning answers before any reader read"
+    profile = runner.profile
+    styles = profile.key_search_styles if _names_a_record(question) else profile.search_styles
     start = 0
     for size in action.waves if not reports else ():
         wave, start = passages[start : start + size], start + size
         if not wave:
             break
-        reports += read_passages(runner, wave, question, current, runner.profile.search_styles)
+        reports += read_passages(runner, wave, question, current, styles)
         if any(r.verdict == "grounded" for r in reports):
             break
     if not any(r.verdict == "grounded" for r in reports) and not runner.profile.extract_first:
@@ -53,6 +57,13 @@ def search(runner: Runner, action: Search) -> None:
     hop.members = list(dict.fromkeys(hop.members + current.members))
     hop.reports = reports
     runner.settle(hop)
+
+
+def _names_a_record(question: Question) -> bool:
+    """Whether the question names a record by an identifier: a key of 8 or more characters
+    with a digit (a UUID, a hash, a long number), not a hyphenated word ("zero-length")."""
+    keys = text.record_keys(question.text)
+    return any(len(k) >= 8 and any(ch.isdigit() for ch in k) for k in keys)
 
 
 def _extracted(

@@ -32,8 +32,16 @@ class Profile:
     focus_samples: int
     # The search reads each ranked passage once in each of these styles, greedy. For the
     # 135M model a second (instructed) reading doubled a search's cost and grounded no
-    # right answer (natural dev, synthetic suite; README, "Stop 40").
+    # right answer (README, "Stop 40"); held to JSON its plain readings were mostly runaway
+    # text, and the free style halved the decoded tokens with the same answers (natural dev,
+    # synthetic suite; "Stop 41"). Focus rounds keep their JSON styles: read freely there,
+    # the synthetic suite lost two of its key-value needles.
     search_styles: tuple[Style, ...]
+    # ... and in these when the question names a record by its key (a UUID, a quoted
+    # string): its answer is the value on the key's line, which a JSON quote copies
+    # verbatim (`repairs.record_value` then takes it) and a free sentence miscopied
+    # (RULER seed 11, multikey_3 at 4K: each free reading garbled the key or the value).
+    key_search_styles: tuple[Style, ...]
     focus_temperature: float = 0.8
     # A quote (<= 200 chars) and an answer (<= 80) as compact JSON: ~75 tokens of prose,
     # but man-page and code text tokenizes at ~2.5 chars a token, and 10% of replies over
@@ -45,8 +53,9 @@ class Profile:
     # decoded tokens; the 2 replies it would cut that had ended on their own were loops
     # the verifier refused. 0: never (`GenerationRequest.stop_loops`).
     loop_tokens: int = 32
-    # A free reading (style "free") writes one short sentence, not JSON.
-    free_reply_tokens: int = 48
+    # A free reading (style "free") writes one short sentence, not JSON; it stops at the
+    # sentence's end. A RULER record's sentence holds two UUIDs of ~25 tokens each.
+    free_reply_tokens: int = 96
     prompt_room: int = 200  # instructions and question around a chunk, in tokens
     wave: int = 8  # members per wave when reading by relevance
     # When the question's words ground nothing, readers read the likeliest passages (a few
@@ -91,6 +100,7 @@ PROFILES: dict[str, Profile] = {
         focus_styles=("plain", "instructed"),
         focus_samples=3,
         search_styles=("free",),
+        key_search_styles=("plain",),
         summaries="extractive",
         extract_first=True,
     ),
@@ -100,6 +110,7 @@ PROFILES: dict[str, Profile] = {
         focus_styles=("instructed",),
         focus_samples=0,
         search_styles=("instructed",),
+        key_search_styles=("instructed",),
         max_rounds=6,
         leader="model",
     ),

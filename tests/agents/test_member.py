@@ -71,3 +71,86 @@ def test_the_bundled_reader_quotes_the_passage_s_own_answer_sentence(bundled_mod
     assert isinstance(reply, MemberReply)
     assert reply.quote in text.sentence_texts(text.compact(gold.text))
     assert "retry 20 times" in reply.quote and "20" in reply.answer
+
+
+def _free_and_instructed(request) -> str | dict:
+    if request.task["style"] == "free":
+        return "The default is to retry 20 times.  Then it stops.\nMore words."
+    return {"quote": "The default is to retry 20 times.", "answer": "20"}
+
+
+def test_a_free_reading_is_not_held_to_json_and_its_first_sentence_answers() -> None:
+    from longagent.llm import ScriptedModel
+
+    question, small = Question.parse("How often does it retry?"), get_profile("small")
+    free = member_request(0, PASSAGE, question, small, style="free")
+    instructed = member_request(0, PASSAGE, question, small, style="instructed")
+    model = ScriptedModel(_free_and_instructed)
+    replies = run_batch(model, [free, instructed])
+    # One call: the free reading goes out without a schema, the instructed one with one.
+    ([sent_free, sent_instructed],) = model.batches
+    assert sent_free.json_schema is None and sent_instructed.json_schema is not None
+    assert sent_free.max_new_tokens < sent_instructed.max_new_tokens
+    first, second = replies
+    assert isinstance(first, MemberReply) and first.answer == "The default is to retry 20 times."
+    assert isinstance(second, MemberReply) and second.answer == "20"
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "The text does not say how often it retries.",
+        "The document part doesn't mention retries.",
+        "It cannot be found in the text.",
+        "",
+    ],
+)
+def test_a_free_reading_that_says_its_passage_does_not_answer_is_a_refusal(said: str) -> None:
+    from longagent.agents.evidence import LexicalVerifier
+    from longagent.llm import ScriptedModel
+
+    question = Question.parse("How often does it retry?")
+    request = member_request(0, PASSAGE, question, get_profile("small"), style="free")
+    (reply,) = run_batch(ScriptedModel([said]), [request])
+    assert isinstance(reply, MemberReply)
+    assert LexicalVerifier().check(reply, PASSAGE, question).verdict == "refused"
+
+
+def test_a_free_reading_written_as_json_anyway_is_taken_as_it_is() -> None:
+    from longagent.llm import ScriptedModel
+
+    request = member_request(
+        0, PASSAGE, Question.parse("How often?"), get_profile("small"), style="free"
+    )
+    said = {"quote": "The default is to retry 20 times.", "answer": "20 times"}
+    (reply,) = run_batch(ScriptedModel([said]), [request])
+    assert reply == MemberReply(**said)
+
+
+RETRIES = (
+    "-t number\n--tries=number\n    Set number of tries to number.  Specify 0 or inf for\n"
+    "    infinite retrying. The default is to retry 20 times, with the exception of fatal\n"
+    '    errors like "connection refused" or "not found" (404), which are not retried.'
+)
+
+
+@pytest.mark.slow
+def test_the_bundled_reader_answers_freely_where_its_json_replies_ground_nothing(
+    bundled_model,
+) -> None:
+    from longagent.agents.evidence import LexicalVerifier
+
+    question, small = Question.parse("What is the default number of retries?"), get_profile("small")
+    styles = ("free", "plain", "instructed")
+    requests = [member_request(0, RETRIES, question, small, style=s) for s in styles]
+    free, *held = run_batch(bundled_model, requests)
+    verifier = LexicalVerifier()
+    assert isinstance(free, MemberReply) and "20" in free.answer
+    check = verifier.check(free, RETRIES, question)
+    assert check.verdict == "grounded" and check.span is not None
+    assert "retry 20 times" in RETRIES[check.span[0] : check.span[1]]
+    # Held to JSON, the same reader grounds nothing here: why the search reads freely.
+    for reply in held:
+        assert not isinstance(reply, MemberReply) or (
+            verifier.check(reply, RETRIES, question).verdict != "grounded"
+        )

@@ -91,6 +91,44 @@ def test_a_paraphrase_is_answered_from_the_passage_a_search_reads() -> None:
     assert any(a <= cited.start and cited.end <= b for a, b in search.passages)
 
 
+def test_a_free_reading_s_sentence_is_grounded_at_the_passage_sentence_that_holds_it() -> None:
+    # The reader answers in its own words, not JSON, and quotes nothing: the citation is
+    # the passage's own sentence holding the answer, found by the checker.
+    def says(request: GenerationRequest) -> str:
+        if NETRC in request.task.get("passage", "") and len(request.task["passage"]) < 600:
+            return "Your saved logins are in ~/.netrc, with the passwords."
+        return "The text does not say."
+
+    model = ScriptedModel(says)
+    answer = searching(model, search_styles=("free",)).ask(
+        netrc_document(), "Where are my saved logins for servers kept?"
+    )
+    assert answer.found and "~/.netrc" in answer.text
+    assert answer.trace[-1].kind == "search" and answer.citations[0].quote == NETRC
+    assert all(r.json_schema is None for r in model.batches[-1])
+
+
+@pytest.mark.parametrize(
+    ("question", "held"),
+    [
+        ("Where are my saved logins for servers kept?", False),
+        ("What is the value for 4c11aa09-f00d-4d44-9718-fe90b91aebbf?", True),
+    ],
+)
+def test_a_question_naming_a_record_by_its_identifier_searches_in_json(
+    question: str, held: bool
+) -> None:
+    # A record's value is copied from its line, which a JSON quote copies verbatim; a
+    # question worded as people ask is read freely.
+    refusing = ScriptedModel(lambda r: {"quote": "", "answer": ""})
+    profile = {"search_styles": ("free",), "key_search_styles": ("plain",)}
+    answer = searching(refusing, **profile).ask(netrc_document(), question)
+    assert answer.trace[-1].kind == "search"
+    assert [r.json_schema is not None for r in refusing.batches[-1]] == [held] * len(
+        refusing.batches[-1]
+    )
+
+
 def test_a_search_grows_wave_by_wave_and_stops_at_the_first_grounded_wave() -> None:
     refusing = ScriptedModel(lambda r: {"quote": "", "answer": ""})
     answer = searching(refusing, search_waves=(1, 2)).ask(
