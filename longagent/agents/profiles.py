@@ -87,7 +87,8 @@ class Profile:
     # Opt-in: a member's quote held to its passage's own sentences (a JSON-schema enum,
     # `member.quote_schema`). Given the answer's own chunk the 135M reader quoted the
     # evidence in 13 of 60 readings held, none free; but whole runs lost 2 of 10
-    # synthetic 4K needles its free quote had found (README, stop 35).
+    # synthetic 4K needles its free quote had found (README, stop 35). A free reading
+    # (the search's) quotes nothing and is not held.
     quote_held: bool = False
     max_rounds: int = 4
     leader: LeaderName = "rule"

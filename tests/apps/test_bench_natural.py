@@ -294,6 +294,8 @@ def test_the_bench_system_s_held_quote_holds_each_reader_to_its_passage() -> Non
             story, "Which page tells part 7?"
         )
         members = [r for r in model.requests if r.task.get("kind") == "member"]
+        # A free reading (the search's) writes a sentence, not JSON: nothing to hold.
+        members = [r for r in members if r.task.get("style") != "free"]
         assert members
         for request in members:
             allowed = request.json_schema["properties"]["quote"].get("enum")  # type: ignore[index]
