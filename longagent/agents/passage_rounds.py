@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 def search(runner: Runner, action: Search) -> None:
     """The hop's question over the document's ranked passages: each reader sees one
     passage (with a sentence of context on each side) in the profile's search styles (its
-    key search styles for a question naming a record by its key),
+    key search styles for a question naming a record by an identifier),
     one batched call per wave, until a wave grounds an answer. Replies are judged
     against the whole chunk, so citations keep their document offsets. When none grounds,
     the first wave's sentence closest in meaning may answer (`agents/extraction.py`); with

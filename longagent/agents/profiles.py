@@ -32,15 +32,15 @@ class Profile:
     focus_samples: int
     # The search reads each ranked passage once in each of these styles, greedy. For the
     # 135M model a second (instructed) reading doubled a search's cost and grounded no
-    # right answer (README, "Stop 40"); held to JSON its plain readings were mostly runaway
-    # text, and the free style halved the decoded tokens with the same answers (natural dev,
-    # synthetic suite; "Stop 41"). Focus rounds keep their JSON styles: read freely there,
-    # the synthetic suite lost two of its key-value needles.
+    # right answer (README, "Stop 40"). Held to JSON, its plain readings were mostly
+    # runaway text; read freely they decode 59% fewer tokens, with 41 of 42 natural dev
+    # answers and all 80 synthetic verdicts the same ("Stop 41"). Focus rounds keep their
+    # JSON styles: read freely there, the synthetic suite lost two key-value needles.
     search_styles: tuple[Style, ...]
-    # ... and in these when the question names a record by its key (a UUID, a quoted
-    # string): its answer is the value on the key's line, which a JSON quote copies
-    # verbatim (`repairs.record_value` then takes it) and a free sentence miscopied
-    # (RULER seed 11, multikey_3 at 4K: each free reading garbled the key or the value).
+    # ... and in these when the question names a record by an identifier (a UUID, a hash,
+    # a long number: `passage_rounds._names_a_record`): its answer is the value on the
+    # key's line, which a JSON quote copies verbatim (`repairs.record_value` then takes
+    # it) and a free sentence miscopied (RULER seed 11, multikey_3 at 4K).
     key_search_styles: tuple[Style, ...]
     focus_temperature: float = 0.8
     # A quote (<= 200 chars) and an answer (<= 80) as compact JSON: ~75 tokens of prose,
