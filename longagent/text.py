@@ -33,6 +33,16 @@ _SPACES = re.compile(r"[ \t]{2,}")
 _INDENT = re.compile(r"^[ \t]+", re.MULTILINE)
 LONGEST_SENTENCE = 600  # characters; longer runs are split at their line breaks
 _QUOTED = re.compile(r"[\"“]([^\"”]{2,})[\"”]")
+# A reply saying the text holds no answer, in the model's own words ("The document does not
+# contain the answer", "It cannot be found in the text").
+_NO_ANSWER = re.compile(
+    r"not found|not (?:mentioned|stated|specified|provided|given)|no (?:information|mention)"
+    r"|(?:cannot|can['’]t|unable to) (?:find|answer|determine)"
+    r"|\b(?:does not|doesn['’]t|do not|don['’]t|did not|is not|isn['’]t|cannot|can['’]t)\s+"
+    r"(?:\w+\s+){0,3}?(?:say|says|contain|contains|mention|mentions|answer|provide|state|specify"
+    r"|give|include|available|found|mentioned|stated|specified)\b",
+    re.IGNORECASE,
+)
 _STOPWORDS_TEXT = """
 a an the of in on at to for from by with and or but is are was were be been being do
 does did what which who whom whose when where why how that this these those it its
@@ -160,6 +170,11 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 def sentence_texts(text: str) -> list[str]:
     """The sentences of `text` as strings, inner whitespace squeezed."""
     return [" ".join(text[a:b].split()) for a, b in sentences(text)]
+
+
+def says_no_answer(text: str) -> bool:
+    """Whether a model's free reply says the text it read lacks the answer."""
+    return _NO_ANSWER.search(text) is not None
 
 
 def mentions_any(text: str, terms: set[str]) -> bool:

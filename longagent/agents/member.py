@@ -4,7 +4,6 @@ models use; the prompt wording lives in `prompts/` alone."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -155,27 +154,15 @@ def run_batch(
     if not requests:
         return []
     schema = MemberReply.model_json_schema()
+    free = [r.task.get("style") == "free" for r in requests]
     held = [
-        r if _free(r) or r.json_schema else r.model_copy(update={"json_schema": schema})
-        for r in requests
+        r if unheld or r.json_schema else r.model_copy(update={"json_schema": schema})
+        for r, unheld in zip(requests, free, strict=True)
     ]
     return [
-        free_reply(g) if _free(r) else parse_structured(g, MemberReply)
-        for r, g in zip(requests, generate_rows(model, held), strict=True)
+        free_reply(g) if unheld else parse_structured(g, MemberReply)
+        for unheld, g in zip(free, generate_rows(model, held), strict=True)
     ]
-
-
-def _free(request: GenerationRequest) -> bool:
-    return request.task.get("style") == "free"
-
-
-# A reply saying its passage holds no answer ("The text does not mention ...").
-_DENIAL = re.compile(
-    r"\b(?:does not|doesn't|do not|don't|did not|is not|isn't|cannot|can't)\s+(?:\w+\s+){0,3}?"
-    r"(?:say|says|contain|contains|mention|mentions|answer|provide|state|specify|give|include|"
-    r"available|found|mentioned|stated|specified)\b",
-    re.IGNORECASE,
-)
 
 
 def free_reply(generation: Generation | LongAgentError) -> MemberReply | ModelResponseError:
@@ -186,15 +173,13 @@ def free_reply(generation: Generation | LongAgentError) -> MemberReply | ModelRe
     that answers so anyway) is taken as it is."""
     if isinstance(generation, LongAgentError):
         return ModelResponseError(str(generation))
-    said = text.compact(generation.text).replace("\n", " ").strip()
+    said = " ".join(generation.text.split())  # one line: a list's lines are not its sentences
     if said.startswith("{"):
         parsed = parse_structured(generation, MemberReply)
         if isinstance(parsed, MemberReply):
             return parsed
-    first = re.split(r"(?<=[.!?])\s+(?=[A-Z])", said, maxsplit=1)[0]
-    if len(first) > QUOTE_CHARS:
-        first = _clip(first)
-    if not first or _DENIAL.search(first):
+    first = _clip(next(iter(text.sentence_texts(said)), ""))
+    if not first or text.says_no_answer(first):
         return MemberReply(quote="", answer="")
     # Constructed, not validated: a sentence may run past the JSON answer's 80 characters.
     return MemberReply.model_construct(quote=first, answer=first)

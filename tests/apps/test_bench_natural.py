@@ -22,8 +22,9 @@ from longagent.apps.bench.natural_data import (
     squash,
 )
 from longagent.apps.bench.suites import outcome, run_suite
-from longagent.apps.bench.systems import refused, truncation
+from longagent.apps.bench.systems import truncation
 from longagent.llm import ScriptedModel
+from longagent.text import says_no_answer
 
 QUESTIONS = load_questions()
 LOOKUPS = [q for q in QUESTIONS if q.kind == "lookup"]
@@ -122,7 +123,7 @@ def test_answers_are_matched_by_containment_at_word_edges(
     ],
 )
 def test_a_baselines_refusal_in_its_own_words_is_recognised(text: str, says_absent: bool) -> None:
-    assert refused(text) is says_absent
+    assert says_no_answer(text) is says_absent
 
 
 def question(kind: str, answers: list[str]) -> NaturalQuestion:

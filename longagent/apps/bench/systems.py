@@ -5,10 +5,10 @@ LongAgent."""
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable
 from typing import Any
 
+from longagent import text
 from longagent.apps.bench.qa_data import NOT_FOUND
 from longagent.llm import ChatModel, GenerationRequest, Message
 
@@ -20,19 +20,6 @@ _INSTRUCTION = (
     f"reply exactly: {NOT_FOUND}."
 )
 _ANSWER_TOKENS = 48
-# A baseline that refuses in its own words has not claimed an answer: counting "The document
-# does not contain the answer" as found would charge it with wrong-but-found it never gave.
-_REFUSAL = re.compile(
-    r"not found|(does not|doesn['’]t|do not|don['’]t) (contain|say|mention|state|specify|provide|include)"
-    r"|not (mentioned|stated|specified|provided|given)|no (information|mention)"
-    r"|(cannot|can['’]t|unable to) (find|answer|determine)",
-    re.IGNORECASE,
-)
-
-
-def refused(text: str) -> bool:
-    """Whether a baseline's reply says the document lacks the answer."""
-    return _REFUSAL.search(text) is not None
 
 
 def _answer(model: ChatModel, context: str, question: str) -> tuple[str, bool]:
@@ -47,7 +34,9 @@ def _answer(model: ChatModel, context: str, question: str) -> tuple[str, bool]:
         max_new_tokens=_ANSWER_TOKENS,
     )
     (result,) = model.generate([request])
-    return result.text, not refused(result.text)
+    # A baseline that refuses in its own words has not claimed an answer: counting "The
+    # document does not contain the answer" as found would charge it with wrong-but-found.
+    return result.text, not text.says_no_answer(result.text)
 
 
 def truncation(model: ChatModel) -> AskFn:
