@@ -116,11 +116,10 @@ def report(extract: Extract, chunk: Chunk, read: bool = True) -> MemberReport:
     `read`: the readers read first and none grounded."""
     start = extract.term_start if extract.term else extract.start
     citation = Citation.of(chunk, extract.chunk, start, extract.end)
-    said = " ".join(chunk.text[extract.start : extract.end].split())
     return MemberReport(
         member=extract.chunk,
         chunk_id=chunk.id,
-        answer=f"{extract.term}: {said}" if extract.term else said,
+        answer=_said(extract, chunk.text),
         quote=" ".join(citation.quote.split()),
         verdict="grounded",
         reason=(
@@ -131,3 +130,18 @@ def report(extract: Extract, chunk: Chunk, read: bool = True) -> MemberReport:
         evidence=citation,
         extracted=True,
     )
+
+
+def _said(extract: Extract, chunk: str) -> str:
+    """The window as an answer: its text on one line, after the term it describes."""
+    said = " ".join(chunk[extract.start : extract.end].split())
+    return f"{extract.term}: {said}" if extract.term else said
+
+
+def cited_answer(chunk: Chunk, evidence: Citation) -> str:
+    """The cited sentence as the answer (issue #18, item 4: when the reader cannot phrase
+    one): verbatim on one line, after the term of the manual's entry it describes when it
+    does not name it ("-t number, --tries=number: The default is to retry 20 times.")."""
+    start, end = evidence.start - chunk.start, evidence.end - chunk.start
+    cited = Extract(evidence.chunk_index, start, end, 0.0)
+    return _said(_in_entry(cited, chunk.text, list(walk(entries(chunk.text)))), chunk.text)

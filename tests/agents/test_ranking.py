@@ -103,9 +103,34 @@ def test_a_free_reading_s_sentence_is_grounded_at_the_passage_sentence_that_hold
     answer = searching(model, search_styles=("free",)).ask(
         netrc_document(), "Where are my saved logins for servers kept?"
     )
-    assert answer.found and "~/.netrc" in answer.text
-    assert answer.trace[-1].kind == "search" and answer.citations[0].quote == NETRC
+    assert answer.found and answer.citations[0].quote == NETRC
+    assert answer.text == NETRC  # the document's sentence answers, not the reader's words
+    assert answer.trace[-1].kind == "search"
     assert all(r.json_schema is None for r in model.batches[-1])
+
+
+RETRIES = (
+    "   -t number\n   --tries=number\n       Set number of tries to number.  Specify 0 or inf\n"
+    "       for infinite retrying.  The default is to retry 20 times.\n\n"
+    "   -O file\n   --output-document=file\n       The documents will not be written to"
+    " the appropriate files, but all\n       will be concatenated together and written"
+    " to file.\n"
+)
+
+
+def test_a_free_reading_answers_with_its_cited_sentence_and_the_option_it_describes() -> None:
+    def says(request: GenerationRequest) -> str:
+        if "retry 20" in request.task.get("passage", ""):
+            return "It tries again 20 times before giving up the the download."
+        return "The text does not say."
+
+    model = ScriptedModel(says)
+    doc = Document.create("\n\n".join([FILLER, RETRIES, FILLER, *OTHER]))
+    answer = searching(model, search_styles=("free",)).ask(
+        doc, "By default, how many times does it try a download again?"
+    )
+    assert answer.found and answer.citations[0].quote == "The default is to retry 20 times."
+    assert answer.text == "-t number, --tries=number: The default is to retry 20 times."
 
 
 @pytest.mark.parametrize(
