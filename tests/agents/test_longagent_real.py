@@ -125,3 +125,23 @@ def test_chunks_chosen_by_topic_words_alone_are_not_focused_on(bundled_model) ->
     assert any("--directory-prefix" in passage for passage in searched)
     # Each chunk and each ranked passage was read once: no second prompt style, no samples.
     assert model.tasks.count("member") == len(asked.members) + len(searched)
+
+
+def test_a_searched_passage_read_freely_answers_with_its_cited_sentence(bundled_model) -> None:
+    # The bundled reader says 20 in its own words; the answer is the manual's sentence
+    # holding it, after the option it describes, and the citation is that sentence.
+    retries = (
+        "-t number, --tries=number\n    Set number of tries to number. Specify 0 or inf for "
+        "infinite retrying. The default is to retry 20 times, with the exception of fatal "
+        'errors like "connection refused" or "not found" (404), which are not retried.'
+    )
+    document = manual([*ENTRIES[:2], retries, *ENTRIES[3:]])
+    answer = LongAgent(bundled_model, chunk_tokens=120).ask(
+        document, "What is the default number of retries?"
+    )
+    assert answer.found and answer.trace[-1].kind == "search"
+    (citation,) = answer.citations
+    assert document.text[citation.start : citation.end] == citation.quote
+    assert "retry 20 times" in citation.quote
+    assert answer.text.startswith("-t number, --tries=number: ")
+    assert " ".join(citation.quote.split()) in answer.text
