@@ -226,6 +226,10 @@ class LongAgent:
                 collect_waves=profile.collect_waves,
                 overview_members=profile.overview_members,
             )
+            lookup = parsed.shape.shape in ("lookup", "explain")
+            if lookup and not parsed.named and 0 < profile.topic_chunks < len(plan.readers):
+                # Topic words standing in many chunks pin none: read the likeliest passages.
+                plan = replace(plan, readers=[], wave=0)
         # A chain takes one round per link it follows.
         chain = parsed.shape.shape == "chain"
         rounds = max(profile.max_rounds, profile.chain_hops + 1) if chain else profile.max_rounds

@@ -61,6 +61,14 @@ class Profile:
     # When the question's words ground nothing, readers read the likeliest passages (a few
     # sentences each), this many per wave, until a wave grounds an answer: k grows 4, 12.
     search_waves: tuple[int, ...] = (4, 8)
+    # A question naming nothing (no name, number or key: `Question.named`) whose words stand
+    # in more chunks than this is not read chunk by chunk: the search reads its likeliest
+    # passages first. Such chunks were guesses: on the natural dev split, the synthetic
+    # suite and RULER, skipping them changed no verdict (README, "Stop 42"), while on
+    # bash's manual they were 14 of a question's 22 s in the model. A chunk or two that the
+    # words pin (the synthetic "pass key") is still read: skipping all of them lost a
+    # passkey, whose search must first embed the whole document. 0: always read them.
+    topic_chunks: int = 0
     # A collection (every value of a key, every item of a list, each link of a chain) reads
     # ranked passages in these waves until one adds nothing new: at most 20 passages.
     collect_waves: tuple[int, ...] = (4, 8, 8)
@@ -102,6 +110,7 @@ PROFILES: dict[str, Profile] = {
         focus_samples=3,
         search_styles=("free",),
         key_search_styles=("plain",),
+        topic_chunks=2,
         summaries="extractive",
         extract_first=True,
     ),

@@ -207,3 +207,29 @@ def test_chunks_chosen_by_topic_words_alone_are_not_re_read_closely_the_search_r
         netrc_document(), "Where are the passwords for remote machines kept?"
     )
     assert answer.found and answer.text == "~/.netrc" and answer.trace[-1].kind == "search"
+
+
+SERVERS = "Servers you log in to often can be kept in a list of saved logins."
+
+
+@pytest.mark.parametrize(
+    ("question", "topic_chunks", "chunks_read"),
+    [
+        # Named nothing, and its words stand in three chunks: none pins the answer.
+        ("Where are my saved logins for servers kept?", 2, False),
+        ("Where are my saved logins for servers kept?", 0, True),  # the knob off
+        ('Where are my saved logins for "mirror7" kept?', 2, True),  # a name chooses
+    ],
+)
+def test_a_question_whose_topic_words_stand_in_many_chunks_is_searched_first(
+    question: str, topic_chunks: int, chunks_read: bool
+) -> None:
+    parts = [FILLER, NETRC, *[f"{FILLER}{SERVERS} mirror7 {FILLER}" for _ in range(3)], *OTHER]
+    model = ScriptedModel(answers_netrc)
+    agent = searching(model, search_styles=("plain",), topic_chunks=topic_chunks)
+    answer = agent.ask(Document.create("\n\n".join(parts)), question)
+    asked = answer.trace[0]
+    assert asked.kind == "ask" and bool(asked.members) == chunks_read
+    if not chunks_read:
+        assert answer.found and answer.trace[-1].kind == "search"
+        assert answer.citations[0].quote == NETRC
