@@ -226,8 +226,9 @@ class LongAgent:
                 collect_waves=profile.collect_waves,
                 overview_members=profile.overview_members,
             )
+            guessed = plan.by_words and not parsed.named
             lookup = parsed.shape.shape in ("lookup", "explain")
-            if lookup and not parsed.named and 0 < profile.topic_chunks < len(plan.readers):
+            if lookup and guessed and 0 < profile.topic_chunks < len(plan.readers):
                 # Topic words standing in many chunks pin none: read the likeliest passages.
                 plan = replace(plan, readers=[], wave=0)
         # A chain takes one round per link it follows.

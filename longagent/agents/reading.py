@@ -43,6 +43,8 @@ class ReadPlan:
     extract: bool = True
     collect_waves: tuple[int, ...] = ()  # passages per wave of a collection (needs `index`)
     overview_members: int = 8  # chunks an overview summarises
+    # Whether the question's words chose the readers; not when every chunk is read (`All`).
+    by_words: bool = True
 
 
 @runtime_checkable
@@ -64,7 +66,7 @@ class All:
         verifier: Verifier,
         thoughts: ThoughtStore,
     ) -> ReadPlan:
-        return ReadPlan(list(range(len(prepared.chunks))))
+        return ReadPlan(list(range(len(prepared.chunks))), by_words=False)
 
 
 class Sweep:

@@ -225,11 +225,16 @@ def test_a_question_whose_topic_words_stand_in_many_chunks_is_searched_first(
     question: str, topic_chunks: int, chunks_read: bool
 ) -> None:
     parts = [FILLER, NETRC, *[f"{FILLER}{SERVERS} mirror7 {FILLER}" for _ in range(3)], *OTHER]
+    document = Document.create("\n\n".join(parts))
     model = ScriptedModel(answers_netrc)
     agent = searching(model, search_styles=("plain",), topic_chunks=topic_chunks)
-    answer = agent.ask(Document.create("\n\n".join(parts)), question)
+    answer = agent.ask(document, question)
     asked = answer.trace[0]
     assert asked.kind == "ask" and bool(asked.members) == chunks_read
     if not chunks_read:
         assert answer.found and answer.trace[-1].kind == "search"
         assert answer.citations[0].quote == NETRC
+    # Asked to read every chunk, as in the paper, it does.
+    every = LongAgent(model, chunk_tokens=120, profile=agent.profile, reading="all")
+    answer = every.ask(document, question)
+    assert answer.trace[0].members == list(range(answer.chunks))
