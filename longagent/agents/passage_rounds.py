@@ -118,12 +118,12 @@ def read_passages(
     ]
     replies = iter(member.run_batch(runner.model, requests))
     judged = [[judge(p.chunk, next(replies), question) for _ in readings] for p in wave]
-    for p, reports in zip(wave, judged, strict=True):
+    for reports in judged:
         for (style, _), report in zip(readings, reports, strict=True):
-            # A free reading's own sentence (no separate quote: not a JSON reply) is the
-            # reader's words, often garbled; the sentence cited for it is the document's.
-            sentence = report.quote == report.answer
-            if style == "free" and sentence and report.verdict == "grounded" and report.evidence:
-                report.answer = extraction.cited_answer(runner.chunks[p.chunk], report.evidence)
+            # A free reading's own sentence (its quote is its answer: not a JSON reply) is
+            # the reader's words, often garbled; the sentence cited for it is the document's.
+            if style == "free" and report.evidence and report.quote == report.answer:
+                chunk = runner.chunks[report.member]
+                report.answer = extraction.cited_answer(chunk, report.evidence)
     same = runner.verifier.same_answer
     return runner.record([conflict.agreed_reading(r, same) for r in judged])

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from longagent.agents import LongAgent
+from longagent.agents.profiles import get_profile
+from longagent.apps.bench.natural_data import DATA
 from longagent.apps.bench.person import make_person
 from longagent.apps.bench.qa_data import make_sample
+from longagent.chunking import load
 
 from .test_extraction import ENTRIES, LIMIT_RATE, manual
 
@@ -145,3 +150,22 @@ def test_a_searched_passage_read_freely_answers_with_its_cited_sentence(bundled_
     assert "retry 20 times" in citation.quote
     assert answer.text.startswith("-t number, --tries=number: ")
     assert " ".join(citation.quote.split()) in answer.text
+
+
+def test_topic_words_in_many_chunks_of_a_real_manual_send_the_question_to_the_search(
+    bundled_model,
+) -> None:
+    # Over grep's man page, "print just the names of the files that contain a hit" names
+    # nothing and its words stand in three chunks: no chunk is read, the search reads the
+    # ranked passages, -l's entry among them. With the knob off, those chunks come first.
+    document = load(DATA / "grep.txt")
+    question = "How do I get grep to print just the names of the files that contain a hit?"
+    model = Recorder(bundled_model)
+    answer = LongAgent(model).ask(document, question)
+    assert [r.kind for r in answer.trace] == ["ask", "search"] and answer.trace[0].members == []
+    searched = [document.text[a:b] for a, b in answer.trace[-1].passages]
+    assert any("--files-with-matches" in passage for passage in searched)
+    assert model.tasks.count("member") == len(searched)  # passages only, no chunk
+    chunks_first = replace(get_profile("small"), topic_chunks=0)
+    asked = LongAgent(bundled_model, profile=chunks_first).ask(document, question).trace[0]
+    assert asked.kind == "ask" and len(asked.members) > 2
