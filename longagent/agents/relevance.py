@@ -12,7 +12,7 @@ neither, once an earlier question has tied it to the subject.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -45,13 +45,7 @@ def subject_names(question: Question, chunks: Sequence[Chunk]) -> frozenset[str]
     record key, a number or a follow-up's bridge pins its record: never a subject."""
     if question.bridge or text.record_keys(question.text) or not question.entities:
         return frozenset()
-    if len(chunks) < SUBJECT_CHUNKS:
-        return frozenset()
-    held = [_words_of(c.text) for c in chunks]
-    common = all(
-        sum(set(name.split()) <= words for words in held) * 2 > len(chunks)
-        for name in question.entities
-    )
+    common = everywhere(question.entities, chunks) == question.entities
     return question.entities if common else frozenset()
 
 
@@ -61,18 +55,26 @@ def common_words(question: Question, chunks: Sequence[Chunk]) -> frozenset[str]:
     about what is asked. Over bash(1), "shell" stands in 73% of the chunks, and a heading
     sharing "shell" and "type" with "Where does the shell look for the programs I type?"
     passed as evidence (wrong but found). BM25 drops such words from the ranking too."""
-    if question.bridge or len(chunks) < SUBJECT_CHUNKS:
+    if question.bridge:
+        return frozenset()
+    return everywhere(question.content_words, chunks)
+
+
+def everywhere(terms: Iterable[str], chunks: Sequence[Chunk]) -> frozenset[str]:
+    """Those of `terms` (lowercase words or names of several words) that stand in more
+    than half of the document's chunks, at least SUBJECT_CHUNKS of them: the document's
+    own subject or vocabulary, which pins no chunk."""
+    if len(chunks) < SUBJECT_CHUNKS:
         return frozenset()
     held = [_words_of(c.text) for c in chunks]
     return frozenset(
-        w for w in question.content_words if sum(w in words for words in held) * 2 > len(chunks)
+        t for t in terms if sum(set(t.split()) <= words for words in held) * 2 > len(chunks)
     )
 
 
 @functools.lru_cache(maxsize=4096)
 def _words_of(chunk_text: str) -> frozenset[str]:
-    """A chunk's words, split once: `subject_names` and `common_words` both read every
-    chunk for every question."""
+    """A chunk's words, split once: `everywhere` reads every chunk for every question."""
     return frozenset(text.words(chunk_text))
 
 

@@ -370,6 +370,22 @@ def test_a_number_that_answers_is_not_followed_as_a_bridge() -> None:
     assert [r.kind for r in answer.trace] == ["ask"]
 
 
+def test_a_name_standing_in_most_chunks_is_not_followed() -> None:
+    # A manual names its main class in nearly every chunk: a finding citing
+    # `Path.hardlink_to()` answers, and "Path" is no new name to follow (following it
+    # re-read the whole of pathlib's page and grounded junk that replaced the answer).
+    filler = "A Path object has methods for many ordinary tasks in programs. " * 6
+    fact = (
+        "Deprecated since version 3.10: this method is deprecated in favor of Path.hardlink_to()."
+    )
+    doc = Document.create("\n\n".join([filler] * 4 + [f"{filler}{fact} {filler}"] + [filler] * 4))
+    model = ScriptedModel(by_fact({fact: fact}))
+    answer = agent(model).ask(doc, "In favor of which method is the link method deprecated?")
+    assert answer.chunks >= 8 and answer.found
+    assert [c.quote for c in answer.citations] == [fact]
+    assert "follow_up" not in [r.kind for r in answer.trace]
+
+
 def test_a_title_is_followed_as_one_name_and_the_rest_of_a_given_name_not_at_all() -> None:
     title = "Kalomi Varga published her first book, a collection of essays called Small Hours."
     crossing = "The ferry crossing took five hours."  # one word of the title, nothing more
