@@ -13,7 +13,6 @@ import pytest
 from longagent.agents import LongAgent
 from longagent.agents.evidence import LexicalVerifier
 from longagent.agents.member import MemberReply
-from longagent.agents.profiles import get_profile
 from longagent.agents.question import Question
 from longagent.agents.ranking import PASSAGE_SENTENCES, bm25_scores
 from longagent.agents.relevance import subject_names
@@ -195,14 +194,12 @@ def test_when_the_reader_cannot_phrase_an_answer_the_sentence_it_cites_answers(
 def test_a_subject_question_reads_each_ranked_passage_without_its_neighbours(
     story: tuple[str, str, str],
 ) -> None:
-    # Her neighbouring sentences name her too: the 135M model quoted them instead. So
-    # even a profile that gives searched passages their context gives hers none.
+    # Her neighbouring sentences name her too: the 135M model quoted them instead.
     text, _, _ = story
-    with_context = replace(get_profile("small"), search_context=True)
 
     def read(question: str) -> list[int]:
         model = ScriptedModel(lambda request: {"quote": "", "answer": ""})
-        LongAgent(model, chunk_tokens=120, profile=with_context).ask(text, question)
+        LongAgent(model, chunk_tokens=120).ask(text, question)
         return [len(sentences(r.task["passage"])) for r in model.requests]
 
     assert max(read(DOG)) <= PASSAGE_SENTENCES
