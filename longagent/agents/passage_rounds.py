@@ -20,9 +20,9 @@ if TYPE_CHECKING:
 
 def search(runner: Runner, action: Search) -> None:
     """The hop's question over the document's ranked passages: each reader sees one
-    passage (with a sentence of context on each side if the profile's `search_context`
-    says so) in the profile's search styles (its key search styles for a question naming
-    a record by an identifier), one batched call per wave, until a wave grounds an answer. Replies are judged
+    passage (with a sentence of context on each side) in the profile's search styles (its
+    key search styles for a question naming a record by an identifier),
+    one batched call per wave, until a wave grounds an answer. Replies are judged
     against the whole chunk, so citations keep their document offsets. When none grounds,
     the first wave's sentence closest in meaning may answer (`agents/extraction.py`); with
     the profile's `extract_first`, it is looked for before anything is read."""
@@ -30,9 +30,10 @@ def search(runner: Runner, action: Search) -> None:
     assert hop is not None and index is not None
     hop.searched = True
     question = hop.question
+    # A question about the document's subject reads each passage alone: its neighbours
+    # name her too, and the 135M model quoted them instead.
     query = f"{question.text} {question.bridge}".strip()
-    context = runner.profile.search_context and not question.document_subject
-    passages = ranking.readings(index, query, context=context)
+    passages = ranking.readings(index, query, context=not question.document_subject)
     passages = passages[: sum(action.waves)]
     current = runner.open_round(
         "search", [], f"reading the {len(passages)} passages likeliest to answer"

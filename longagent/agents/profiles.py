@@ -42,12 +42,6 @@ class Profile:
     # key's line, which a JSON quote copies verbatim (`repairs.record_value` then takes
     # it) and a free sentence miscopied (RULER seed 11, multikey_3 at 4K).
     key_search_styles: tuple[Style, ...]
-    # Whether a searched passage is read with a sentence of context on each side. The 135M
-    # reader gains nothing from them: read alone, the natural dev split's prompts were 23%
-    # shorter and no verdict got worse (README, "Stop 43"). A question about the document's
-    # subject always reads its passages alone: its neighbours name the person too, and the
-    # 135M model quoted them instead.
-    search_context: bool = True
     focus_temperature: float = 0.8
     # A quote (<= 200 chars) and an answer (<= 80) as compact JSON: ~75 tokens of prose,
     # but man-page and code text tokenizes at ~2.5 chars a token, and 10% of replies over
@@ -117,7 +111,6 @@ PROFILES: dict[str, Profile] = {
         search_styles=("free",),
         key_search_styles=("plain",),
         topic_chunks=2,
-        search_context=False,
         summaries="extractive",
         extract_first=True,
     ),

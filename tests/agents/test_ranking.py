@@ -185,22 +185,6 @@ def test_a_search_reads_each_passage_once_in_each_of_its_styles(styles: tuple) -
     assert len(set(texts)) == 2
 
 
-def test_the_small_profile_s_search_reads_each_passage_without_its_neighbours() -> None:
-    # The 135M reader read 23% fewer prompt tokens and lost nothing (README, "Stop 43");
-    # a profile may still give each passage a sentence of context on each side.
-    question = "Where are my saved logins for servers kept?"
-
-    def read_netrc(**profile: object) -> str:
-        refusing = ScriptedModel(lambda r: {"quote": "", "answer": ""})
-        answer = searching(refusing, **profile).ask(netrc_document(), question)
-        assert answer.trace[-1].kind == "search"
-        passages = [r.task.get("passage", "") for b in refusing.batches for r in b]
-        return next(p for p in passages if NETRC in p and len(p) < 600)
-
-    alone, wide = read_netrc(), read_netrc(search_context=True)
-    assert alone in wide and len(alone) < len(wide)
-
-
 def test_no_search_when_the_profile_turns_it_off() -> None:
     model = ScriptedModel(answers_netrc)
     answer = searching(model, search_waves=()).ask(
