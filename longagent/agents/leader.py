@@ -91,10 +91,12 @@ class RuleLeader:
             return Conclude(reason + "; the read sentence closest in meaning answers")
         own = [r.evidence for r in hop.clusters[0].reports if r.evidence][:3]
         bridge = bridge_terms(finding.answer, " ".join(c.quote for c in own), hop.question)
-        if bridge and not bridge - relevance.everywhere(bridge, state.chunks):
-            # A name in most chunks (pathlib's "Path", in a cited sentence about
-            # `Path.hardlink_to()`) leads nowhere: following it re-read the whole document,
-            # and a junk reply grounded there replaced the right answer.
+        # A name in most chunks (pathlib's "Path", in a cited sentence about
+        # `Path.hardlink_to()`) leads nowhere: following it re-read the whole document, and
+        # a junk reply grounded there replaced the right answer.
+        common = relevance.everywhere(bridge, state.chunks)
+        bridge -= common
+        if common and not bridge:
             return Conclude(reason + "; its new names stand in most chunks")
         if not bridge:
             return Conclude(reason)

@@ -384,6 +384,16 @@ def test_a_name_standing_in_most_chunks_is_not_followed() -> None:
     assert answer.chunks >= 8 and answer.found
     assert [c.quote for c in answer.citations] == [fact]
     assert "follow_up" not in [r.kind for r in answer.trace]
+    # Beside a rare new name, it is dropped: only the chunks naming the rare one are asked.
+    named = fact.replace("Path.hardlink_to()", "Path.hardlink_to(), which Tamsin Oriel wrote")
+    other = "Tamsin Oriel also maintains the shutil module."
+    doc = Document.create(
+        "\n\n".join([f"{filler}{named} {filler}", f"{filler}{other} {filler}"] + [filler] * 7)
+    )
+    model = ScriptedModel(by_fact({named: named}))
+    answer = agent(model).ask(doc, "In favor of which method is the link method deprecated?")
+    follow = [r for r in answer.trace if r.kind == "follow_up"]
+    assert follow and len(follow[0].members) == 2 < answer.chunks
 
 
 def test_a_title_is_followed_as_one_name_and_the_rest_of_a_given_name_not_at_all() -> None:
