@@ -6,8 +6,6 @@ from __future__ import annotations
 import pytest
 
 from longagent.agents import Event, LongAgent
-from longagent.agents.leader import bridge_terms
-from longagent.agents.question import Question
 from longagent.chunking import Document
 from longagent.llm import GenerationRequest, ScriptedModel
 
@@ -16,7 +14,6 @@ from ._qa_helpers import (
     BORN_TOSA,
     FAMOUS,
     agent,
-    by_fact,
     chunk_of,
     document,
     is_pair,
@@ -128,24 +125,6 @@ def test_a_split_that_cannot_be_settled_says_so() -> None:
     answer = agent(model).ask(document(BORN_RENDA, BORN_TOSA), "In which town was Kalomi born?")
     assert answer.found and "conflicting" in answer.text
     assert "Renda" in answer.text and "Tosa" in answer.text and len(answer.citations) == 2
-
-
-def test_two_hop_question_in_two_rounds() -> None:
-    def respond(request: GenerationRequest) -> dict:
-        chunk = chunk_of(request)
-        if FAMOUS in chunk:
-            return reply(FAMOUS, "glass bells")  # unsupported in round 1: no Kalomi
-        if BORN_RENDA in chunk:
-            return reply(BORN_RENDA, "Renda")  # in the follow-up too: a repeat, dropped
-        return reply()
-
-    model = ScriptedModel(respond)
-    doc = document(BORN_RENDA, FAMOUS)
-    answer = agent(model).ask(doc, "What is the town where Kalomi was born famous for?")
-    assert answer.text == "glass bells"
-    assert [r.kind for r in answer.trace] == ["ask", "follow_up"]
-    assert [c.quote for c in answer.citations] == [BORN_RENDA, FAMOUS]
-    assert len(model.batches[1]) == 2  # only the chunks that mention Renda are asked again
 
 
 def test_invalid_json_counts_as_invalid_not_a_crash() -> None:
@@ -326,27 +305,6 @@ def test_a_focus_round_reads_each_passage_several_ways_and_keeps_the_agreed_answ
     assert report.verdict == "grounded" and report.answer == "Renda"
 
 
-def test_a_follow_up_that_misses_rereads_the_passages_naming_the_bridge() -> None:
-    # The second hop's member finds the fact only in a short passage about Renda.
-    def respond(request: GenerationRequest) -> dict:
-        text = chunk_of(request)
-        if BORN_RENDA in text:
-            return reply(BORN_RENDA, "Renda")
-        if FAMOUS in text and len(text.split()) < 40:
-            return reply(FAMOUS, "glass bells")
-        return reply("Modules provide functions", "ordinary tasks")
-
-    model = ScriptedModel(respond)
-    answer = agent(model).ask(
-        document(BORN_RENDA, FAMOUS), "What is the town where Kalomi was born famous for?"
-    )
-    assert answer.text == "glass bells"
-    assert [r.kind for r in answer.trace] == ["ask", "follow_up", "focus"]
-    focused = {chunk_of(r) for r in model.batches[2]}
-    assert all("Renda" in text and len(text.split()) < 40 for text in focused)
-    assert [c.quote for c in answer.citations] == [BORN_RENDA, FAMOUS]
-
-
 def test_a_conflicting_pair_too_big_for_the_window_rereads_only_the_passages() -> None:
     filler = "Modules provide functions and classes for many ordinary tasks in programs. " * 80
     doc = Document.create(f"{filler}{BORN_RENDA}\n\n{filler}{BORN_TOSA}")
@@ -357,54 +315,3 @@ def test_a_conflicting_pair_too_big_for_the_window_rereads_only_the_passages() -
     first, second = pair.task["passages"]
     assert BORN_RENDA in first and BORN_TOSA in second
     assert model.count_tokens(first + second) < 500  # the two chunks alone are 2,000 words
-
-
-def test_a_number_that_answers_is_not_followed_as_a_bridge() -> None:
-    needle = "One of the special magic numbers for harmonious-uniform is: 2338687."
-    aside = "Maybe 2338687 is why Occam's Razor applies."
-    model = ScriptedModel(by_fact({needle: "2338687", aside: "Occam's Razor"}))
-    answer = agent(model).ask(
-        document(needle, aside), "What is the special magic number for harmonious-uniform?"
-    )
-    assert answer.found and answer.text == "2338687"
-    assert [r.kind for r in answer.trace] == ["ask"]
-
-
-def test_a_name_standing_in_most_chunks_is_not_followed() -> None:
-    # A manual names its main class in nearly every chunk: a finding citing
-    # `Path.hardlink_to()` answers, and "Path" is no new name to follow (following it
-    # re-read the whole of pathlib's page and grounded junk that replaced the answer).
-    filler = "A Path object has methods for many ordinary tasks in programs. " * 6
-    fact = (
-        "Deprecated since version 3.10: this method is deprecated in favor of Path.hardlink_to()."
-    )
-    doc = Document.create("\n\n".join([filler] * 4 + [f"{filler}{fact} {filler}"] + [filler] * 4))
-    model = ScriptedModel(by_fact({fact: fact}))
-    answer = agent(model).ask(doc, "In favor of which method is the link method deprecated?")
-    assert answer.chunks >= 8 and answer.found
-    assert [c.quote for c in answer.citations] == [fact]
-    assert "follow_up" not in [r.kind for r in answer.trace]
-    # Beside a rare new name, it is dropped: only the chunks naming the rare one are asked.
-    named = fact.replace("Path.hardlink_to()", "Path.hardlink_to(), which Tamsin Oriel wrote")
-    other = "Tamsin Oriel also maintains the shutil module."
-    doc = Document.create(
-        "\n\n".join([f"{filler}{named} {filler}", f"{filler}{other} {filler}"] + [filler] * 7)
-    )
-    model = ScriptedModel(by_fact({named: named}))
-    answer = agent(model).ask(doc, "In favor of which method is the link method deprecated?")
-    follow = [r for r in answer.trace if r.kind == "follow_up"]
-    assert follow and len(follow[0].members) == 2 < answer.chunks
-
-
-def test_a_title_is_followed_as_one_name_and_the_rest_of_a_given_name_not_at_all() -> None:
-    title = "Kalomi Varga published her first book, a collection of essays called Small Hours."
-    crossing = "The ferry crossing took five hours."  # one word of the title, nothing more
-    question = "What was the title of Kalomi's first book?"
-    assert bridge_terms("Small Hours", title, Question.parse(question)) == {"small hours"}
-    # The 135M reader answers with the whole sentence: "Varga" is Kalomi's, not a new name.
-    assert bridge_terms(title, title, Question.parse(question)) == {"small hours"}
-
-    model = ScriptedModel(by_fact({title: "Small Hours", crossing: "five hours"}))
-    answer = agent(model).ask(document(title, crossing), question)
-    assert answer.found and answer.text == "Small Hours"
-    assert not any(crossing in chunk_of(r) for r in model.requests)
