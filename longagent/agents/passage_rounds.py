@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING
 from longagent import text
 from longagent.agents import conflict, extraction, member, ranking
 from longagent.agents.actions import Search
+from longagent.agents.member import MemberReply
 from longagent.agents.profiles import Style
 from longagent.agents.question import Question
 from longagent.agents.types import MemberReport, Round
+from longagent.errors import ModelResponseError
 
 if TYPE_CHECKING:
     from longagent.agents.runner import Judge, Runner
@@ -22,8 +24,10 @@ def search(runner: Runner, action: Search) -> None:
     """The hop's question over the document's ranked passages: each reader sees one
     passage (with a sentence of context on each side) in the profile's search styles (its
     key search styles for a question naming a record by an identifier),
-    one batched call per wave, until a wave grounds an answer. Replies are judged
-    against the whole chunk, so citations keep their document offsets. When none grounds,
+    wave by wave until a wave grounds an answer: one batched call per wave, or one for
+    them all with the profile's `search_ahead` (a later wave's replies are then dropped
+    unjudged). Replies are judged against the whole chunk, so citations keep their
+    document offsets. When none grounds,
     the first wave's sentence closest in meaning may answer (`agents/extraction.py`); with
     the profile's `extract_first`, it is looked for before anything is read."""
     hop, index = runner.state.hop, runner.state.plan.index
@@ -44,12 +48,19 @@ def search(runner: Runner, action: Search) -> None:
         current.decision = "the sentence closest in meaning answers before any reader read"
     profile = runner.profile
     styles = profile.key_search_styles if _names_a_record(question) else profile.search_styles
-    start = 0
+    readings = [(s, 0) for s in styles]
+    waves, start = [], 0
     for size in action.waves if not reports else ():
-        wave, start = passages[start : start + size], start + size
-        if not wave:
-            break
-        reports += read_passages(runner, wave, question, current, styles)
+        waves.append(passages[start : start + size])
+        start += size
+    waves = [w for w in waves if w]
+    pending: list[list[MemberReply | ModelResponseError]] = []  # replies read ahead
+    for i, wave in enumerate(waves):
+        if not pending:
+            ahead = waves[i:] if profile.search_ahead else [wave]
+            pending = _read(runner, [p for w in ahead for p in w], question, readings)
+        replies, pending = pending[: len(wave)], pending[len(wave) :]
+        reports += _judged(runner, wave, replies, question, current, readings)
         if any(r.verdict == "grounded" for r in reports):
             break
     if not any(r.verdict == "grounded" for r in reports) and not runner.profile.extract_first:
@@ -97,12 +108,45 @@ def read_passages(
     samples: tuple[int, ...] = (0,),
 ) -> list[MemberReport]:
     """One batched call: each reader reads one passage in each of `styles`, greedy
-    (sample 0) or sampled with each seed of `samples`, and reports the answer its grounded readings agree on. Replies are judged (by
-    `judge`, default `runner.judge`) against the whole chunk, so citations keep their
-    document offsets."""
-    judge = judge or runner.judge
+    (sample 0) or sampled with each seed of `samples`, and reports the answer its grounded
+    readings agree on. Replies are judged (by `judge`, default `runner.judge`) against the
+    whole chunk, so citations keep their document offsets."""
+    readings = [(s, n) for s in styles for n in samples]
+    replies = _read(runner, wave, question, readings)
+    return _judged(runner, wave, replies, question, current, readings, judge)
+
+
+def _read(
+    runner: Runner,
+    passages: list[ranking.Passage],
+    question: Question,
+    readings: list[tuple[Style, int]],
+) -> list[list[MemberReply | ModelResponseError]]:
+    """One batched call reading each passage in each (style, sample): its replies, by passage."""
     index = runner.state.plan.index
     assert index is not None
+    requests = [
+        member.member_request(p.chunk, index.text(p), question, runner.profile, style=s, sample=n)
+        for p in passages
+        for s, n in readings
+    ]
+    replies = member.run_batch(runner.model, requests)
+    step = len(readings)
+    return [replies[i : i + step] for i in range(0, len(replies), step)]
+
+
+def _judged(
+    runner: Runner,
+    wave: list[ranking.Passage],
+    replies: list[list[MemberReply | ModelResponseError]],
+    question: Question,
+    current: Round,
+    readings: list[tuple[Style, int]],
+    judge: Judge | None = None,
+) -> list[MemberReport]:
+    """The wave's passages recorded on the round as read, and each passage's replies judged
+    into the one report its grounded readings agree on."""
+    judge = judge or runner.judge
     for p in wave:
         offset = runner.chunks[p.chunk].start
         span = (offset + p.start, offset + p.end)
@@ -110,14 +154,10 @@ def read_passages(
             current.passages.append(span)
             current.passage_chunks.append(p.chunk)
     current.members += [p.chunk for p in wave if p.chunk not in current.members]
-    readings = [(s, n) for s in styles for n in samples]
-    requests = [
-        member.member_request(p.chunk, index.text(p), question, runner.profile, style=s, sample=n)
-        for p in wave
-        for s, n in readings
+    judged = [
+        [judge(p.chunk, reply, question) for reply in passage_replies]
+        for p, passage_replies in zip(wave, replies, strict=True)
     ]
-    replies = iter(member.run_batch(runner.model, requests))
-    judged = [[judge(p.chunk, next(replies), question) for _ in readings] for p in wave]
     for reports in judged:
         for (style, _), report in zip(readings, reports, strict=True):
             # A free reading's own sentence (its quote is its answer: not a JSON reply) is

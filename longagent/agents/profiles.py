@@ -61,6 +61,11 @@ class Profile:
     # When the question's words ground nothing, readers read the likeliest passages (a few
     # sentences each), this many per wave, until a wave grounds an answer: k grows 4, 12.
     search_waves: tuple[int, ...] = (4, 8)
+    # ... all in one batched call, the replies judged wave by wave as before (a later
+    # wave's are dropped once one grounds): on CPU a batch decodes until its longest reply
+    # ends, and the two waves' calls cost 38% more decoding steps than one (natural dev,
+    # README "Stop 44"). A served model batches across calls and need not read ahead.
+    search_ahead: bool = False
     # A question naming nothing (no name, number or key: `Question.named`) whose words stand
     # in more chunks than this is not read chunk by chunk: the search reads its likeliest
     # passages first. Such chunks were guesses: on the natural dev split, the synthetic
@@ -110,6 +115,7 @@ PROFILES: dict[str, Profile] = {
         focus_samples=3,
         search_styles=("free",),
         key_search_styles=("plain",),
+        search_ahead=True,
         topic_chunks=2,
         summaries="extractive",
         extract_first=True,

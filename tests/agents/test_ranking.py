@@ -154,22 +154,46 @@ def test_a_question_naming_a_record_by_its_identifier_searches_in_json(
     )
 
 
-def test_a_search_grows_wave_by_wave_and_stops_at_the_first_grounded_wave() -> None:
+@pytest.mark.parametrize("ahead", [False, True])
+def test_a_search_grows_wave_by_wave_and_stops_at_the_first_grounded_wave(ahead: bool) -> None:
     refusing = ScriptedModel(lambda r: {"quote": "", "answer": ""})
-    answer = searching(refusing, search_waves=(1, 2)).ask(
+    answer = searching(refusing, search_waves=(1, 2), search_ahead=ahead).ask(
         netrc_document(), "Where are my saved logins for servers kept?"
     )
     search = answer.trace[-1]
     assert not answer.found and search.kind == "search" and len(search.passages) == 3
     styles = len(get_profile("small").search_styles)
-    assert [len(b) for b in refusing.batches[-2:]] == [1 * styles, 2 * styles]
+    # Read ahead, both waves are one call; else a call per wave.
+    calls = [3 * styles] if ahead else [1 * styles, 2 * styles]
+    assert [len(b) for b in refusing.batches[-len(calls) :]] == calls
     found = ScriptedModel(answers_netrc)
-    answer = searching(found, search_waves=(1, 2)).ask(
+    answer = searching(found, search_waves=(1, 2), search_ahead=ahead).ask(
         netrc_document(), "Where are my saved logins for servers kept?"
     )
     assert answer.found and len(answer.trace[-1].passages) in (1, 3)
-    if len(answer.trace[-1].passages) == 1:  # grounded in the first wave: no second one
-        assert len(found.batches[-1]) == styles
+    if len(answer.trace[-1].passages) == 1:  # grounded in the first wave: the second unjudged
+        assert len(found.batches[-1]) == (3 if ahead else 1) * styles
+        assert len(answer.trace[-1].reports) == 1
+
+
+def test_a_search_read_ahead_answers_as_wave_by_wave() -> None:
+    # A sentence sharing the question's words ranks first and refuses; the answer's passage
+    # grounds in the second wave. Reading ahead changes the calls, not what is judged.
+    decoy = "Saved logins for servers are a topic of the next pages, kept for later."
+    parts = [FILLER, f"{decoy} {FILLER}", FILLER, f"{FILLER}{NETRC} {FILLER}", *OTHER]
+    traces, calls = [], []
+    for ahead in (False, True):
+        model = ScriptedModel(answers_netrc)
+        answer = searching(model, search_waves=(1, 1, 2), search_ahead=ahead).ask(
+            Document.create("\n\n".join(parts)), "Where are my saved logins for servers kept?"
+        )
+        search = answer.trace[-1]
+        traces.append((answer.text, search.passages, [r.verdict for r in search.reports]))
+        calls.append([len(b) for b in model.batches[1:]])
+    assert traces[0] == traces[1]
+    assert traces[0][0] == "~/.netrc" and traces[0][2] == ["refused", "grounded"]
+    styles = len(get_profile("small").search_styles)
+    assert calls == [[styles, styles], [4 * styles]]  # the third wave read ahead, unjudged
 
 
 @pytest.mark.parametrize("styles", [("plain",), ("plain", "instructed")])
