@@ -5,6 +5,7 @@ against the whole chunk, so citations keep their document offsets."""
 
 from __future__ import annotations
 
+from itertools import accumulate, pairwise
 from typing import TYPE_CHECKING
 
 from longagent import text
@@ -27,9 +28,9 @@ def search(runner: Runner, action: Search) -> None:
     wave by wave until a wave grounds an answer: one batched call per wave, or one for
     them all with the profile's `search_ahead` (a later wave's replies are then dropped
     unjudged). Replies are judged against the whole chunk, so citations keep their
-    document offsets. When none grounds,
-    the first wave's sentence closest in meaning may answer (`agents/extraction.py`); with
-    the profile's `extract_first`, it is looked for before anything is read."""
+    document offsets. When none grounds, the first wave's sentence closest in meaning may
+    answer (`agents/extraction.py`); with the profile's `extract_first`, it is looked for
+    before anything is read."""
     hop, index = runner.state.hop, runner.state.plan.index
     assert hop is not None and index is not None
     hop.searched = True
@@ -49,11 +50,8 @@ def search(runner: Runner, action: Search) -> None:
     profile = runner.profile
     styles = profile.key_search_styles if _names_a_record(question) else profile.search_styles
     readings = [(s, 0) for s in styles]
-    waves, start = [], 0
-    for size in action.waves if not reports else ():
-        waves.append(passages[start : start + size])
-        start += size
-    waves = [w for w in waves if w]
+    edges = pairwise(accumulate(action.waves, initial=0))
+    waves = [w for a, b in edges if (w := passages[a:b])] if not reports else []
     pending: list[list[MemberReply | ModelResponseError]] = []  # replies read ahead
     for i, wave in enumerate(waves):
         if not pending:
