@@ -64,7 +64,8 @@ def everywhere(terms: Iterable[str], chunks: Sequence[Chunk]) -> frozenset[str]:
     """Those of `terms` (lowercase words or names of several words) that stand in more
     than half of the document's chunks, at least SUBJECT_CHUNKS of them: the document's
     own subject or vocabulary, which pins no chunk."""
-    if len(chunks) < SUBJECT_CHUNKS:
+    terms = frozenset(terms)
+    if not terms or len(chunks) < SUBJECT_CHUNKS:  # a leader's empty bridge reads nothing
         return frozenset()
     held = [_words_of(c.text) for c in chunks]
     return frozenset(

@@ -66,9 +66,11 @@ class Recorder:
     def __init__(self, model) -> None:
         self.inner, self.name, self.context_window = model, model.name, model.context_window
         self.tasks: list[str] = []
+        self.calls: list[int] = []  # requests a call
 
     def generate(self, requests):
         self.tasks += [r.task.get("kind", "") for r in requests]
+        self.calls.append(len(requests))
         return self.inner.generate(requests)
 
     def count_tokens(self, text: str) -> int:
@@ -169,3 +171,28 @@ def test_topic_words_in_many_chunks_of_a_real_manual_send_the_question_to_the_se
     chunks_first = replace(get_profile("small"), topic_chunks=0)
     asked = LongAgent(bundled_model, profile=chunks_first).ask(document, question).trace[0]
     assert asked.kind == "ask" and len(asked.members) > 2
+
+
+def test_a_search_read_ahead_gives_the_real_readers_answers_of_wave_by_wave_reading(
+    bundled_model,
+) -> None:
+    # The small profile reads both search waves in one call; read wave by wave instead, the
+    # bundled reader's replies over grep's manual are judged the same: the same answer,
+    # passages and verdicts, in one call of 12 passages instead of calls of 4 and 8.
+    document = load(DATA / "grep.txt")
+    question = "How do I get grep to print just the names of the files that contain a hit?"
+    runs, calls = [], []
+    for ahead in (True, False):
+        model = Recorder(bundled_model)
+        profile = replace(get_profile("small"), search_ahead=ahead)
+        answer = LongAgent(model, profile=profile).ask(document, question)
+        search = answer.trace[-1]
+        reports = [(r.member, r.verdict, r.answer) for r in search.reports]
+        runs.append((answer.text, search.kind, search.passages, reports))
+        calls.append(model.calls)
+    assert runs[0] == runs[1] and runs[0][1] == "search"
+    waves = get_profile("small").search_waves
+    if len(runs[0][2]) == sum(waves):  # the first wave grounded nothing: both were judged
+        assert calls == [[sum(waves)], list(waves)]
+    else:  # the first wave grounded: the second was read ahead, unjudged
+        assert len(runs[0][2]) == waves[0] and calls == [[sum(waves)], [waves[0]]]
