@@ -14,7 +14,7 @@ from typing import Literal
 from longagent.agents.conflict import Cluster
 from longagent.agents.question import Question
 from longagent.agents.reading import ReadPlan
-from longagent.agents.types import Citation, MemberReport, Round
+from longagent.agents.types import Citation, MemberReport, Round, distinct
 from longagent.chunking import Chunk
 
 
@@ -147,13 +147,13 @@ class Hop:
             return None
         if len(self.clusters) > 1:
             answers = "; ".join(f"{c.answer!r}" for c in self.clusters)
-            cited = [r.evidence for c in self.clusters for r in c.reports[:1] if r.evidence]
+            cited = distinct(r.evidence for c in self.clusters for r in c.reports[:1] if r.evidence)
             return Finding(
                 f"The document gives conflicting answers: {answers}.", before + cited, True
             )
         winner = self.clusters[0]
         return Finding(
-            winner.answer, before + [r.evidence for r in winner.reports if r.evidence][:3]
+            winner.answer, before + distinct(r.evidence for r in winner.reports if r.evidence)[:3]
         )
 
     def _collection(self, previous: Finding | None) -> Finding | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, Field
@@ -39,6 +40,15 @@ class Citation(BaseModel):
             end=chunk.start + end,
             quote=chunk.text[start:end],
         )
+
+
+def distinct(citations: Iterable[Citation]) -> list[Citation]:
+    """Each cited span once, in order: two readers quoting one sentence (one passage read in
+    two prompt styles, or two overlapping passages) cite it once."""
+    seen: dict[tuple[str, str, int, int], Citation] = {}
+    for c in citations:
+        seen.setdefault((c.document_id, c.chunk_id, c.start, c.end), c)
+    return list(seen.values())
 
 
 class MemberReport(BaseModel):

@@ -91,6 +91,23 @@ def test_a_paraphrase_is_answered_from_the_passage_a_search_reads() -> None:
     assert any(a <= cited.start and cited.end <= b for a, b in search.passages)
 
 
+def test_a_sentence_two_readers_quote_is_cited_once() -> None:
+    # Every passage's reader quotes the sentence (a whole chunk's reader refuses), and a
+    # reply is judged against its passage's whole chunk: the passages read there all ground it.
+    def quotes_netrc(request: GenerationRequest) -> dict:
+        if len(request.task.get("passage", "")) < 600:
+            return {"quote": NETRC, "answer": "~/.netrc"}
+        return {"quote": "", "answer": ""}
+
+    model = ScriptedModel(quotes_netrc)
+    answer = searching(model, search_waves=(12,)).ask(
+        netrc_document(), "Where are my saved logins for servers kept?"
+    )
+    grounded = [r for r in answer.trace[-1].reports if r.verdict == "grounded"]
+    assert answer.found and len(grounded) >= 2
+    assert [c.quote for c in answer.citations] == [NETRC]
+
+
 def test_a_free_reading_s_sentence_is_grounded_at_the_passage_sentence_that_holds_it() -> None:
     # The reader answers in its own words, not JSON, and quotes nothing: the citation is
     # the passage's own sentence holding the answer, found by the checker.
