@@ -67,11 +67,14 @@ class Recorder:
         self.inner, self.name, self.context_window = model, model.name, model.context_window
         self.tasks: list[str] = []
         self.calls: list[int] = []  # requests a call
+        self.replies: list[tuple] = []  # (request, generation)
 
     def generate(self, requests):
         self.tasks += [r.task.get("kind", "") for r in requests]
         self.calls.append(len(requests))
-        return self.inner.generate(requests)
+        generations = self.inner.generate(requests)
+        self.replies += list(zip(requests, generations, strict=True))
+        return generations
 
     def count_tokens(self, text: str) -> int:
         return self.inner.count_tokens(text)
@@ -196,3 +199,17 @@ def test_a_search_read_ahead_gives_the_real_readers_answers_of_wave_by_wave_read
         assert calls == [[sum(waves)], list(waves)]
     else:  # the first wave grounded: the second was read ahead, unjudged
         assert len(runs[0][2]) == waves[0] and calls == [[sum(waves)], [waves[0]]]
+
+
+def test_a_free_reading_stops_at_the_profile_s_reply_cap(bundled_model) -> None:
+    # The search's free readings are cut at `free_reply_tokens`: the bundled reader writes
+    # past 8 tokens on some of grep's passages, and none of its replies goes beyond them.
+    cap = 8
+    model = Recorder(bundled_model)
+    profile = replace(get_profile("small"), free_reply_tokens=cap)
+    question = "How do I get grep to print just the names of the files that contain a hit?"
+    answer = LongAgent(model, profile=profile).ask(load(DATA / "grep.txt"), question)
+    assert answer.trace[-1].kind == "search"
+    free = [g for r, g in model.replies if r.task.get("style") == "free"]
+    assert free and all(g.completion_tokens <= cap for g in free)
+    assert any(g.finish_reason == "length" for g in free)
