@@ -241,7 +241,8 @@ def main(
     split: str = typer.Option(
         "dev",
         help="natural/person: 'dev' (tune on it), 'test' (report only) or 'all'; natural "
-        "also 'blind' (other documents, questions by people who never saw the code).",
+        "also 'blind' and 'blind2' (other documents, questions by people who never saw the "
+        "code).",
     ),
     limit: int = typer.Option(
         None, help="natural/person/needle/ruler: only the first N questions."
@@ -285,9 +286,9 @@ def main(
         from longagent.apps.bench import ruler
 
         ruler_tasks = checks.names("--tasks", tasks or ",".join(ruler.TASKS), ruler.TASKS)
-    checks.one_of("--split", split, ("dev", "test", "all", "blind"))
-    if split == "blind" and suite != "natural":
-        raise ConfigError("--split blind: only the natural suite has it")
+    checks.one_of("--split", split, ("dev", "test", "all", "blind", "blind2"))
+    if split in ("blind", "blind2") and suite != "natural":
+        raise ConfigError(f"--split {split}: only the natural suite has it")
     if gold and suite not in ("natural", "person"):
         raise ConfigError("--gold needs questions with evidence: --suite natural or person")
     extension: dict[str, Any] = (

@@ -20,7 +20,9 @@ DEPTHS = (4, 12, 30)  # the first search wave, both waves (profile search_waves)
 
 
 def main(
-    split: str = typer.Option("dev", help="natural split: 'dev', 'test', 'blind' or 'all'."),
+    split: str = typer.Option(
+        "dev", help="natural split: 'dev', 'test', 'blind', 'blind2' or 'all'."
+    ),
     chunk_tokens: int = typer.Option(512, min=32, help="Member chunk size in tokens."),
     out_dir: Path = typer.Option(Path("bench-results"), help="Where ranking.json goes."),
 ) -> None:
@@ -36,7 +38,7 @@ def main(
     from longagent.config import Settings
     from longagent.memory.embedder import MiniLMEmbedder
 
-    checks.one_of("--split", split, ("dev", "test", "blind", "all"))
+    checks.one_of("--split", split, ("dev", "test", "blind", "blind2", "all"))
     checks.writable_dir(out_dir, "--out-dir")
     count_tokens = token_counter(Settings())
     embedder = MiniLMEmbedder()
