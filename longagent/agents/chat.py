@@ -44,7 +44,7 @@ from typing import Any, Literal
 from filelock import FileLock, Timeout
 from pydantic import ValidationError
 
-from longagent.agents.chat_context import compose, decide, recall, with_note
+from longagent.agents.chat_context import compose, decide, failed_calls, recall, with_note
 from longagent.agents.chat_documents import Documents
 from longagent.agents.chat_functions import (
     DOC_OPEN,
@@ -266,9 +266,11 @@ class ChatAgent:
     def _step(self, turn: TurnState, recall_note: Message | None) -> dict[str, Any] | str:
         """The model's next call, or what was wrong with its output. In free mode a
         decision to send a message is followed by the message, written as plain text
-        without the notes about invalid JSON and without this turn's failed calls: they
-        changed nothing, and in `bench chat` both replies the bundled model wrote after
-        refused memory writes ignored the recalled fact; without them, one used it."""
+        without the notes about invalid JSON and without the failed calls still in
+        context (a failed read_document of this turn aside: the user asked for it and
+        hears why not): they changed nothing, and in `bench chat` both replies the bundled
+        model wrote after refused memory writes ignored the recalled fact; without them,
+        one used it."""
         allowed = self._allowed(turn)
         try:
             if allowed != ("send_message",) or not self.free_message:
@@ -277,7 +279,8 @@ class ChatAgent:
                 speak = not isinstance(call, str) and call["function"] == "send_message"
                 if not (speak and self.free_message):
                     return call
-            messages = with_note(self.pager.context(skip=turn.failed), recall_note)
+            earlier = failed_calls(self.pager.messages) - set(turn.appended)
+            messages = with_note(self.pager.context(skip=earlier | set(turn.failed)), recall_note)
             return compose(self.model, messages, turn.question, self.reply_tokens)
         except ContextOverflowError as exc:
             self.pager.evict()
@@ -336,7 +339,8 @@ class ChatAgent:
         report = self.pager.append(role, content)
         turn.warning = turn.warning or report.warning
         turn.evicted.extend(report.evicted)
-        return self.pager.messages[-1].id  # the newest message always stays in context
+        turn.appended.append(self.pager.messages[-1].id)  # the newest always stays in context
+        return turn.appended[-1]
 
     # -- memory management for people (the CLI's commands) ---------------------------------
 

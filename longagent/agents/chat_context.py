@@ -13,13 +13,15 @@ sentence in all 20 questions tried (seeds 0-3).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from longagent.agents.chat_functions import (
     MESSAGE_CHARS,
     Functions,
+    as_call,
     call_union,
     likely_sentences,
 )
@@ -27,6 +29,7 @@ from longagent.agents.chat_types import FunctionCall, prompt
 from longagent.errors import ModelResponseError
 from longagent.llm import ChatModel, GenerationRequest, Message
 from longagent.llm.constrained import generate_structured
+from longagent.memory.records import RecallMessage
 from longagent.memory.summaries import cut_repetition
 from longagent.text import sentence_texts
 
@@ -146,7 +149,25 @@ def compose(
     message = clip_message(cut_repetition(generation.text.strip()))
     if not message:
         return "the message was empty"
+    if as_call(message) is not None:
+        # The bundled model, shown its earlier calls, wrote one as its message: the user
+        # would have read '{"function": "core_memory_append", ...}' as the reply.
+        return "the message was a function call, not a message"
     return {"function": "send_message", "parameters": {"message": message}}
+
+
+def failed_calls(messages: Sequence[RecallMessage]) -> set[str]:
+    """Ids of the calls in `messages` that failed, each with its error result. They changed
+    nothing, and the bundled model, shown them, repeats them: in a later turn it wrote an
+    earlier turn's refused call as its message."""
+    failed: set[str] = set()
+    for call, result in pairwise(messages):
+        parsed = as_call(call.content) if call.role == "assistant" else None
+        if parsed is None or result.role != "tool":
+            continue
+        if result.content.startswith(f"{parsed['function']} failed:"):
+            failed |= {call.id, result.id}
+    return failed
 
 
 def clip_message(text: str, limit: int = MESSAGE_CHARS) -> str:

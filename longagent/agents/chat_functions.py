@@ -142,6 +142,16 @@ def call_json(name: str, arguments: dict[str, Any]) -> str:
     return json.dumps({"function": name, "parameters": arguments}, ensure_ascii=False)
 
 
+def as_call(content: str) -> dict[str, Any] | None:
+    """`content` parsed as a function call as the transcript records one (`call_json`),
+    else None."""
+    try:
+        parsed = json.loads(content)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) and isinstance(parsed.get("function"), str) else None
+
+
 # -- implementations -------------------------------------------------------------------
 
 

@@ -82,6 +82,7 @@ class TurnState:
     evicted: list[str] = field(default_factory=list)
     notes: list[Message] = field(default_factory=list)  # transient: never persisted
     failed: list[str] = field(default_factory=list)  # recall ids of failed calls and results
+    appended: list[str] = field(default_factory=list)  # recall ids of this turn's messages
 
     def refuse(self, error: str) -> None:
         """Count an output that was not a valid function call, and say so next step."""

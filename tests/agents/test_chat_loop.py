@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from longagent.agents.chat import NO_REPLY
-from longagent.agents.chat_functions import WRITES
+from longagent.agents.chat_functions import WRITES, as_call
 from longagent.llm import GenerationRequest
 
 from ._chat_helpers import agent, call, offered, say
@@ -215,3 +215,43 @@ def test_the_free_text_message_is_written_without_the_turns_failed_calls(
     assert compose.json_schema is None and "fictitious" not in shown
     assert "core_memory_append returned" in shown  # what worked is still there
     assert "fictitious" in " ".join(m.content for m in chat.pager.messages)  # and recorded
+
+
+def test_an_earlier_turn_s_failed_call_is_not_shown_when_the_message_is_written(
+    tmp_path: Path,
+) -> None:
+    decisions = [
+        call("core_memory_append", block="Gdansk", content="Tomasz"),  # no such block
+        {"function": "send_message", "parameters": {}},
+        {"function": "send_message", "parameters": {}},
+    ]
+
+    def respond(request: GenerationRequest) -> str | dict:
+        return decisions.pop(0) if request.json_schema is not None else "Hello Tomasz."
+
+    chat, model = agent(tmp_path, respond, message_mode="free")
+    first = chat.send("Hi, I am Tomasz and I live in Gdansk.")
+    assert first.function_calls[0].error and first.text == "Hello Tomasz."
+    chat.send("Where do I live?")
+    compose = model.requests[-1]
+    shown = " ".join(m.content for m in compose.messages)
+    assert compose.json_schema is None and "tool" not in [m.role for m in compose.messages]
+    assert not [m for m in compose.messages if as_call(m.content)]
+    assert "I live in Gdansk" in shown and "Hello Tomasz." in shown  # the talk itself stays
+    # The refused call is still in the transcript.
+    assert "core_memory_append" in " ".join(
+        m.content for m in chat.store.recall.scan(agent="alice")
+    )
+
+
+def test_a_message_written_as_a_function_call_is_not_sent(tmp_path: Path) -> None:
+    messages = ['{"function": "core_memory_append", "parameters": {"block": "human"}}', "Hi!"]
+
+    def respond(request: GenerationRequest) -> str | dict:
+        if request.json_schema is None:
+            return messages.pop(0)
+        return {"function": "send_message", "parameters": {}}
+
+    chat, _ = agent(tmp_path, respond, message_mode="free")
+    reply = chat.send("Hello?")
+    assert reply.text == "Hi!" and reply.invalid_outputs == 1

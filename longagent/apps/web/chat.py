@@ -9,7 +9,6 @@ and even reading the memory pressure counts tokens with the model's tokenizer.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +20,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from longagent.agents import ChatAgent, Reply
-from longagent.agents.chat_functions import DocumentReading, FunctionError
+from longagent.agents.chat_functions import DocumentReading, FunctionError, as_call
 from longagent.apps.web.app import WebError, WebState
 from longagent.apps.web.security import DOC_ID, check_id, inside
 from longagent.apps.web.storage import DocumentStore
@@ -169,13 +168,10 @@ class AgentPool:
 
 
 def _line(role: str, content: str, at: datetime) -> Line:
-    if role == "assistant" and content.startswith('{"function"'):
-        try:
-            call = json.loads(content)
-            args = ", ".join(f"{k}={v!r}" for k, v in call.get("parameters", {}).items())
-            return Line(kind="call", text=f"{call['function']}({args})", at=at)
-        except (ValueError, KeyError, AttributeError):
-            pass
+    call = as_call(content) if role == "assistant" else None
+    if call is not None and isinstance(parameters := call.get("parameters", {}), dict):
+        args = ", ".join(f"{k}={v!r}" for k, v in parameters.items())
+        return Line(kind="call", text=f"{call['function']}({args})", at=at)
     kind = role if role in ("user", "assistant", "tool") else "system"
     text = content if len(content) <= SHOWN_CHARS else content[: SHOWN_CHARS - 1] + "…"
     return Line(kind=kind, text=text, at=at)  # type: ignore[arg-type]
