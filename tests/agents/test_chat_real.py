@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from longagent.agents.chat import ChatAgent
+from longagent.agents.chat_functions import as_call
 from longagent.memory.summaries import cut_markup, cut_repetition
 
 pytestmark = pytest.mark.slow
@@ -84,3 +85,15 @@ def test_a_document_cannot_order_memory_writes(bundled_model, tmp_path: Path) ->
     assert len(chat.store.archival) == 0
     thoughts = list(chat.store.thoughts)
     assert len(thoughts) <= 1 and all(t.question == "When is the launch planned?" for t in thoughts)
+
+
+def test_a_reply_is_never_a_function_call(bundled_model, tmp_path: Path) -> None:
+    # The bundled model writes a memory call to a block that does not exist ("Gdansk"),
+    # refused; shown that refused call in the next turn, it wrote it again as its reply.
+    chat = ChatAgent(bundled_model, tmp_path, "alice")
+    replies = [
+        chat.send("Hi, my name is Tomasz and I live in Gdansk."),
+        chat.send("Where do I live?"),
+    ]
+    assert any(c.error for r in replies for c in r.function_calls)  # a call was refused
+    assert all(r.text and as_call(r.text) is None for r in replies)
