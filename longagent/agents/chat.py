@@ -279,8 +279,12 @@ class ChatAgent:
                 speak = not isinstance(call, str) and call["function"] == "send_message"
                 if not (speak and self.free_message):
                     return call
-            earlier = failed_calls(self.pager.messages) - set(turn.appended)
-            messages = with_note(self.pager.context(skip=earlier | set(turn.failed)), recall_note)
+            skip = {
+                i
+                for i, name in failed_calls(self.pager.messages).items()
+                if name != "read_document" or i not in turn.appended
+            }
+            messages = with_note(self.pager.context(skip=skip), recall_note)
             return compose(self.model, messages, turn.question, self.reply_tokens)
         except ContextOverflowError as exc:
             self.pager.evict()
@@ -296,14 +300,10 @@ class ChatAgent:
             turn.sent.append(message)
             self._append(turn, "assistant", message)
             return False  # a message ends the turn
-        ids = [
-            self._append(turn, "assistant", call_json(name, arguments)),
-            self._append(turn, "tool", record.outcome),
-        ]
+        self._append(turn, "assistant", call_json(name, arguments))
+        self._append(turn, "tool", record.outcome)
         if record.error is not None:
             turn.errors += 1
-            if name != "read_document":  # the user asked for that one: they hear why not
-                turn.failed += ids
             return True  # a failed call always gets another step (bounded by the limits)
         return heartbeat or not turn.sent
 
@@ -335,12 +335,11 @@ class ChatAgent:
         turn.calls.append(record)
         return record
 
-    def _append(self, turn: TurnState, role: str, content: str) -> str:
+    def _append(self, turn: TurnState, role: str, content: str) -> None:
         report = self.pager.append(role, content)
         turn.warning = turn.warning or report.warning
         turn.evicted.extend(report.evicted)
         turn.appended.append(self.pager.messages[-1].id)  # the newest always stays in context
-        return turn.appended[-1]
 
     # -- memory management for people (the CLI's commands) ---------------------------------
 

@@ -25,7 +25,7 @@ from longagent.agents.chat_functions import (
     call_union,
     likely_sentences,
 )
-from longagent.agents.chat_types import FunctionCall, prompt
+from longagent.agents.chat_types import FunctionCall, failure, prompt
 from longagent.errors import ModelResponseError
 from longagent.llm import ChatModel, GenerationRequest, Message
 from longagent.llm.constrained import generate_structured
@@ -156,17 +156,18 @@ def compose(
     return {"function": "send_message", "parameters": {"message": message}}
 
 
-def failed_calls(messages: Sequence[RecallMessage]) -> set[str]:
-    """Ids of the calls in `messages` that failed, each with its error result. They changed
-    nothing, and the bundled model, shown them, repeats them: in a later turn it wrote an
-    earlier turn's refused call as its message."""
-    failed: set[str] = set()
+def failed_calls(messages: Sequence[RecallMessage]) -> dict[str, str]:
+    """The calls in `messages` that failed, each with its error result: their ids, each
+    mapped to the function called. They changed nothing, and the bundled model, shown
+    them, repeats them: in a later turn it wrote an earlier turn's refused call as its
+    message."""
+    failed: dict[str, str] = {}
     for call, result in pairwise(messages):
         parsed = as_call(call.content) if call.role == "assistant" else None
         if parsed is None or result.role != "tool":
             continue
-        if result.content.startswith(f"{parsed['function']} failed:"):
-            failed |= {call.id, result.id}
+        if result.content.startswith(failure(parsed["function"])):
+            failed |= dict.fromkeys((call.id, result.id), parsed["function"])
     return failed
 
 

@@ -32,6 +32,11 @@ def prompt(name: str) -> str:
     return load_prompt("longagent.agents", name)
 
 
+def failure(name: str) -> str:
+    """How the transcript's result of a failed call to `name` begins."""
+    return f"{name} failed: "
+
+
 class FunctionCall(BaseModel):
     """One function call of a turn and what came of it."""
 
@@ -48,7 +53,7 @@ class FunctionCall(BaseModel):
     def outcome(self) -> str:
         """What the model is told of the call."""
         if self.error is not None:
-            return f"{self.name} failed: {self.error}"
+            return failure(self.name) + self.error
         return f"{self.name} returned: {self.result}"
 
 
@@ -81,7 +86,6 @@ class TurnState:
     warning: bool = False
     evicted: list[str] = field(default_factory=list)
     notes: list[Message] = field(default_factory=list)  # transient: never persisted
-    failed: list[str] = field(default_factory=list)  # recall ids of failed calls and results
     appended: list[str] = field(default_factory=list)  # recall ids of this turn's messages
 
     def refuse(self, error: str) -> None:

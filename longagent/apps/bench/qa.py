@@ -12,7 +12,7 @@ import platform
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import typer
 
@@ -286,7 +286,9 @@ def main(
         from longagent.apps.bench import ruler
 
         ruler_tasks = checks.names("--tasks", tasks or ",".join(ruler.TASKS), ruler.TASKS)
-    checks.one_of("--split", split, ("dev", "test", "all", "blind", "blind2"))
+    from longagent.apps.bench.natural_data import Split
+
+    checks.one_of("--split", split, (*get_args(Split), "all"))
     if split in ("blind", "blind2") and suite != "natural":
         raise ConfigError(f"--split {split}: only the natural suite has it")
     if gold and suite not in ("natural", "person"):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import typer
 
@@ -31,14 +31,14 @@ def main(
 
     from longagent.agents.ranking import PassageIndex, readings
     from longagent.apps import checks
-    from longagent.apps.bench.natural_data import document_text, load_questions
+    from longagent.apps.bench.natural_data import Split, document_text, load_questions
     from longagent.apps.library_cmd import token_counter
     from longagent.chunking import Document
     from longagent.chunking import split as split_document
     from longagent.config import Settings
     from longagent.memory.embedder import MiniLMEmbedder
 
-    checks.one_of("--split", split, ("dev", "test", "blind", "blind2", "all"))
+    checks.one_of("--split", split, (*get_args(Split), "all"))
     checks.writable_dir(out_dir, "--out-dir")
     count_tokens = token_counter(Settings())
     embedder = MiniLMEmbedder()
