@@ -1,5 +1,5 @@
 """The one text toolkit: words, sentences with spans, stopwords, names and numbers,
-normalisation, and reciprocal-rank fusion. QA, chat and memory all read text through it,
+normalisation, stems, and reciprocal-rank fusion. QA, chat and memory all read text through it,
 so one rule never exists in two versions.
 
 The stopwords are English function words only, never the vocabulary of a prompt: what
@@ -8,8 +8,13 @@ counts as evidence must not change when a prompt is reworded.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import tantivy
 
 WORD = re.compile(r"[\w'-]+")
 # A sentence ends at terminal punctuation followed by whitespace ("~/.netrc", "3.5" and
@@ -74,6 +79,29 @@ def compact(text: str) -> str:
 
 def normalize(text: str) -> str:
     return " ".join(words(text))
+
+
+@functools.cache
+def _stemmer() -> tantivy.TextAnalyzer:
+    import tantivy
+
+    # tantivy's English Snowball stemmer: the one the search's BM25 ranks with ("en_stem").
+    builder = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+    return (
+        builder.filter(tantivy.Filter.lowercase()).filter(tantivy.Filter.stemmer("english")).build()
+    )
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def stem(word: str) -> str:
+    """A word's English stem: "married" and "marry" are "marri", "numbers" is "number", but
+    "different" ("differ") is not "diffs" ("diff"). A word with inner punctuation ("time-
+    stamp", "don't") is its parts' stems joined by "-"."""
+    return "-".join(_stemmer().analyze(word)) or word
+
+
+def stems(said: Iterable[str]) -> set[str]:
+    return {stem(w) for w in said}
 
 
 def content_words(text: str) -> set[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from longagent import text
 from longagent.agents import LongAgent, Question
 from longagent.chunking import Document
@@ -102,3 +104,17 @@ def test_a_hyphenated_key_is_an_entity_its_evidence_must_name() -> None:
     question = Question.parse("What is the special magic number for jittery-hospital?")
     assert "jittery-hospital" in question.entities
     assert "ignore-case" not in text.entities("What does --ignore-case do?")  # an option
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("married", "marry", True),
+        ("numbers", "number", True),
+        ("compressing", "compression", True),
+        ("different", "diffs", False),  # a shared first four letters is not a shared word
+        ("timeout", "time", False),
+    ],
+)
+def test_words_share_a_stem_by_english_stemming(a: str, b: str, same: bool) -> None:
+    assert (text.stem(a) == text.stem(b)) is same

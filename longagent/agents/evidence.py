@@ -34,7 +34,6 @@ from longagent.text import STOPWORDS, content_words, entities, sentences, words
 
 MIN_RUN = 4  # verbatim words a quote must share with the chunk to count as a quote
 LONG_ANSWER = 5  # words of substance that make an answer a restated sentence, not a value
-STEM = 4  # leading letters two words share to count as one ("married", "marry")
 # Words of the instructions that are also answers to some question ("How many?" "one").
 PLAUSIBLE_ANSWERS = {"one", "long", "short", "never", "empty", "read", "text", "document"}
 REFUSALS = {"", "none", "unknown", "not found", "n/a", "no answer", "not mentioned", "not stated"}
@@ -201,7 +200,7 @@ def _restates_only_the_subject(answer: str, question: Question, evidence: set[st
     the question's subject: "Lomivel wrote letters to an old teacher." for "In which town
     was Lomivel born?", in a document where every chunk names Lomivel. Such a long answer
     counts only if its evidence also shares a word of what is asked besides the subject's
-    names (or a word's first STEM letters: "married", "marry"). A short answer is never
+    names (or its stem: "married", "marry"). A short answer is never
     judged so ("Fenni" from "was born in" for "the birthplace of Kalomi"), nor is one
     about a record named by a quoted key or a number, nor a follow-up hop, nor one about
     the document's subject: its names make no evidence about it (`lexical_about`), so
@@ -214,8 +213,8 @@ def _restates_only_the_subject(answer: str, question: Question, evidence: set[st
     if any(ch.isdigit() for e in question.entities for ch in e):
         return False
     named = {w for e in question.entities for w in e.split()}
-    asked = _stems(question.content_words - named)
-    return bool(asked) and not asked & _stems(evidence)
+    asked = text.stems(question.content_words - named)
+    return bool(asked) and not asked & text.stems(evidence)
 
 
 def _may_run_over(sentence: str, answer: str, asked: set[str]) -> bool:
@@ -264,18 +263,13 @@ def unnamed(question: Question, held: set[str]) -> list[str]:
 
 def _about_topic(question: Question, held: set[str]) -> bool:
     """Whether `held` (evidence, a chunk) shares most of the question's topic words (more
-    than half; a word counts by its first STEM letters: "numbers" is "number"). Half let
+    than half; a word counts by its stem, `text.stem`: "numbers" is "number"). Half let
     one shared word of two ground "The pass key is a function that allows you to pass a
     function to a function." (a Python docs sentence with "pass") for "What is the pass
     key?", and `ls -S` ("Sort by file size, largest first") for "How do I make sort put
     the largest numbers first?" (3 of 6)."""
-    topic = _stems(_topic(question))
-    return not topic or len(topic & _stems(held)) * 2 > len(topic)
-
-
-def _stems(said: set[str] | frozenset[str]) -> set[str]:
-    """Each word's first STEM letters: "married" and "marry", "numbers" and "number"."""
-    return {w[:STEM] for w in said}
+    topic = text.stems(_topic(question))
+    return not topic or len(topic & text.stems(held)) * 2 > len(topic)
 
 
 def _topic(question: Question) -> frozenset[str]:

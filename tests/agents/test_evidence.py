@@ -234,6 +234,14 @@ COREUTILS = (
 )
 
 
+DIFF = (
+    "--no-ignore-file-name-case\n    consider case when comparing file names\n"
+    "-D, --ifdef=NAME\n    output merged file with '#ifdef NAME' diffs\n"
+    "If a FILE is '-', read standard input.  Exit status is 0 if inputs are the same, 1 "
+    "if different, 2 if trouble."
+)
+
+
 @pytest.mark.parametrize(
     ("answer", "quote", "chunk", "question", "verdict"),
     [
@@ -268,6 +276,16 @@ COREUTILS = (
             "The lucky number is 4242.",
             "Which lucky numbers are there?",
             "grounded",
+        ),
+        # ... an English stem, not a word's first letters: "diffs" is not "different"
+        # (diff's manual; the 135M reader answered with this option line, quoting a
+        # sentence of its own)
+        (
+            "-D, --ifdef=NAME output merged file with '#ifdef NAME' diffs",
+            'The output of diff is "diff: different files"',
+            DIFF,
+            "What does diff exit with when the files are different?",
+            "unsupported",
         ),
     ],
 )
