@@ -34,6 +34,9 @@ from longagent.text import STOPWORDS, content_words, entities, sentences, words
 
 MIN_RUN = 4  # verbatim words a quote must share with the chunk to count as a quote
 LONG_ANSWER = 5  # words of substance that make an answer a restated sentence, not a value
+# Leading letters two words share to count as one when choosing what to read (never when
+# grounding): "married" and "marry", but also "diffs" and "different".
+PREFIX = 4
 # Words of the instructions that are also answers to some question ("How many?" "one").
 PLAUSIBLE_ANSWERS = {"one", "long", "short", "never", "empty", "read", "text", "document"}
 REFUSALS = {"", "none", "unknown", "not found", "n/a", "no answer", "not mentioned", "not stated"}
@@ -251,7 +254,7 @@ def could_ground(chunk: str, question: Question) -> bool:
         return question.mentions_bridge(held)
     if question.entities - question.document_subject:
         return not unnamed(question, held)
-    return _about_topic(question, held)
+    return _about_topic(question, held, loose=True)
 
 
 def unnamed(question: Question, held: set[str]) -> list[str]:
@@ -261,15 +264,22 @@ def unnamed(question: Question, held: set[str]) -> list[str]:
     return sorted(e for e in required if not set(e.split()) <= held)
 
 
-def _about_topic(question: Question, held: set[str]) -> bool:
+def _about_topic(question: Question, held: set[str], *, loose: bool = False) -> bool:
     """Whether `held` (evidence, a chunk) shares most of the question's topic words (more
     than half; a word counts by its stem, `text.stem`: "numbers" is "number"). Half let
     one shared word of two ground "The pass key is a function that allows you to pass a
     function to a function." (a Python docs sentence with "pass") for "What is the pass
     key?", and `ls -S` ("Sort by file size, largest first") for "How do I make sort put
-    the largest numbers first?" (3 of 6)."""
-    topic = text.stems(_topic(question))
-    return not topic or len(topic & text.stems(held)) * 2 > len(topic)
+    the largest numbers first?" (3 of 6). `loose` (choosing chunks to read, not grounding)
+    also counts a word whose first PREFIX letters a held word shares: reading a chunk
+    that cannot ground costs time, skipping one that could loses the answer."""
+    topic = {text.stem(w): w for w in _topic(question)}
+    if not topic:
+        return True
+    stems = text.stems(held)
+    prefixes = {w[:PREFIX] for w in held} if loose else set()
+    shared = [s for s, w in topic.items() if s in stems or w[:PREFIX] in prefixes]
+    return len(shared) * 2 > len(topic)
 
 
 def _topic(question: Question) -> frozenset[str]:

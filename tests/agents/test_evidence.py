@@ -295,6 +295,16 @@ def test_evidence_must_share_most_of_the_question_s_topic(
     assert check(answer, quote, chunk, question).verdict == verdict  # type: ignore[attr-defined]
 
 
+def test_a_chunk_sharing_a_word_only_by_its_first_letters_is_read_but_grounds_nothing() -> None:
+    """Choosing chunks is looser than grounding: "different" shares only its first letters
+    with "diffs", enough to read the chunk, never enough to ground an answer from it."""
+    option = "-D, --ifdef=NAME\n    output merged file with '#ifdef NAME' diffs\n"
+    question = Question.parse("What does diff print for different files?")
+    assert VERIFIER.could_ground(option, question)
+    reply = MemberReply(answer="merged file with '#ifdef NAME' diffs", quote=option.strip())
+    assert VERIFIER.check(reply, option, question).verdict == "unsupported"
+
+
 WGET = (
     "--waitretry=seconds\n    If you don't want Wget to wait between every retrieval, but only "
     "between retries of failed downloads, you can use this option. By default, Wget will "
