@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field, RootModel, create_model
 
 from longagent.errors import LongAgentError
 from longagent.memory import CoreMemory, MemoryStore, PagingController, ThoughtMemory
-from longagent.text import content_words, normalize, sentence_texts
+from longagent.text import content_words, normalize, sentence_texts, stems
 
 PAGE_SIZE = 3  # search results per page: a small window holds few
 GROUNDING = 0.5  # share of a memory write's content words the conversation must contain
@@ -183,9 +183,9 @@ def _clip(text: str, limit: int = RESULT_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _stems(text: str) -> set[str]:
-    """Content words with a plural or third-person "s" taken off ("likes" is "like")."""
-    return {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in content_words(text)}
+def _stems(said: str) -> set[str]:
+    """The English stems of a text's content words ("likes" and "liked" are "like")."""
+    return stems(content_words(said))
 
 
 MAX_SENTENCES = 48  # per text: a long paste is narrowed by shared words before embedding

@@ -155,6 +155,19 @@ def test_memory_writes_need_evidence_in_the_conversation(tmp_path: Path) -> None
     assert len(chat.store.archival) == 0
 
 
+def test_a_memory_write_in_other_forms_of_the_words_said_is_grounded(tmp_path: Path) -> None:
+    chat, _ = agent(
+        tmp_path,
+        [
+            call("core_memory_append", block="human", content="The user hikes with dogs."),
+            say("Nice!"),
+        ],
+    )
+    reply = chat.send("I was hiking with my two dogs yesterday.")
+    assert reply.function_calls[0].error is None
+    assert chat.core["human"] == "The user hikes with dogs."
+
+
 def test_invalid_outputs_are_retried_then_only_send_message_is_offered(tmp_path: Path) -> None:
     chat, model = agent(
         tmp_path,
