@@ -235,7 +235,7 @@ def _by_argument(items: list[Entry], noun: str, document: str) -> list[Pick]:
     return picks
 
 
-def _stem(word: str) -> str:
+def _lead(word: str) -> str:
     """A word's first letters, so "cookies" finds "--no-cookies" and "times" "-atime"."""
     return word[: max(4, len(word) - 2)]
 
@@ -265,7 +265,7 @@ def _by_meaning(
         if not w.startswith(kind) and sum(_holds(w, *i) for i in said) * 2 <= len(items)
     ]
     for keys in ([w for w in words if w not in common], words):
-        bonus = np.array([sum(_stem(k) in t for k in keys) / max(1, len(keys)) for t in terms])
+        bonus = np.array([sum(_lead(k) in t for k in keys) / max(1, len(keys)) for t in terms])
         scores = similarity + TERM_BONUS * bonus
         order = [int(k) for k in np.argsort(-scores, kind="stable")]
         seeds = [k for k in order if any(_holds(w, *said[k]) for w in keys)]
@@ -304,8 +304,8 @@ def _by_meaning(
 def _holds(word: str, term: str, sentence: str) -> bool:
     """Whether an item names the word: inside its term ("times" in "-atime"), at a word's
     start in its sentence ("move" in "moves", not in "remove")."""
-    stem = _stem(word)
-    return stem in term or re.search(rf"\b{re.escape(stem)}", sentence) is not None
+    lead = _lead(word)
+    return lead in term or re.search(rf"\b{re.escape(lead)}", sentence) is not None
 
 
 def _named(keys: list[str], term: str, sentence: str) -> str:
