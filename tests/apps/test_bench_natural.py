@@ -34,6 +34,7 @@ ABSENT = [q for q in QUESTIONS if q.kind == "absent"]
 DEV_TEST = load_questions("dev") + load_questions("test")
 BLIND = load_questions("blind")
 BLIND2 = load_questions("blind2")
+BLIND3 = load_questions("blind3")
 
 
 def test_the_dev_set_has_the_size_and_mix_asked_for() -> None:
@@ -47,7 +48,7 @@ def test_the_dev_set_has_the_size_and_mix_asked_for() -> None:
 
 def test_the_blind_split_is_frozen_over_documents_of_its_own() -> None:
     documents = {q.document for q in BLIND}
-    assert documents.isdisjoint(q.document for q in DEV_TEST + BLIND2)
+    assert documents.isdisjoint(q.document for q in DEV_TEST + BLIND2 + BLIND3)
     assert {Path(d).suffix for d in documents} >= {".txt", ".html", ".pdf"}
     assert len(BLIND) >= 40 and sum(q.kind == "absent" for q in BLIND) >= 12
     # Not one of the documents the issue keeps for an independent check.
@@ -57,14 +58,24 @@ def test_the_blind_split_is_frozen_over_documents_of_its_own() -> None:
     assert hashlib.sha256(ids.encode()).hexdigest()[:16] == "1a0f963300db47a9"
 
 
-def test_the_second_blind_split_is_frozen_over_documents_of_its_own() -> None:
-    documents = {q.document for q in BLIND2}
-    assert documents.isdisjoint(q.document for q in DEV_TEST + BLIND)
-    assert len(BLIND2) == 36 and sum(q.kind == "absent" for q in BLIND2) == 12
+@pytest.mark.parametrize(
+    ("split", "others", "frozen"),
+    [
+        (BLIND2, DEV_TEST + BLIND + BLIND3, "5a31d2b5bf2d3690"),
+        (BLIND3, DEV_TEST + BLIND + BLIND2, "500e9cd2cd86e2cb"),
+    ],
+    ids=["blind2", "blind3"],
+)
+def test_the_later_blind_splits_are_frozen_over_documents_of_their_own(
+    split: list[NaturalQuestion], others: list[NaturalQuestion], frozen: str
+) -> None:
+    documents = {q.document for q in split}
+    assert documents.isdisjoint(q.document for q in others)
+    assert len(split) == 36 and sum(q.kind == "absent" for q in split) == 12
     reserved = ("ssh", "tar", "apt", "logging", "csv", "reference")
     assert not [d for d in documents if any(word in d.lower() for word in reserved)]
-    ids = ",".join(sorted(q.id for q in BLIND2))
-    assert hashlib.sha256(ids.encode()).hexdigest()[:16] == "5a31d2b5bf2d3690"
+    ids = ",".join(sorted(q.id for q in split))
+    assert hashlib.sha256(ids.encode()).hexdigest()[:16] == frozen
 
 
 @pytest.mark.parametrize("name", sorted({q.document for q in QUESTIONS}))
@@ -80,7 +91,7 @@ def test_every_document_is_long_and_named_in_sources(name: str) -> None:
 def test_the_split_is_fixed_about_sixty_forty_and_has_absent_questions_on_both_sides() -> None:
     dev, test = load_questions("dev"), load_questions("test")
     assert {q.id for q in dev}.isdisjoint(q.id for q in test)
-    assert len(dev) + len(test) + len(BLIND) + len(BLIND2) == len(QUESTIONS)
+    assert len(dev) + len(test) + len(BLIND) + len(BLIND2) + len(BLIND3) == len(QUESTIONS)
     assert 0.55 <= len(dev) / len(DEV_TEST) <= 0.65
     assert Counter(q.kind for q in test)["absent"] >= 5
     # The test ids are frozen: moving a question between splits is tuning on test.

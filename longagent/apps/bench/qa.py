@@ -241,8 +241,8 @@ def main(
     split: str = typer.Option(
         "dev",
         help="natural/person: 'dev' (tune on it), 'test' (report only) or 'all'; natural "
-        "also 'blind' and 'blind2' (other documents, questions by people who never saw the "
-        "code).",
+        "also 'blind', 'blind2' and 'blind3' (other documents, questions by people who never "
+        "saw the code).",
     ),
     limit: int = typer.Option(
         None, help="natural/person/needle/ruler: only the first N questions."
@@ -289,7 +289,7 @@ def main(
     from longagent.apps.bench.natural_data import Split
 
     checks.one_of("--split", split, (*get_args(Split), "all"))
-    if split in ("blind", "blind2") and suite != "natural":
+    if split.startswith("blind") and suite != "natural":
         raise ConfigError(f"--split {split}: only the natural suite has it")
     if gold and suite not in ("natural", "person"):
         raise ConfigError("--gold needs questions with evidence: --suite natural or person")
