@@ -149,12 +149,14 @@ class Hop:
             answers = "; ".join(f"{c.answer!r}" for c in self.clusters)
             cited = distinct(r.evidence for c in self.clusters for r in c.reports[:1] if r.evidence)
             return Finding(
-                f"The document gives conflicting answers: {answers}.", before + cited, True
+                f"The document gives conflicting answers: {answers}.",
+                distinct([*before, *cited]),
+                True,
             )
         winner = self.clusters[0]
-        return Finding(
-            winner.answer, before + distinct(r.evidence for r in winner.reports if r.evidence)[:3]
-        )
+        own = distinct(r.evidence for r in winner.reports if r.evidence)[:3]
+        # A re-reading that grounds the earlier hop's sentence again cites it once.
+        return Finding(winner.answer, distinct([*before, *own]))
 
     def _collection(self, previous: Finding | None) -> Finding | None:
         """Every value grounded so far (an earlier collection's, then this hop's new ones),

@@ -99,3 +99,23 @@ def test_a_title_is_followed_as_one_name_and_the_rest_of_a_given_name_not_at_all
     answer = agent(model).ask(document(title, crossing), question)
     assert answer.found and answer.text == "Small Hours"
     assert not any(crossing in chunk_of(r) for r in model.requests)
+
+
+def test_a_sentence_grounded_again_by_a_later_hop_is_cited_once() -> None:
+    # The follow-up's readers miss; the re-read passage's reader answers from the first
+    # hop's sentence again, and so does the hop after it (make's man page cited its footer
+    # twice, once per hop).
+    born = "Kalomi was born in the town of Renda, beside the Ulm lake."
+
+    def respond(request: GenerationRequest) -> dict:
+        text = chunk_of(request)
+        if born in text:
+            return reply(born, "the Ulm lake" if len(text.split()) < 40 else "Renda")
+        return reply("Modules provide functions", "ordinary tasks")
+
+    model = ScriptedModel(respond)
+    answer = agent(model).ask(
+        document(born, FAMOUS), "What is the town where Kalomi was born famous for?"
+    )
+    assert [r.kind for r in answer.trace][:3] == ["ask", "follow_up", "focus"]
+    assert [c.quote for c in answer.citations] == [born]
