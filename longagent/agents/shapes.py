@@ -71,7 +71,8 @@ _TOPICS = (
 _STOP = "(?:" + "|".join(sorted(text.STOPWORDS)) + ")"
 # Asking for every item: "all the X", "every X", "list ...", "which options take ...".
 _COLLECT = re.compile(
-    r"\b(?:all|every)\s+(?:of\s+)?(?:the\s+)?(?:[\w-]+\s+){0,3}[\w-]+s\b"
+    # A plural, not a singular ending in s ("every process", "all the status").
+    r"\b(?:all|every)\s+(?:of\s+)?(?:the\s+)?(?:[\w-]+\s+){0,3}(?![\w-]*(?:ss|us|is)\b)[\w-]+s\b"
     r"|^\s*(?:please\s+)?(?:list|enumerate|name\s+(?:all|every|each))\b"
     r"|^\s*(?:which|what)\s+(?:[\w-]+\s+){0,2}[\w-]+s\s+"
     r"(?:are|take|takes|have|do|does|can|require|accept|support|use|were|did|move|change|"

@@ -35,6 +35,9 @@ from ._qa_helpers import FILLER
         ("Which fields go in the binary package stanzas?", "list"),  # a two-letter verb
         ("Which class handles error output?", "lookup"),  # "handles" is the verb
         ("Which process uses the most memory?", "lookup"),
+        # "every process" is one process at a time, not a plural (blind3's ps-05)
+        ("Is there a variable that hides kernel threads when I list every process?", "lookup"),
+        ("Show all processes that use the most memory", "list"),
         ("What does grep return on error?", "lookup"),
         ("What are all the special magic numbers for a-b, c-d, and e-f?", "multi_query"),
         ("What are the default ports of ssh, http and ftp?", "multi_query"),
