@@ -1,6 +1,6 @@
 """The one text toolkit: words, sentences with spans, stopwords, names and numbers,
-normalisation, stems, and reciprocal-rank fusion. QA, chat and memory all read text through it,
-so one rule never exists in two versions.
+normalisation, stems, and reciprocal-rank fusion. QA, chat and memory all read text
+through it, so one rule never exists in two versions.
 
 The stopwords are English function words only, never the vocabulary of a prompt: what
 counts as evidence must not change when a prompt is reworded.

@@ -276,9 +276,9 @@ def _about_topic(question: Question, held: set[str], *, loose: bool = False) -> 
     topic = {text.stem(w): w for w in _topic(question)}
     if not topic:
         return True
-    stems = text.stems(held)
+    held_stems = text.stems(held)
     prefixes = {w[:PREFIX] for w in held} if loose else set()
-    shared = [s for s, w in topic.items() if s in stems or w[:PREFIX] in prefixes]
+    shared = [s for s, w in topic.items() if s in held_stems or w[:PREFIX] in prefixes]
     return len(shared) * 2 > len(topic)
 
 

@@ -4,9 +4,9 @@ Documents are free-software manuals shipped by Debian (man pages as text and PDF
 HOWTO and Debian Policy as HTML); see data/natural/SOURCES.md. Each question has a fixed
 `split`: `dev` for tuning, `test` for reporting only, and `blind`, `blind2` and `blind3`,
 over five, four and four more documents with questions written by people who had not seen
-the code, for a final report after `test` had been looked at. Lookups carry the evidence sentence(s)
-as they stand in the document; absent questions carry the words whose absence makes the
-answer absent (checked against the document's text, not assumed).
+the code, for a final report after `test` had been looked at. Lookups carry the evidence
+sentence(s) as they stand in the document; absent questions carry the words whose absence
+makes the answer absent (checked against the document's text, not assumed).
 """
 
 from __future__ import annotations
