@@ -18,13 +18,6 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ.setdefault("LONGAGENT_THREADS", "1")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The real-model tests (marked `slow`) run first, in their usual order: a worker that
-    draws a 3-minute test near the end of the run would otherwise finish minutes after the
-    other. Both workers sort alike, as pytest-xdist requires."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
-
-
 @pytest.fixture(scope="session")
 def bundled_model():
     """The real default model (SmolLM2-135M-Instruct on CPU), converted once and cached."""
