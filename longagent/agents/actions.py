@@ -147,7 +147,7 @@ class Hop:
             return None
         if len(self.clusters) > 1:
             answers = "; ".join(f"{c.answer!r}" for c in self.clusters)
-            cited = distinct(r.evidence for c in self.clusters for r in c.reports[:1] if r.evidence)
+            cited = [r.evidence for c in self.clusters for r in c.reports[:1] if r.evidence]
             return Finding(
                 f"The document gives conflicting answers: {answers}.",
                 distinct([*before, *cited]),

@@ -279,6 +279,8 @@ class ChatAgent:
                 speak = not isinstance(call, str) and call["function"] == "send_message"
                 if not (speak and self.free_message):
                     return call
+            # Failed calls stay out of what the message is written from, except this turn's
+            # failed read_document: the user asked for it, so they hear why not.
             skip = {
                 i
                 for i, name in failed_calls(self.pager.messages).items()
