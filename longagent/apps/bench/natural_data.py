@@ -2,8 +2,8 @@
 
 Documents are free-software manuals shipped by Debian (man pages as text and PDF, Python's
 HOWTO and Debian Policy as HTML); see data/natural/SOURCES.md. Each question has a fixed
-`split`: `dev` for tuning, `test` for reporting only, and `blind`, `blind2` and `blind3`,
-over five, four and four more documents with questions written by people who had not seen
+`split`: `dev` for tuning, `test` for reporting only, and `blind` to `blind4`, over five,
+four, four and four more documents with questions written by people who had not seen
 the code, for a final report after `test` had been looked at. Lookups carry the evidence
 sentence(s) as they stand in the document; absent questions carry the words whose absence
 makes the answer absent (checked against the document's text, not assumed).
@@ -22,9 +22,9 @@ from pydantic import BaseModel
 from longagent.apps.bench.qa_data import NOT_FOUND
 
 DATA = Path(__file__).parent / "data" / "natural"
-Split = Literal["dev", "test", "blind", "blind2", "blind3"]
+Split = Literal["dev", "test", "blind", "blind2", "blind3", "blind4"]
 # dev and test (questions.json) share six documents; blind (blind.json) has five others and
-# blind2 (blind2.json, stop 45) and blind3 (blind3.json, stop 46) four more each, their
+# blind2 (blind2.json, stop 45), blind3 (stop 46) and blind4 (stop 47) four more each, their
 # questions written by helpers who never saw the code, for a stop's final report only.
 FILES = {
     "dev": "questions.json",
@@ -32,6 +32,7 @@ FILES = {
     "blind": "blind.json",
     "blind2": "blind2.json",
     "blind3": "blind3.json",
+    "blind4": "blind4.json",
 }
 
 
