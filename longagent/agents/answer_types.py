@@ -14,7 +14,11 @@ grounds ("2.2-1" is no way to number an upload):
 - a field ("which field"): a capitalised name such as Version or Standards-Version;
 - a way ("how do I ...", "which option"): an option, a command or a piece of syntax
   (`-c`, `--continue`, `(?P<name>...)`, `+really`), either in the sentence or as the term
-  of the entry it describes.
+  of the entry it describes;
+- a version ("which release of make first added ...", "in which curl version"): a
+  dotted number (4.0, 7.86.0, 2.3-3), or a number named as a version ("version 2", "v3",
+  "Debian 12"), not a date: the 135M model answered the first with a man page's footer,
+  "GNU 28 February 2016".
 A question of none of these kinds (who, what is, why; a file, whose name may be a bare
 word such as less's "lesshst") is not checked. Every value must be new: "-i" in "With
 -i, ... which option ignores case?" is the question's, not an answer.
@@ -58,6 +62,13 @@ _VARIABLE = re.compile(r"\b[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+\b|\b[A-Z]{3,}\b") 
 # Standards-Version, "Source:", or an answer that is one capitalised word ("Version"); not
 # any capitalised word ("For example, suppose Debian 10 ...").
 _FIELD = re.compile(r"\b[A-Z][a-z]+(?:-[A-Z][a-z]+)+\b|\b[A-Z][a-z]+:|^\s*[A-Z][a-z]+\W*$")
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"
+_VERSION = re.compile(
+    r"(?<![\w.-])(?!\d{4}-\d\d-\d\d\b)v?\d+(?:[.-]\d+)+[a-z]?\b"  # 4.0, 2.3-3; not 2016-02-28
+    r"|\b(?:version|release|v)\s*\d[\w.~+-]*"  # version 2, v3
+    rf"|(?-i:\b(?!(?i:{_MONTH}))[A-Z][\w-]*\s+\d+\b)(?!\s+{_MONTH})",  # Debian 12, not "GNU 28 Feb"
+    re.I,
+)
 
 _ASKS_NUMBER = re.compile(
     r"\bhow\s+(?:many|much|far|big|large|deep|old)\b"
@@ -68,6 +79,10 @@ _ASKS_NUMBER = re.compile(
     re.I,
 )
 _ASKS_VARIABLE = re.compile(r"\benvironment\s+variables?\b", re.I)
+_ASKS_VERSION = re.compile(
+    r"\b(?:which|what)\s+(?:[\w-]+\s+)?(?:version|release)s?\b(?!\s+(?:control|notes?|keys?)\b)",
+    re.I,
+)
 _ASKS_FIELD = re.compile(r"\b(?:which|what)\s+(?:[\w-]+\s+)?fields?\b", re.I)
 _ASKS_WAY = re.compile(
     r"\bhow\s+(?:do|can|should|would|could)\s+(?:i|you|we|one)\b"
@@ -94,6 +109,7 @@ NUMBER = AnswerType("number", _NUMBER)
 VARIABLE = AnswerType("environment variable", _VARIABLE)
 FIELD = AnswerType("field", _FIELD)
 WAY = AnswerType("option or syntax", _OPTION)
+VERSION = AnswerType("version", _VERSION)
 
 
 @functools.lru_cache(maxsize=256)
@@ -104,7 +120,8 @@ def expected(question: str) -> AnswerType | None:
     for asks, kind in (
         (_ASKS_NUMBER, NUMBER),  # first: "how many ... which option" counts
         (_ASKS_VARIABLE, VARIABLE),
-        (_ASKS_FIELD, FIELD),
+        (_ASKS_FIELD, FIELD),  # before versions: "which field records the release of ..."
+        (_ASKS_VERSION, VERSION),
         (_ASKS_WAY, WAY),
     ):
         if asks.search(question):

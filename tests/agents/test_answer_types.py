@@ -6,7 +6,15 @@ from __future__ import annotations
 
 import pytest
 
-from longagent.agents.answer_types import FIELD, NUMBER, VARIABLE, WAY, expected, holds_answer
+from longagent.agents.answer_types import (
+    FIELD,
+    NUMBER,
+    VARIABLE,
+    VERSION,
+    WAY,
+    expected,
+    holds_answer,
+)
 
 RETRIES = "How many times does wget try a download again by default before it gives up?"
 IGNORE_CASE = (
@@ -24,6 +32,10 @@ IGNORE_CASE = (
         ("How often does cron run the job?", None),  # "daily"
         ("Which environment variable changes the colours grep uses?", VARIABLE),
         ("Which field says whether building needs root?", FIELD),
+        ("Which field records the release of the rulebook a package follows?", FIELD),
+        ("Which release of make first added the option?", VERSION),
+        ("In which curl version was WebSocket support added?", VERSION),
+        ("Which version control system does the project use?", None),
         ("Which file holds my personal client settings?", None),  # "lesshst" is a file too
         ("My download stopped. How do I pick it up where it stopped?", WAY),
         (IGNORE_CASE, WAY),
@@ -76,3 +88,13 @@ def test_other_kinds_and_questions_of_no_kind() -> None:
     assert holds_answer(release, "Standards-Version")
     assert not holds_answer(release, "For example, suppose Debian 10 released with it.")
     assert holds_answer("Who wrote the manual?", "It was written by the maintainers.")
+
+
+def test_a_version_is_a_dotted_or_named_number_never_a_date() -> None:
+    asked = "In which version of the tool was the option added?"
+    for right in ("4.0", "GNU make 4.0", "It came in 7.86.0.", "version 4", "v3", "2.3-3"):
+        assert holds_answer(asked, right), right
+    assert holds_answer("Which Debian release first shipped it?", "Debian 12")
+    for wrong in ("GNU 28 February 2016", "February 2016", "2016-02-28", "the 2016 release"):
+        assert not holds_answer(asked, wrong), wrong
+    assert not holds_answer(asked, "It exits 2.")

@@ -325,3 +325,25 @@ def test_an_answer_of_another_kind_than_asked_is_not_supported(verifier: str) ->
     quote = "By default Wget retries 20 times."
     right = judge.check(MemberReply(quote=quote, answer="20 times"), WGET, asked)
     assert right.verdict == "grounded"
+
+
+MAKE_END = (
+    "--output-sync[=type] Ensure that the output of each recipe is printed in one piece, "
+    "not interleaved with other jobs' output.\n\nCOPYRIGHT\n       Copyright 1992-2016 "
+    "Free Software Foundation, Inc. This file is part of GNU make.\n\n"
+    "GNU                            28 February 2016                        MAKE(1)\n"
+)
+
+
+def test_a_version_question_is_not_answered_by_a_date() -> None:
+    # blind2's make-09, an absent fact: the 135M reader answered with the page's footer,
+    # which names GNU (the question's only name) and holds numbers, but no version.
+    question = (
+        "Which release of GNU make first added the option that keeps output from "
+        "parallel jobs grouped together?"
+    )
+    footer = "GNU                            28 February 2016"
+    assert check("GNU 28 February 2016", footer, MAKE_END, question).verdict == "unsupported"
+    added = MAKE_END + "The --output-sync option was added in GNU make 4.0.\n"
+    quote = "The --output-sync option was added in GNU make 4.0."
+    assert check("GNU make 4.0", quote, added, question).verdict == "grounded"
