@@ -204,6 +204,7 @@ class LongAgent:
         if parsed.shape.shape in ("lookup", "explain") and not isinstance(
             prepared, PreparedLibrary
         ):
+            parsed = parsed.worded(relevance.unsaid_compounds(parsed, prepared.chunks))
             parsed = replace(
                 parsed,
                 document_subject=relevance.subject_names(parsed, prepared.chunks),

@@ -56,6 +56,18 @@ class Question:
         """The same question, asked again along a finding's new names (a follow-up hop)."""
         return replace(self, bridge=bridge, known=known)
 
+    def worded(self, compounds: frozenset[str]) -> Question:
+        """The question with `compounds` (hyphenated words of its own) taken as plain
+        words, not names: their parts join its content words ("non-root": "non", "root")."""
+        if not compounds:
+            return self
+        parts = {w for c in compounds for w in text.content_words(c.replace("-", " "))}
+        return replace(
+            self,
+            entities=self.entities - compounds,
+            content_words=(self.content_words - compounds) | parts,
+        )
+
     def mentions_bridge(self, held: set[str]) -> bool:
         """Whether words `held` (evidence, a chunk) name one of the bridge's names whole:
         "small hours" (a book's title) is not mentioned by "five hours"."""
@@ -77,8 +89,11 @@ class Question:
     def subject(self) -> set[str]:
         """The words that name what is asked about: the bridge's on a follow-up hop, else
         the entities' words, else the content words."""
-        said = self.bridge or self.text
-        return {w for e in text.entities(said) for w in e.split()} or text.content_words(said)
+        if self.bridge:
+            names, said = frozenset(text.entities(self.bridge)), text.content_words(self.bridge)
+        else:
+            names, said = self.entities, set(self.content_words)
+        return {w for e in names for w in e.split()} or said
 
     def __str__(self) -> str:
         return self.text

@@ -49,6 +49,21 @@ def subject_names(question: Question, chunks: Sequence[Chunk]) -> frozenset[str]
     return question.entities if common else frozenset()
 
 
+def unsaid_compounds(question: Question, chunks: Sequence[Chunk]) -> frozenset[str]:
+    """The question's hyphenated words of letters alone ("curly-brace", "non-root") that
+    no chunk holds: the asker's wording, not a name the document gives, so they must
+    neither pin chunks nor be required of evidence (`Question.worded`). Taken as names,
+    they kept every reply from grounding: 11 of the natural suite's 161 lookups ask with
+    one their document never writes. One the document holds stays a name (RULER's key
+    "grubby-color"), and so does one with a digit ("sha-256": a thing the document must
+    name to answer)."""
+    compounds = {e for e in question.entities if e.replace("-", "").isalpha() and "-" in e}
+    if not compounds:
+        return frozenset()
+    held = frozenset().union(*(_words_of(c.text) for c in chunks))
+    return frozenset(c for c in compounds if c not in held)
+
+
 def common_words(question: Question, chunks: Sequence[Chunk]) -> frozenset[str]:
     """The question's content words standing in more than half of the document's chunks
     (at least SUBJECT_CHUNKS of them): the document's own vocabulary, which says nothing
