@@ -53,7 +53,7 @@ def unsaid_compounds(question: Question, chunks: Sequence[Chunk]) -> frozenset[s
     """The question's hyphenated words of letters alone ("curly-brace", "non-root") that
     no chunk holds: the asker's wording, not a name the document gives, so they must
     neither pin chunks nor be required of evidence (`Question.worded`). Taken as names,
-    they kept every reply from grounding: 11 of the natural suite's 161 lookups ask with
+    they kept every reply from grounding: 11 of the natural suite's 157 lookups ask with
     one their document never writes. One the document holds stays a name (RULER's key
     "grubby-color"), and so does one with a digit ("sha-256": a thing the document must
     name to answer)."""
