@@ -137,7 +137,12 @@ def names_and_numbers(text: str) -> set[str]:
 def entities(text: str) -> set[str]:
     """Names, numbers, quoted strings and hyphenated keys ("grubby-color", as RULER names
     its needles) in a question: what its evidence must mention."""
-    return set(quoted(text)) | names_and_numbers(text) | set(_COMPOUND.findall(text.lower()))
+    return set(quoted(text)) | names_and_numbers(text) | compounds(text)
+
+
+def compounds(text: str) -> set[str]:
+    """Hyphenated words of `text`, lowercased: "grubby-color", "non-root", "sha-256"."""
+    return set(_COMPOUND.findall(text.lower()))
 
 
 def full_names(names: set[str], passage: str) -> set[str]:

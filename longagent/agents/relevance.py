@@ -56,8 +56,9 @@ def unsaid_compounds(question: Question, chunks: Sequence[Chunk]) -> frozenset[s
     they kept every reply from grounding: 11 of the natural suite's 157 lookups ask with
     one their document never writes. One the document holds stays a name (RULER's key
     "grubby-color"), and so does one with a digit ("sha-256": a thing the document must
-    name to answer)."""
-    compounds = {e for e in question.entities if e.replace("-", "").isalpha() and "-" in e}
+    name to answer), and so does a quoted one (a key)."""
+    quoted = {k.lower() for k in question.keys}
+    compounds = {c for c in text.compounds(question.text) - quoted if c.replace("-", "").isalpha()}
     if not compounds:
         return frozenset()
     held = frozenset().union(*(_words_of(c.text) for c in chunks))

@@ -27,6 +27,7 @@ def test_a_compound_the_document_never_writes_is_words_not_a_name() -> None:
     assert unsaid == {"non-root"}
     worded = question.worded(unsaid)
     assert not worded.entities and {"non", "root"} <= worded.content_words
+    assert "root" in worded.subject  # a focus round looks for its words, not the compound
     # Written in the document, it stays a name; so does one with a digit.
     assert not unsaid_compounds(question, chunks_of(document(GROUP, "Be a non-root user.")))
     key = Question.parse("What is the special magic number for grubby-color?")
@@ -34,6 +35,8 @@ def test_a_compound_the_document_never_writes_is_words_not_a_name() -> None:
     assert not unsaid_compounds(key, chunks_of(document(needle)))
     digest = Question.parse("Can it compute a sha-256 digest?")
     assert not unsaid_compounds(digest, chunks_of(document(GROUP)))
+    quoted = Question.parse('What is the value of "shiny-river"?')  # a key, quoted
+    assert not unsaid_compounds(quoted, chunks_of(document(GROUP)))
 
 
 def test_a_reply_from_a_sentence_without_the_askers_compound_grounds() -> None:

@@ -213,3 +213,24 @@ def test_a_free_reading_stops_at_the_profile_s_reply_cap(bundled_model) -> None:
     free = [g for r, g in model.replies if r.task.get("style") == "free"]
     assert free and all(g.completion_tokens <= cap for g in free)
     assert any(g.finish_reason == "length" for g in free)
+
+
+def test_a_version_question_over_a_real_manual_is_never_answered_without_a_version(
+    bundled_model,
+) -> None:
+    # make(1)'s --output-sync entry and its closing sections: the page never says which
+    # release added the option. Without the version kind the 135M reader's "The GNU Make
+    # Manual" was grounded (measured on this excerpt); blind2's make-09 got the footer.
+    from longagent.agents.answer_types import VERSION
+    from longagent.apps.bench.natural_data import document_text
+    from longagent.chunking import Document
+
+    text = document_text("make.txt")
+    start = text.find("-O[type]")
+    doc = Document.create(text[start : start + 1500] + "\n\n" + text[-1800:])
+    question = (
+        "Which release of GNU make first added the option that keeps output from parallel "
+        "jobs grouped together?"
+    )
+    answer = LongAgent(bundled_model).ask(doc, question)
+    assert not answer.found or VERSION.pattern.search(answer.text), answer.text
