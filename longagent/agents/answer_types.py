@@ -20,7 +20,9 @@ grounds ("2.2-1" is no way to number an upload):
   "Debian 12"), not a date: the 135M model answered the first with a man page's footer,
   "GNU 28 February 2016".
 A question of none of these kinds (who, what is, why; a file, whose name may be a bare
-word such as less's "lesshst") is not checked. Every value must be new: "-i" in "With
+word such as less's "lesshst") is not checked. A yes/no question ("Can top show the CPU
+temperature?", `asks_yes_no`) asks whether the document says something, not for a value:
+its evidence must be about what it asks, not only name its names (`evidence.lexical_about`). Every value must be new: "-i" in "With
 -i, ... which option ignores case?" is the question's, not an answer.
 """
 
@@ -90,6 +92,15 @@ _ASKS_WAY = re.compile(
     r"argument|syntax)s?\b",
     re.I,
 )
+# A yes/no question opens with an auxiliary verb, perhaps after a clause of its own ("After
+# applying a patch, can patch commit ...?"); asked as the last of its sentences.
+_YES_NO = re.compile(
+    r"(?:(?:if|when|after|before|once|while|on|in|with|for|as)\b[^,?]*,\s*)?"
+    r"(?:can|could|does|do|did|is|are|was|were|will|would|should|has|have|may|might|must)"
+    r"(?:n['’]t)?\b",
+    re.I,
+)
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
 # "how many times" counts tries: "10 seconds" is a number of another unit.
 _COUNTED = re.compile(r"\bhow\s+many\s+([a-z]+)", re.I)
 _UNIT = re.compile(
@@ -127,6 +138,17 @@ def expected(question: str) -> AnswerType | None:
         if asks.search(question):
             return kind
     return None
+
+
+def asks_yes_no(question: str) -> bool:
+    """Whether `question` (its last sentence asking something) is a yes/no question: "Can
+    top display the CPU temperature?", "Is there a built-in debugger in mawk ...?". Its
+    names ("CPU", "built-in") are what it asks about, not what it asks: a sentence naming
+    them answers nothing (the 135M reader's "The CPU temperature is displayed alongside
+    the load numbers." passed as grounded over top(1), which never says "temperature")."""
+    sentences = _SENTENCE_END.split(question.strip())
+    asked = [s for s in sentences if s.endswith("?")] or sentences
+    return bool(_YES_NO.match(asked[-1]))
 
 
 def holds_answer(question: str, passage: str) -> bool:

@@ -232,14 +232,20 @@ def lexical_about(
     question: Question, chunk: str, evidence: set[str], span: tuple[int, int]
 ) -> Check:
     """Grounded when the evidence is about the question: it mentions the follow-up's
-    bridge, else the question's entities, else most of its content words. Names that are the
-    document's subject stand in any sentence: they do not count."""
+    bridge, else the question's entities (and, for a yes/no question, most of its other
+    topic words), else most of its content words. Names that are the document's subject
+    stand in any sentence: they do not count."""
     if question.bridge:
         if not question.mentions_bridge(evidence):
             return Check("unsupported", f"the evidence does not mention {question.bridge!r}", span)
     elif question.entities - question.document_subject:
         if absent := unnamed(question, evidence):
             return Check("unsupported", f"the evidence does not mention {', '.join(absent)}", span)
+        yes_no = answer_types.asks_yes_no(question.text)
+        if yes_no and not _about_topic(question, evidence, names=False):
+            # "Can top display the CPU temperature ...?": a sentence naming the CPU says
+            # nothing about its temperature.
+            return Check("unsupported", "the evidence names the question's names only", span)
     elif not _about_topic(question, evidence):
         return Check("unsupported", "the evidence shares too little with the question", span)
     return Check("grounded", "", span)
@@ -264,7 +270,9 @@ def unnamed(question: Question, held: set[str]) -> list[str]:
     return sorted(e for e in required if not set(e.split()) <= held)
 
 
-def _about_topic(question: Question, held: set[str], *, loose: bool = False) -> bool:
+def _about_topic(
+    question: Question, held: set[str], *, loose: bool = False, names: bool = True
+) -> bool:
     """Whether `held` (evidence, a chunk) shares most of the question's topic words (more
     than half; a word counts by its stem, `text.stem`: "numbers" is "number"). Half let
     one shared word of two ground "The pass key is a function that allows you to pass a
@@ -272,8 +280,12 @@ def _about_topic(question: Question, held: set[str], *, loose: bool = False) -> 
     key?", and `ls -S` ("Sort by file size, largest first") for "How do I make sort put
     the largest numbers first?" (3 of 6). `loose` (choosing chunks to read, not grounding)
     also counts a word whose first PREFIX letters a held word shares: reading a chunk
-    that cannot ground costs time, skipping one that could loses the answer."""
-    topic = {text.stem(w): w for w in _topic(question)}
+    that cannot ground costs time, skipping one that could loses the answer. Without
+    `names`, the words of the question's names do not count (they were checked apart)."""
+    asked = _topic(question)
+    if not names:
+        asked -= {w for e in question.entities for w in e.split()}
+    topic = {text.stem(w): w for w in asked}
     if not topic:
         return True
     held_stems = text.stems(held)

@@ -12,6 +12,7 @@ from longagent.agents.answer_types import (
     VARIABLE,
     VERSION,
     WAY,
+    asks_yes_no,
     expected,
     holds_answer,
 )
@@ -98,3 +99,19 @@ def test_a_version_is_a_dotted_or_named_number_never_a_date() -> None:
     for wrong in ("GNU 28 February 2016", "February 2016", "2016-02-28", "the 2016 release"):
         assert not holds_answer(asked, wrong), wrong
     assert not holds_answer(asked, "It exits 2.")
+
+
+@pytest.mark.parametrize(
+    ("question", "yes_no"),
+    [
+        ("Can top display the CPU temperature alongside the load numbers?", True),
+        ("Is there a built-in debugger in mawk that lets me set a breakpoint?", True),
+        ("After applying a patch in a git repository, can patch commit the changes?", True),
+        ("Some processes show a D in the state column. What does that letter mean?", False),
+        ("In which town was Kalomi born?", False),
+        ("How do I make top quit after ten refreshes?", False),
+        ("Issues aside, which option sorts by memory?", False),
+    ],
+)
+def test_a_yes_no_question_opens_with_an_auxiliary_verb(question: str, yes_no: bool) -> None:
+    assert asks_yes_no(question) is yes_no

@@ -347,3 +347,35 @@ def test_a_version_question_is_not_answered_by_a_date() -> None:
     added = MAKE_END + "The --output-sync option was added in GNU make 4.0.\n"
     quote = "The --output-sync option was added in GNU make 4.0."
     assert check("GNU make 4.0", quote, added, question).verdict == "grounded"
+
+
+TOP_CPU = (
+    "-1, --single-cpu-toggle\n   Starts top with the last remembered Cpu States portion of the\n"
+    "   summary area reversed.  Either all cpu information will be displayed\n   in a single "
+    "line or each cpu will be displayed separately.\n\n%CPU  --  CPU Usage\n    The task's "
+    "share of the elapsed CPU  time  since  the  last  screen\n    update, expressed as a "
+    "percentage of total CPU time.\n"
+)
+
+
+@pytest.mark.parametrize("verifier", ["lexical", "semantic"])
+def test_a_yes_no_question_s_evidence_must_say_what_it_asks_not_only_its_names(
+    verifier: str,
+) -> None:
+    from longagent.agents.verifier import get_verifier
+
+    judge = get_verifier(verifier)
+    # blind5's top-08, an absent fact: the 135M reader's claim passed on a sentence that
+    # names the CPU (the question's name) and says nothing of a temperature.
+    absent = Question.parse("Can top display the CPU temperature alongside the load numbers?")
+    claim = MemberReply(
+        answer="The CPU temperature is displayed alongside the load numbers in the summary area.",
+        quote="Starts top with the last remembered Cpu States portion of the summary area reversed.",
+    )
+    assert judge.check(claim, TOP_CPU, absent).verdict == "unsupported"
+    asked = Question.parse("Does top show each task's share of the CPU time?")
+    share = MemberReply(
+        answer="Yes: the task's share of the elapsed CPU time since the last screen update",
+        quote="The task's share of the elapsed CPU time since the last screen update",
+    )
+    assert judge.check(share, TOP_CPU, asked).verdict == "grounded"
