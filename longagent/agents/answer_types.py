@@ -20,10 +20,11 @@ grounds ("2.2-1" is no way to number an upload):
   "Debian 12"), not a date: the 135M model answered the first with a man page's footer,
   "GNU 28 February 2016".
 A question of none of these kinds (who, what is, why; a file, whose name may be a bare
-word such as less's "lesshst") is not checked. A yes/no question ("Can top show the CPU
-temperature?", `asks_yes_no`) asks whether the document says something, not for a value:
-its evidence must be about what it asks, not only name its names (`evidence.lexical_about`). Every value must be new: "-i" in "With
--i, ... which option ignores case?" is the question's, not an answer.
+word such as less's "lesshst") is not checked. Every value must be new: "-i" in "With
+-i, ... which option ignores case?" is the question's, not an answer. A yes/no question
+("Can top show the CPU temperature?", `asks_yes_no`) asks whether the document says
+something, not for a value: its evidence must be about what it asks, not only name its
+names (`evidence.lexical_about`).
 """
 
 from __future__ import annotations
