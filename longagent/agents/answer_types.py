@@ -101,7 +101,6 @@ _YES_NO = re.compile(
     r"(?:n['’]t)?\b",
     re.I,
 )
-_SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
 # "how many times" counts tries: "10 seconds" is a number of another unit.
 _COUNTED = re.compile(r"\bhow\s+many\s+([a-z]+)", re.I)
 _UNIT = re.compile(
@@ -141,13 +140,14 @@ def expected(question: str) -> AnswerType | None:
     return None
 
 
+@functools.lru_cache(maxsize=256)
 def asks_yes_no(question: str) -> bool:
     """Whether `question` (its last sentence asking something) is a yes/no question: "Can
     top display the CPU temperature?", "Is there a built-in debugger in mawk ...?". Its
     names ("CPU", "built-in") are what it asks about, not what it asks: a sentence naming
     them answers nothing (the 135M reader's "The CPU temperature is displayed alongside
     the load numbers." passed as grounded over top(1), which never says "temperature")."""
-    sentences = _SENTENCE_END.split(question.strip())
+    sentences = [question[a:b] for a, b in text.sentences(question)] or [question]
     asked = [s for s in sentences if s.endswith("?")] or sentences
     return bool(_YES_NO.match(asked[-1]))
 

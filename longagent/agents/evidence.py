@@ -241,8 +241,9 @@ def lexical_about(
     elif question.entities - question.document_subject:
         if absent := unnamed(question, evidence):
             return Check("unsupported", f"the evidence does not mention {', '.join(absent)}", span)
-        yes_no = answer_types.asks_yes_no(question.text)
-        if yes_no and not _about_topic(question, evidence, names=False):
+        if answer_types.asks_yes_no(question.text) and not _about_topic(
+            question, evidence, names=False
+        ):
             # "Can top display the CPU temperature ...?": a sentence naming the CPU says
             # nothing about its temperature.
             return Check("unsupported", "the evidence names the question's names only", span)
