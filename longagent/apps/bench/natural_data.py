@@ -2,11 +2,11 @@
 
 Documents are free-software manuals shipped by Debian (man pages as text and PDF, Python's
 HOWTO and Debian Policy as HTML); see data/natural/SOURCES.md. Each question has a fixed
-`split`: `dev` for tuning, `test` for reporting only, and `blind` to `blind5`, over five,
-four, four, four and four more documents with questions written by people who had not seen
-the code, for a final report after `test` had been looked at. Lookups carry the evidence
-sentence(s) as they stand in the document; absent questions carry the words whose absence
-makes the answer absent (checked against the document's text, not assumed).
+`split`: `dev` for tuning, `test` for reporting only, and `blind` to `blind6`, over five
+documents and four more each, with questions written by people who had not seen the code,
+for a final report after `test` had been looked at. Lookups carry the evidence sentence(s)
+as they stand in the document; absent questions carry the words whose absence makes the
+answer absent (checked against the document's text, not assumed).
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from pydantic import BaseModel
 from longagent.apps.bench.qa_data import NOT_FOUND
 
 DATA = Path(__file__).parent / "data" / "natural"
-Split = Literal["dev", "test", "blind", "blind2", "blind3", "blind4", "blind5"]
+Split = Literal["dev", "test", "blind", "blind2", "blind3", "blind4", "blind5", "blind6"]
 # dev and test (questions.json) share six documents; blind (blind.json) has five others and
-# blind2 (blind2.json, stop 45), blind3 (stop 46), blind4 (stop 47) and blind5 (stop 48) four
-# more each, their questions written by helpers who never saw the code, for a stop's final
+# blind2 (blind2.json, stop 45), blind3 (stop 46), blind4 (stop 47), blind5 (stop 48) and
+# blind6 (stop 49) four more each, their questions written by helpers who never saw the code, for a stop's final
 # report only.
 FILES = {
     "dev": "questions.json",
@@ -35,6 +35,7 @@ FILES = {
     "blind3": "blind3.json",
     "blind4": "blind4.json",
     "blind5": "blind5.json",
+    "blind6": "blind6.json",
 }
 
 
