@@ -54,6 +54,9 @@ does did what which who whom whose when where why how that this these those it i
 as into about than then there their they them he she his her we our you your i me my
 not no yes can could would should will shall may might must has have had also any
 some all each every one more most other
+i'm i've i'd i'll you're we're they're it's that's what's there's let's
+don't doesn't didn't can't couldn't won't wouldn't shouldn't isn't aren't wasn't weren't
+hasn't haven't hadn't mustn't
 """
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 RRF_K = 60  # the usual reciprocal-rank-fusion constant (Cormack et al.)
