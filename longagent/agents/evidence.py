@@ -146,6 +146,8 @@ def check(
     if not _supported(answer, novel, evidence):
         missing = [w for w in novel if w not in evidence]
         return Check("hallucinated", f"the evidence does not contain {', '.join(missing)}", span)
+    span = _with_antecedent(span, chunk)
+    evidence = set(words(chunk[span[0] : span[1]]))
     if _only_names_the_subject(answer, novel, question, chunk[span[0] : span[1]]):
         return Check("unsupported", "the answer only names the question's subject", span)
     if _restates_only_the_subject(answer, question, evidence):
@@ -239,7 +241,8 @@ def lexical_about(
         if not question.mentions_bridge(evidence):
             return Check("unsupported", f"the evidence does not mention {question.bridge!r}", span)
     elif question.entities - question.document_subject:
-        if absent := unnamed(question, evidence):
+        absent = unnamed(question, evidence) or _letters_unnamed(question, chunk[span[0] : span[1]])
+        if absent:
             return Check("unsupported", f"the evidence does not mention {', '.join(absent)}", span)
         if answer_types.asks_yes_no(question.text) and not _about_topic(
             question, evidence, names=False
@@ -269,6 +272,18 @@ def unnamed(question: Question, held: set[str]) -> list[str]:
     that `held` (evidence's words, a chunk's) does not name, in order."""
     required = question.entities - question.document_subject
     return sorted(e for e in required if not set(e.split()) <= held)
+
+
+def _letters_unnamed(question: Question, evidence: str) -> list[str]:
+    """The question's one-letter names ("a D in the state column") that `evidence` does not
+    write as that capital letter standing alone: words() reads "-d", "--d" and "d)" as "d"
+    too, and top(1)'s "-d" option grounded a reading of "D" (blind5's top-03)."""
+    letters = sorted(e for e in question.entities - question.document_subject if _letter(e))
+    return [e for e in letters if not re.search(rf"(?<![\w-]){e.upper()}(?![\w-])", evidence)]
+
+
+def _letter(name: str) -> bool:
+    return len(name) == 1 and name.isalpha()
 
 
 def _about_topic(
@@ -333,6 +348,21 @@ def _supported(answer: str, novel: tuple[str, ...], evidence: set[str]) -> bool:
     if key:
         return key <= evidence
     return len(set(novel) & evidence) * 2 >= len(novel)
+
+
+# A sentence opening with one of these says what it is about in the sentence before it.
+ANAPHORS = frozenset({"this", "these", "that", "those", "it", "such"})
+
+
+def _with_antecedent(span: tuple[int, int], chunk: str) -> tuple[int, int]:
+    """`span` from the start of the sentence before it when its first word refers back:
+    dmesg(1)'s "This is 16392 by default." is about the buffer size only with "Use a buffer
+    of size to query the kernel ring buffer." before it (blind5's dmesg-03)."""
+    first = words(chunk[span[0] : span[1]])[:1]
+    if not first or first[0] not in ANAPHORS:
+        return span
+    before = [a for a, b in sentences(chunk) if b <= span[0]]
+    return (before[-1], span[1]) if before else span
 
 
 def _with_neighbours(span: tuple[int, int], chunk: str) -> tuple[int, int]:
