@@ -118,3 +118,11 @@ def test_a_hyphenated_key_is_an_entity_its_evidence_must_name() -> None:
 )
 def test_words_share_a_stem_by_english_stemming(a: str, b: str, same: bool) -> None:
     assert (text.stem(a) == text.stem(b)) is same
+
+
+def test_a_contraction_in_a_question_is_neither_a_name_nor_a_topic_word() -> None:
+    # blind6's scp-01 asked with "I'm": mid-sentence and capitalised, it was a name its
+    # evidence had to contain, and "don't" a topic word no manual shares.
+    question = Question.parse("Which switch do I give scp when I'm copying? I don't know it.")
+    assert not {"i'm", "don't"} & (question.entities | question.content_words)
+    assert {"switch", "give", "copying", "know"} <= question.content_words

@@ -379,3 +379,54 @@ def test_a_yes_no_question_s_evidence_must_say_what_it_asks_not_only_its_names(
         quote="The task's share of the elapsed CPU time since the last screen update",
     )
     assert judge.check(share, TOP_CPU, asked).verdict == "grounded"
+
+
+# dmesg(1), as Debian 12 ships it.
+DMESG_BUFFER = (
+    "       -s, --buffer-size size\n"
+    "           Use a buffer of size to query the kernel ring buffer. This is 16392\n"
+    "           by default. (The default kernel syslog buffer size was 4096 at\n"
+    "           first, 8192 since 1.3.54, 16384 since 2.1.113.)\n"
+)
+
+
+def test_a_sentence_that_refers_back_is_judged_with_the_sentence_before_it() -> None:
+    # blind5's dmesg-03: the 135M reader's right answer was refused, its evidence "This is
+    # 16392 by default." sharing only "default" with the question.
+    asked = "What size of buffer does dmesg use by default when it reads the kernel log?"
+    reply = "The buffer size is 16392"
+    assert check(reply, reply, DMESG_BUFFER, asked).verdict == "grounded"
+    # What "this" is comes from the sentence before, so an unrelated one grounds nothing.
+    elsewhere = "Colours are read from the theme file. This is 16392 by default.\n"
+    assert check(reply, reply, elsewhere, asked).verdict == "unsupported"
+
+
+# top(1), as Debian 12 ships it: the -d option, then the S field's letters.
+TOP_STATES = (
+    "       -d, --delay = SECS [.TENTHS]\n"
+    "          Specifies  the  delay  between  screen  updates,  and  overrides the\n"
+    "          corresponding value in one's  personal  configuration  file  or  the\n"
+    "          startup  default.   Later  this  can  be changed with the `d' or `s'\n"
+    "          interactive commands.\n\n"
+    "       S  --  Process Status\n"
+    "           The status of the task which can be one of:\n"
+    "               D = uninterruptible sleep\n"
+    "               I = idle\n"
+    "               R = running\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("answer", "quote", "verdict"),
+    [
+        ("uninterruptible sleep", "D = uninterruptible sleep", "grounded"),
+        # blind5's top-03, wrong but found: "`d'" (a key) and "-d" (an option) are not D
+        ("s", "Later this can be changed with the `d' or `s' interactive commands.", "unsupported"),
+        ("SECS", "-d, --delay = SECS [.TENTHS]", "unsupported"),
+    ],
+)
+def test_a_one_letter_name_is_that_capital_letter_standing_alone(
+    answer: str, quote: str, verdict: str
+) -> None:
+    asked = "Some of my processes show a D in the state column. What does that letter mean?"
+    assert check(answer, quote, TOP_STATES, asked).verdict == verdict
