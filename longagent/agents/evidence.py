@@ -146,7 +146,7 @@ def check(
     if not _supported(answer, novel, evidence):
         missing = [w for w in novel if w not in evidence]
         return Check("hallucinated", f"the evidence does not contain {', '.join(missing)}", span)
-    span = _with_antecedent(span, chunk)
+    span = _with_antecedent(span, chunk, answer, asked)
     evidence = set(words(chunk[span[0] : span[1]]))
     if _only_names_the_subject(answer, novel, question, chunk[span[0] : span[1]]):
         return Check("unsupported", "the answer only names the question's subject", span)
@@ -354,15 +354,21 @@ def _supported(answer: str, novel: tuple[str, ...], evidence: set[str]) -> bool:
 ANAPHORS = frozenset({"this", "these", "that", "those", "it", "such"})
 
 
-def _with_antecedent(span: tuple[int, int], chunk: str) -> tuple[int, int]:
+def _with_antecedent(
+    span: tuple[int, int], chunk: str, answer: str, asked: set[str]
+) -> tuple[int, int]:
     """`span` from the start of the sentence before it when its first word refers back:
     dmesg(1)'s "This is 16392 by default." is about the buffer size only with "Use a buffer
-    of size to query the kernel ring buffer." before it (blind5's dmesg-03)."""
+    of size to query the kernel ring buffer." before it (blind5's dmesg-03). Not when that
+    sentence states a value of its own (`_may_run_over`): a record's line before "It was
+    founded in 1995." would lend its key to another value."""
     first = words(chunk[span[0] : span[1]])[:1]
     if not first or first[0] not in ANAPHORS:
         return span
-    before = [a for a, b in sentences(chunk) if b <= span[0]]
-    return (before[-1], span[1]) if before else span
+    before = [(a, b) for a, b in sentences(chunk) if b <= span[0]]
+    if not before or not _may_run_over(chunk[slice(*before[-1])], answer, asked):
+        return span
+    return before[-1][0], span[1]
 
 
 def _with_neighbours(span: tuple[int, int], chunk: str) -> tuple[int, int]:

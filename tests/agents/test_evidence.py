@@ -399,6 +399,10 @@ def test_a_sentence_that_refers_back_is_judged_with_the_sentence_before_it() -> 
     # What "this" is comes from the sentence before, so an unrelated one grounds nothing.
     elsewhere = "Colours are read from the theme file. This is 16392 by default.\n"
     assert check(reply, reply, elsewhere, asked).verdict == "unsupported"
+    # A record before it lends its key to no other value (RULER's needles in essays).
+    needle = "The special magic number for grubby-color is: 4411. It was founded in 1995."
+    key = "What is the special magic number for grubby-color?"
+    assert check("1995", "It was founded in 1995.", needle, key).verdict == "unsupported"
 
 
 # top(1), as Debian 12 ships it: the -d option, then the S field's letters.
