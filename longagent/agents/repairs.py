@@ -47,14 +47,17 @@ def cited_sentence(quote: str, chunk: str, question: Question) -> str | None:
     return " ".join(chunk[span[0] : span[1]].split()) if span else None
 
 
-def clipped(answer: str, sentence: str) -> bool:
+def clipped(answer: str, sentence: str, *, opening: bool = False) -> bool:
     """Whether `answer` is a verbatim run of MIN_RUN or more of `sentence`'s words, short of
-    all of them: a copy the reader cut off, perhaps before what was asked."""
+    all of them: a copy the reader cut off, perhaps before what was asked. `opening`: only
+    a run the sentence starts with counts (a run from its middle or end is how a reader
+    extracts an answer: "the directories listed in PATH")."""
     said, whole = words(answer), words(sentence)
     n = len(said)
     if n < MIN_RUN or n >= len(whole):
         return False
-    return any(whole[i : i + n] == said for i in range(len(whole) - n + 1))
+    starts = [0] if opening else range(len(whole) - n + 1)
+    return any(whole[i : i + n] == said for i in starts)
 
 
 def copied_value(answer: str, chunk: str, question: Question) -> tuple[str, str] | None:

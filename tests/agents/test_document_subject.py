@@ -223,6 +223,23 @@ def test_an_answer_cut_short_of_its_sentence_is_the_sentence(
     assert answer.found and answer.text == sentence
 
 
+def test_any_answer_cut_short_of_its_sentence_is_the_sentence() -> None:
+    # Not only about the document's subject: the 135M reader copied top(1)'s line up to the
+    # letter asked about and stopped before its meaning (blind5's top-03).
+    states = "The status of the task which can be one of: D = uninterruptible sleep, R = running."
+    filler = "The summary area shows the load average and the memory in use. " * 8
+    text = "\n\n".join([filler, filler, f"{filler}{states} {filler}", filler])
+    start = "The status of the task which can be one of: D"
+
+    def reader(request: GenerationRequest) -> dict:
+        passage = " ".join(request.task.get("passage", "").split())
+        return {"quote": states, "answer": start} if states in passage else {}
+
+    asked = "Some of my processes show a D in the state column. What does that letter mean?"
+    answer = LongAgent(ScriptedModel(reader), chunk_tokens=120).ask(text, asked)
+    assert answer.found and "uninterruptible sleep" in answer.text
+
+
 @pytest.mark.slow
 def test_the_bundled_model_on_a_life_story_reads_ranked_passages_and_claims_no_wrong_answer(
     bundled_model,
