@@ -204,12 +204,7 @@ class LongAgent:
         if parsed.shape.shape in ("lookup", "explain") and not isinstance(
             prepared, PreparedLibrary
         ):
-            parsed = parsed.worded(relevance.unsaid_compounds(parsed, prepared.chunks))
-            parsed = replace(
-                parsed,
-                document_subject=relevance.subject_names(parsed, prepared.chunks),
-                document_common=relevance.common_words(parsed, prepared.chunks),
-            )
+            parsed = relevance.in_document(parsed, prepared.chunks)
         model = MeteredModel(self.model)
         profile = self.profile
         # A library's questions keep their thoughts in the library (see library_qa).

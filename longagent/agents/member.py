@@ -17,6 +17,7 @@ from longagent.llm import ChatModel, Generation, GenerationRequest, Message
 from longagent.llm.constrained import generate_rows, parse_structured
 
 QUOTE_CHARS = 200
+ANSWER_CHARS = 80
 FREE_STOPS = (". ", ".\n", "\n\n")
 PROMPTS: dict[Style, str] = {"instructed": "member", "plain": "member_plain", "free": "member_free"}
 
@@ -25,7 +26,7 @@ class MemberReply(BaseModel):
     """The schema a member's output is constrained to (quote first: evidence, then answer)."""
 
     quote: str = Field(max_length=QUOTE_CHARS)
-    answer: str = Field(max_length=80)
+    answer: str = Field(max_length=ANSWER_CHARS)
 
 
 def quote_schema(*passages: str) -> dict[str, Any]:

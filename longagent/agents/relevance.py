@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -63,6 +64,18 @@ def unsaid_compounds(question: Question, chunks: Sequence[Chunk]) -> frozenset[s
         return frozenset()
     held = frozenset().union(*(_words_of(c.text) for c in chunks))
     return frozenset(c for c in compounds if c not in held)
+
+
+def in_document(question: Question, chunks: Sequence[Chunk]) -> Question:
+    """The question as this document reads it: its hyphenated words the document never
+    uses taken as plain words, its subject's names and the document's common words marked
+    (`subject_names`, `common_words`)."""
+    question = question.worded(unsaid_compounds(question, chunks))
+    return replace(
+        question,
+        document_subject=subject_names(question, chunks),
+        document_common=common_words(question, chunks),
+    )
 
 
 def common_words(question: Question, chunks: Sequence[Chunk]) -> frozenset[str]:

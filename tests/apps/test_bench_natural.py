@@ -253,6 +253,32 @@ def test_bench_ranking_finds_the_gold_evidence_among_the_passages_read(
     assert run(["bench", "ranking", "--split", "train"]) == 2
 
 
+def test_bench_grounding_judges_perfect_replies_and_every_restated_sentence(
+    tmp_path: Path,
+) -> None:
+    """`bench grounding` (no reader): one record per question; a lookup's perfect reply
+    gets a verdict (dmesg's "This is 16392 by default." grounds, read with the sentence
+    before it), an absent question none; every exposed sentence is the document's own and
+    holds no gold answer."""
+    from longagent.apps.cli import run
+
+    assert run(["bench", "grounding", "--split", "blind5", "--out-dir", str(tmp_path)]) == 0
+    records = json.loads((tmp_path / "grounding.json").read_text())["records"]
+    assert [r["id"] for r in records] == [q.id for q in BLIND5]
+    by_id = {q.id: q for q in BLIND5}
+    assert {r["id"]: r["perfect"] for r in records}["dmesg-03"] == "grounded"
+    for record in records:
+        question = by_id[record["id"]]
+        assert (record["perfect"] is None) == (question.kind == "absent")
+        text = squash(document_text(question.document))
+        for sentence in record["exposed"]:
+            assert squash(sentence) in text
+            assert not any(
+                contains_answer(sentence, a, question.case_sensitive) for a in question.answers
+            )
+    assert run(["bench", "grounding", "--verifier", "judged"]) == 2
+
+
 def test_longagent_s_bench_system_splits_and_embeds_each_document_once() -> None:
     # As DOS-RAG's passages and `ask FILE`'s library: a document's questions share its
     # split and its passage vectors (22 s a question on the person story, re-embedded).

@@ -24,6 +24,7 @@ BENCHMARKS = {
     "library_qa": "questions over a whole library vs over their own document: right, wrong, s/q",
     "reuse": "first vs second `ask FILE` over one document in two processes (implicit library)",
     "ranking": "whether the search's ranked passages hold the answer (natural suite, no model)",
+    "grounding": "what the evidence check grounds: perfect replies, restated sentences (no reader)",
     "shapes": "list and overview questions over five real documents, LongAgent beside DOS-RAG",
     "serve-memory": "the web server's RSS idle, at peak and after questions and chat turns",
     "kv-spill": "prefix KV blocks on disk: a chunk's prefill vs its blocks read back; `ask` in new processes",
