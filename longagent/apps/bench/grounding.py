@@ -79,10 +79,11 @@ def main(
             documents[q.document] = split_document(document, count_tokens, chunk_tokens)
         chunks = documents[q.document]
         asked = in_document(Question.parse(q.question), chunks)
-        perfect = None
+        perfect = why = None
         if q.kind == "lookup":
             home = next(c for c in chunks if squash(q.evidence[0]) in squash(c.text))
-            perfect = judge.check(reply(q.answers[0], q.evidence[0]), home.text, asked).verdict
+            verdict = judge.check(reply(q.answers[0], q.evidence[0]), home.text, asked)
+            perfect, why = verdict.verdict, verdict.reason
         exposed: list[str] = []
         for chunk in chunks:
             if not judge.could_ground(chunk.text, asked):
@@ -96,7 +97,14 @@ def main(
                 if judge.check(reply(sentence, sentence), chunk.text, asked).verdict == "grounded":
                     exposed.append(sentence)
         records.append(
-            {"id": q.id, "split": q.split, "kind": q.kind, "perfect": perfect, "exposed": exposed}
+            {
+                "id": q.id,
+                "split": q.split,
+                "kind": q.kind,
+                "perfect": perfect,
+                "why": why,
+                "exposed": exposed,
+            }
         )
     table = Table(title=f"{verifier} verifier on natural {split}: replies judged, no reader")
     for column in ("split", "lookups", "perfect reply grounded", "exposed", "absent", "exposed"):
