@@ -27,12 +27,20 @@ from collections.abc import Callable
 
 from longagent import text
 from longagent.agents import answer_types
+from longagent.agents.evidence_spans import (
+    answer_sentence,
+    key_lines,
+    may_run_over,
+    quoted_sentence,
+    supported,
+    with_antecedent,
+    with_neighbours,
+)
 from longagent.agents.member import MemberReply
 from longagent.agents.question import Question
 from longagent.agents.verifier import Check, register_verifier
-from longagent.text import STOPWORDS, content_words, entities, sentences, words
+from longagent.text import STOPWORDS, sentences, words
 
-MIN_RUN = 4  # verbatim words a quote must share with the chunk to count as a quote
 LONG_ANSWER = 5  # words of substance that make an answer a restated sentence, not a value
 # Leading letters two words share to count as one when choosing what to read (never when
 # grounding): "married" and "marry", but also "diffs" and "different".
@@ -77,19 +85,6 @@ def answer_key(answer: str) -> frozenset[str]:
     return frozenset(w for w in words(answer) if w not in STOPWORDS)
 
 
-def _longest_run(a: list[str], b: list[str]) -> int:
-    """Length of the longest common contiguous run of words."""
-    best, previous = 0, [0] * (len(b) + 1)
-    for x in a:
-        current = [0] * (len(b) + 1)
-        for j, y in enumerate(b, 1):
-            if x == y:
-                current[j] = previous[j - 1] + 1
-                best = max(best, current[j])
-        previous = current
-    return best
-
-
 About = Callable[[Question, str, set[str], tuple[int, int]], Check]
 
 
@@ -131,23 +126,23 @@ def check(
         # words that shares most with the question" is any sentence holding them: the
         # reader's quote must say which it read.
         return Check("hallucinated", "the quote is not in the chunk")
-    span = span or _answer_sentence(answer, novel, chunk, subject)
+    span = span or answer_sentence(answer, novel, chunk, subject)
     if span is None:
         return Check("hallucinated", "neither the quote nor the answer is in the chunk")
     evidence = set(words(chunk[span[0] : span[1]]))
-    if not _supported(answer, novel, evidence):
+    if not supported(answer, novel, evidence):
         if question.keys:
             # A quoted key names one record (a line of key-value data): its value must stand
             # on a line of its own that names the key, never on a neighbouring record's.
-            span = _answer_sentence(answer, novel, chunk, subject) or span
-        elif _may_run_over(chunk[span[0] : span[1]], answer, asked):
-            span = _with_neighbours(span, chunk)
+            span = answer_sentence(answer, novel, chunk, subject) or span
+        elif may_run_over(chunk[span[0] : span[1]], answer, asked):
+            span = with_neighbours(span, chunk)
         evidence = set(words(chunk[span[0] : span[1]]))
-    if not _supported(answer, novel, evidence):
+    if not supported(answer, novel, evidence):
         missing = [w for w in novel if w not in evidence]
         return Check("hallucinated", f"the evidence does not contain {', '.join(missing)}", span)
-    span = _with_antecedent(span, chunk, answer, asked)
-    evidence = set(words(chunk[span[0] : span[1]]))
+    if (wider := with_antecedent(span, chunk, answer, asked)) != span:
+        span, evidence = wider, set(words(chunk[wider[0] : wider[1]]))
     if _only_names_the_subject(answer, novel, question, chunk[span[0] : span[1]]):
         return Check("unsupported", "the answer only names the question's subject", span)
     if _restates_only_the_subject(answer, question, evidence):
@@ -162,19 +157,6 @@ def _asked(word: str, asked: set[str]) -> bool:
     for <key> which i", whose only new word was then "uuids" (RULER seed 7, 4K: wrong but
     found)."""
     return any(form in asked for form in (word, word + "s", word.removesuffix("s")))
-
-
-def key_lines(chunk: str, spans: list[tuple[int, int]], question: Question) -> list[int]:
-    """Indices into `spans` (the chunk's sentences) of those naming every record key of
-    the question (see `text.record_keys`); none for a follow-up hop or a question without
-    such keys."""
-    keys = [] if question.bridge else text.record_keys(question.text)
-    wanted = [set(words(key)) for key in keys]
-    return [
-        i
-        for i, (a, b) in enumerate(spans)
-        if wanted and all(w <= set(words(chunk[a:b])) for w in wanted)
-    ]
 
 
 NEAR_COPY = 0.8  # difflib ratio at which an answer is a mangled copy of a value
@@ -220,14 +202,6 @@ def _restates_only_the_subject(answer: str, question: Question, evidence: set[st
     named = {w for e in question.entities for w in e.split()}
     asked = text.stems(question.content_words - named)
     return bool(asked) and not asked & text.stems(evidence)
-
-
-def _may_run_over(sentence: str, answer: str, asked: set[str]) -> bool:
-    """An answer may run over into the next sentence, unless the quoted sentence states a
-    value of its own (a name, a number, True) that the answer does not keep: then the
-    neighbour's value is a different one ("True" quoted, "False" answered)."""
-    own = text.names_and_numbers(sentence) - asked
-    return not own or bool(own & set(words(answer)))
 
 
 def lexical_about(
@@ -339,75 +313,3 @@ def focus(chunk: str, question: Question) -> str:
         piece = chunk[spans[j][0] : spans[j][1]]
         parts.append(piece if n == 0 or keep[n - 1] == j - 1 else "... " + piece)
     return " ".join(parts)
-
-
-def _supported(answer: str, novel: tuple[str, ...], evidence: set[str]) -> bool:
-    """The answer's names and numbers all stand in the evidence (its other words may
-    paraphrase); an answer without names or numbers needs half its words there."""
-    key = text.names_and_numbers(answer) & set(novel)
-    if key:
-        return key <= evidence
-    return len(set(novel) & evidence) * 2 >= len(novel)
-
-
-# A sentence opening with one of these says what it is about in the sentence before it.
-ANAPHORS = frozenset({"this", "these", "that", "those", "it", "such"})
-
-
-def _with_antecedent(
-    span: tuple[int, int], chunk: str, answer: str, asked: set[str]
-) -> tuple[int, int]:
-    """`span` from the start of the sentence before it when its first word refers back:
-    dmesg(1)'s "This is 16392 by default." is about the buffer size only with "Use a buffer
-    of size to query the kernel ring buffer." before it (blind5's dmesg-03). Not when that
-    sentence states a value of its own (`_may_run_over`): a record's line before "It was
-    founded in 1995." would lend its key to another value."""
-    first = words(chunk[span[0] : span[1]])[:1]
-    if not first or first[0] not in ANAPHORS:
-        return span
-    before = [(a, b) for a, b in sentences(chunk) if b <= span[0]]
-    if not before or not _may_run_over(chunk[slice(*before[-1])], answer, asked):
-        return span
-    return before[-1][0], span[1]
-
-
-def _with_neighbours(span: tuple[int, int], chunk: str) -> tuple[int, int]:
-    spans = sentences(chunk)
-    i = spans.index(span)
-    return spans[max(0, i - 1)][0], spans[min(len(spans) - 1, i + 1)][1]
-
-
-def quoted_sentence(quote: str, chunk: str, answer: str = "") -> tuple[int, int] | None:
-    """The chunk sentence that shares the longest verbatim run of words with the quote.
-    Among sentences that tie, the first holding most of the answer's words: a short quote
-    ("KUYAW") stands in several lines, and the reader's answer tells which it read."""
-    quote_words = words(quote)
-    if not quote_words:
-        return None
-    needed = min(MIN_RUN, len(quote_words))
-    answered = set(words(answer))
-    best: tuple[int, int, tuple[int, int]] | None = None
-    for span in sentences(chunk):
-        sentence = words(chunk[span[0] : span[1]])
-        run = _longest_run(quote_words, sentence)
-        if run < needed:
-            continue
-        score = (run, len(answered & set(sentence)))
-        if best is None or score > best[:2]:
-            best = (*score, span)
-    return best[2] if best else None
-
-
-def _answer_sentence(
-    answer: str, novel: tuple[str, ...], chunk: str, question: str
-) -> tuple[int, int] | None:
-    """The sentence that supports the answer and shares most with the question."""
-    terms = content_words(question) | entities(question)
-    best: tuple[int, tuple[int, int]] | None = None
-    for span in sentences(chunk):
-        sentence = set(words(chunk[span[0] : span[1]]))
-        if _supported(answer, novel, sentence):
-            score = len(terms & sentence)
-            if best is None or score > best[0]:
-                best = (score, span)
-    return best[1] if best else None

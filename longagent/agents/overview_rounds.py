@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from longagent import text
-from longagent.agents import conflict, evidence, member, ranking
+from longagent.agents import conflict, evidence_spans, member, ranking
 from longagent.agents.actions import Hop, Overview
 from longagent.agents.types import Citation, MemberReport
 
@@ -113,7 +113,7 @@ def _judge_summary(
     # (the 135M model summarised a regex HOWTO chunk as "abcb").
     held = said & set(text.words(chunk.text))
     supported = len(said) >= MIN_SUMMARY_WORDS and len(held) * 2 >= len(said)
-    span = evidence.quoted_sentence(report.quote, chunk.text)
+    span = evidence_spans.quoted_sentence(report.quote, chunk.text)
     if span is None and supported:  # a misquote: cite the sentence the summary draws on
         span = _closest_sentence(said, chunk.text)
     if span is None:

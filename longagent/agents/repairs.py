@@ -10,7 +10,8 @@
 from __future__ import annotations
 
 from longagent import text
-from longagent.agents.evidence import MIN_RUN, key_lines, near_copy, quoted_sentence
+from longagent.agents.evidence import near_copy
+from longagent.agents.evidence_spans import MIN_RUN, key_lines, quoted_sentence
 from longagent.agents.question import Question
 from longagent.text import sentences, words
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from longagent.agents import Event, LongAgent
+from longagent.agents.evidence import LexicalVerifier
+from longagent.agents.member import MemberReply
+from longagent.agents.question import Question
+from longagent.agents.verifier import Check
 from longagent.chunking import Document
 from longagent.llm import GenerationRequest, ScriptedModel
 
@@ -57,3 +61,9 @@ def agent(
         reading=reading,  # type: ignore[arg-type]
         on_event=events.append if events is not None else None,
     )
+
+
+def lexical_check(answer: str, quote: str, chunk: str, question: str, bridge: str = "") -> Check:
+    """The lexical verifier's verdict on one reply (a follow-up hop's when `bridge` is set)."""
+    asked = Question.parse(question).follow(bridge, "") if bridge else Question.parse(question)
+    return LexicalVerifier().check(MemberReply(quote=quote, answer=answer), chunk, asked)

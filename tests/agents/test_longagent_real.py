@@ -234,3 +234,15 @@ def test_a_version_question_over_a_real_manual_is_never_answered_without_a_versi
     )
     answer = LongAgent(bundled_model).ask(doc, question)
     assert not answer.found or VERSION.pattern.search(answer.text), answer.text
+
+
+def test_a_reader_s_value_in_a_sentence_that_refers_back_grounds_over_dmesg(
+    bundled_model,
+) -> None:
+    # blind5's dmesg-03: the reader answers 16392 from "This is 16392 by default.", which
+    # is about the buffer's size only with the sentence before it; it was "not found".
+    text = load(DATA / "dmesg.txt").text
+    question = "What size of buffer does dmesg use by default when it reads the kernel log?"
+    answer = LongAgent(bundled_model).ask(text, question)
+    assert answer.found and "16392" in answer.text
+    assert any("16392" in c.quote and "buffer" in c.quote for c in answer.citations)

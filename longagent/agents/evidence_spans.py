@@ -1,0 +1,118 @@
+"""Where a reply's evidence stands in its chunk: the sentence its quote copies (or that
+holds its answer's words), and how far that span reaches (the sentence a "This ..."
+refers back to, the neighbour an answer runs over into, a record's own line).
+`evidence.check` judges what the span says; this module only finds it."""
+
+from __future__ import annotations
+
+from longagent import text
+from longagent.agents.question import Question
+from longagent.text import content_words, entities, sentences, words
+
+MIN_RUN = 4  # verbatim words a quote must share with the chunk to count as a quote
+
+
+def _longest_run(a: list[str], b: list[str]) -> int:
+    """Length of the longest common contiguous run of words."""
+    best, previous = 0, [0] * (len(b) + 1)
+    for x in a:
+        current = [0] * (len(b) + 1)
+        for j, y in enumerate(b, 1):
+            if x == y:
+                current[j] = previous[j - 1] + 1
+                best = max(best, current[j])
+        previous = current
+    return best
+
+
+def key_lines(chunk: str, spans: list[tuple[int, int]], question: Question) -> list[int]:
+    """Indices into `spans` (the chunk's sentences) of those naming every record key of
+    the question (see `text.record_keys`); none for a follow-up hop or a question without
+    such keys."""
+    keys = [] if question.bridge else text.record_keys(question.text)
+    wanted = [set(words(key)) for key in keys]
+    return [
+        i
+        for i, (a, b) in enumerate(spans)
+        if wanted and all(w <= set(words(chunk[a:b])) for w in wanted)
+    ]
+
+
+def may_run_over(sentence: str, answer: str, asked: set[str]) -> bool:
+    """An answer may run over into the next sentence, unless the quoted sentence states a
+    value of its own (a name, a number, True) that the answer does not keep: then the
+    neighbour's value is a different one ("True" quoted, "False" answered)."""
+    own = text.names_and_numbers(sentence) - asked
+    return not own or bool(own & set(words(answer)))
+
+
+def supported(answer: str, novel: tuple[str, ...], evidence: set[str]) -> bool:
+    """The answer's names and numbers all stand in the evidence (its other words may
+    paraphrase); an answer without names or numbers needs half its words there."""
+    key = text.names_and_numbers(answer) & set(novel)
+    if key:
+        return key <= evidence
+    return len(set(novel) & evidence) * 2 >= len(novel)
+
+
+# A sentence opening with one of these says what it is about in the sentence before it.
+ANAPHORS = frozenset({"this", "these", "that", "those", "it", "such"})
+
+
+def with_antecedent(
+    span: tuple[int, int], chunk: str, answer: str, asked: set[str]
+) -> tuple[int, int]:
+    """`span` from the start of the sentence before it when its first word refers back:
+    dmesg(1)'s "This is 16392 by default." is about the buffer size only with "Use a buffer
+    of size to query the kernel ring buffer." before it (blind5's dmesg-03). Not when that
+    sentence states a value of its own (`may_run_over`): a record's line before "It was
+    founded in 1995." would lend its key to another value."""
+    first = words(chunk[span[0] : span[1]])[:1]
+    if not first or first[0] not in ANAPHORS:
+        return span
+    before = [(a, b) for a, b in sentences(chunk) if b <= span[0]]
+    if not before or not may_run_over(chunk[slice(*before[-1])], answer, asked):
+        return span
+    return before[-1][0], span[1]
+
+
+def with_neighbours(span: tuple[int, int], chunk: str) -> tuple[int, int]:
+    spans = sentences(chunk)
+    i = spans.index(span)
+    return spans[max(0, i - 1)][0], spans[min(len(spans) - 1, i + 1)][1]
+
+
+def quoted_sentence(quote: str, chunk: str, answer: str = "") -> tuple[int, int] | None:
+    """The chunk sentence that shares the longest verbatim run of words with the quote.
+    Among sentences that tie, the first holding most of the answer's words: a short quote
+    ("KUYAW") stands in several lines, and the reader's answer tells which it read."""
+    quote_words = words(quote)
+    if not quote_words:
+        return None
+    needed = min(MIN_RUN, len(quote_words))
+    answered = set(words(answer))
+    best: tuple[int, int, tuple[int, int]] | None = None
+    for span in sentences(chunk):
+        sentence = words(chunk[span[0] : span[1]])
+        run = _longest_run(quote_words, sentence)
+        if run < needed:
+            continue
+        score = (run, len(answered & set(sentence)))
+        if best is None or score > best[:2]:
+            best = (*score, span)
+    return best[2] if best else None
+
+
+def answer_sentence(
+    answer: str, novel: tuple[str, ...], chunk: str, question: str
+) -> tuple[int, int] | None:
+    """The sentence that supports the answer and shares most with the question."""
+    terms = content_words(question) | entities(question)
+    best: tuple[int, tuple[int, int]] | None = None
+    for span in sentences(chunk):
+        sentence = set(words(chunk[span[0] : span[1]]))
+        if supported(answer, novel, sentence):
+            score = len(terms & sentence)
+            if best is None or score > best[0]:
+                best = (score, span)
+    return best[1] if best else None
