@@ -12,6 +12,7 @@ from __future__ import annotations
 from longagent import text
 from longagent.agents.evidence import near_copy
 from longagent.agents.evidence_spans import MIN_RUN, key_lines, quoted_sentence
+from longagent.agents.member import ANSWER_CHARS
 from longagent.agents.question import Question
 from longagent.text import sentences, words
 
@@ -52,8 +53,13 @@ def clipped(answer: str, sentence: str, *, opening: bool = False) -> bool:
     """Whether `answer` is a verbatim run of MIN_RUN or more of `sentence`'s words, short of
     all of them: a copy the reader cut off, perhaps before what was asked. `opening`: only
     a run the sentence starts with counts (a run from its middle or end is how a reader
-    extracts an answer: "the directories listed in PATH")."""
+    extracts an answer: "the directories listed in PATH"). An answer as long as the reply
+    schema allows was cut there, so its last word is no evidence either way: copying
+    mount(8)'s exit codes, the 135M reader's answer ended "or 64 (some had" at the limit
+    (blind6's mount-06, wrong but found)."""
     said, whole = words(answer), words(sentence)
+    if len(answer) >= ANSWER_CHARS:
+        said = said[:-1]
     n = len(said)
     if n < MIN_RUN or n >= len(whole):
         return False

@@ -12,7 +12,7 @@ import pytest
 
 from longagent.agents import LongAgent
 from longagent.agents.evidence import LexicalVerifier
-from longagent.agents.member import MemberReply
+from longagent.agents.member import ANSWER_CHARS, MemberReply
 from longagent.agents.question import Question
 from longagent.agents.ranking import PASSAGE_SENTENCES, bm25_scores
 from longagent.agents.relevance import subject_names
@@ -238,6 +238,28 @@ def test_any_answer_cut_short_of_its_sentence_is_the_sentence() -> None:
     asked = "Some of my processes show a D in the state column. What does that letter mean?"
     answer = LongAgent(ScriptedModel(reader), chunk_tokens=120).ask(text, asked)
     assert answer.found and "uninterruptible sleep" in answer.text
+
+
+def test_an_answer_cut_at_the_reply_limit_mid_copy_is_its_sentence() -> None:
+    # blind6's mount-06: the 135M reader copied mount(8)'s exit codes, wandered in the
+    # last word ("had") and was cut by the reply schema's length limit before the meaning
+    # of 64, asked for; the answer passed as found without it.
+    codes = (
+        "The command mount -a returns 0 (all succeeded), 32 (all failed), or 64 (some "
+        "failed, some succeeded)."
+    )
+    filler = "The summary area shows the load average and the memory in use. " * 8
+    text = "\n\n".join([filler, filler, f"{filler}{codes} {filler}", filler])
+    cut = codes[: codes.index("(some") + 6] + "had"
+    assert len(cut) == ANSWER_CHARS and not codes.startswith(cut)
+
+    def reader(request: GenerationRequest) -> dict:
+        passage = " ".join(request.task.get("passage", "").split())
+        return {"quote": codes, "answer": cut} if codes in passage else {}
+
+    asked = "My boot script mounts all entries from the table at once and gets back exit code 64. What does that code mean?"
+    answer = LongAgent(ScriptedModel(reader), chunk_tokens=120).ask(text, asked)
+    assert answer.found and "some failed, some succeeded" in answer.text
 
 
 @pytest.mark.slow
