@@ -12,9 +12,10 @@ grounds ("2.2-1" is no way to number an upload):
   ("kilobytes"), whose answers need no digits;
 - an environment variable: a name such as GREP_COLORS, EDITOR or http_proxy;
 - a field ("which field"): a capitalised name such as Version or Standards-Version;
-- a way ("how do I ...", "which option"): an option, a command or a piece of syntax
-  (`-c`, `--continue`, `(?P<name>...)`, `+really`), either in the sentence or as the term
-  of the entry it describes;
+- a way ("how do I ...", "which option"): an option, a command, a setting or a piece of
+  syntax (`-c`, `--continue`, `tz=UTC`, `MaxRetentionSec`, `(?P<name>...)`, `+really`),
+  either in the sentence or as the term of the entry it describes (a bare word such as
+  mount's `nofail` only so: `evidence.names_the_entry`), or an environment variable;
 - a version ("which release of make first added ...", "in which curl version"): a
   dotted number (4.0, 7.86.0, 2.3-3), or a number named as a version ("version 2", "v3",
   "Debian 12"), not a date: the 135M model answered the first with a man page's footer,
@@ -58,7 +59,12 @@ _OPTION = re.compile(
     r"|(?<!\S)/\w+"  # a pager's /pattern
     r"|[`\"'‘“][^`\"'’”\s]{1,16}[`\"'’”]"  # a key or command in quotes: `v`, "ESC-u"
     r"|\b(?i:press|type|hit|key)\s+\S+"  # press v
+    r"|\b[A-Za-z][\w.-]*=\S*"  # a setting and its value: tz=UTC, Storage=persistent
+    r"|\b[A-Za-z]\w*_\w+|\b[A-Z][a-z]+(?:[A-Z][a-z0-9]*)+\b"  # store_true, MaxRetentionSec
 )
+# An answer that is a name by itself: an environment variable (LOCALDOMAIN) or any one word,
+# to be found as the term of the entry its evidence describes (`evidence.check`).
+_ONE_WORD = re.compile(r"[`\"'‘“]?([\w.=-]+)[`\"'’”]?")
 # The options an entry opens with: "-i or --ignore-case", "-c, --continue".
 _ALIASES = re.compile(r"\s*(?:--?[A-Za-z0-9?][\w=\[\]-]*(?:,|\s+or\b)?\s*)+")
 _VARIABLE = re.compile(r"\b[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+\b|\b[A-Z]{3,}\b")  # http_proxy
@@ -125,19 +131,32 @@ VERSION = AnswerType("version", _VERSION)
 
 @functools.lru_cache(maxsize=256)
 def expected(question: str) -> AnswerType | None:
-    """The kind of value `question` asks for; None when it asks for none of the kinds.
-    Cached: extraction checks every window of a search, and the verifiers every reply,
-    against the same question."""
-    for asks, kind in (
-        (_ASKS_NUMBER, NUMBER),  # first: "how many ... which option" counts
+    """The kind of value `question` asks for; None when it asks for none of the kinds. The
+    cue said first decides: "Which option shows how much RAM and how many CPU threads xz
+    believes ...?" asks for an option, "How many lines ... which option prints them?" for a
+    number. At one place, the order below decides ("which field records the release"
+    asks for a field). Cached: extraction checks every window of a search, and the
+    verifiers every reply, against the same question."""
+    cues = (
+        (_ASKS_NUMBER, NUMBER),
         (_ASKS_VARIABLE, VARIABLE),
         (_ASKS_FIELD, FIELD),  # before versions: "which field records the release of ..."
         (_ASKS_VERSION, VERSION),
         (_ASKS_WAY, WAY),
-    ):
-        if asks.search(question):
-            return kind
-    return None
+    )
+    said = [
+        (match.start(), rank, kind)
+        for rank, (asks, kind) in enumerate(cues)
+        if (match := asks.search(question))
+    ]
+    return min(said, key=lambda cue: cue[:2])[2] if said else None
+
+
+def one_word(answer: str) -> str | None:
+    """The answer's one word, quotes aside ("`nofail'", "W", "LOCALDOMAIN"); None when it
+    says more than a word."""
+    match = _ONE_WORD.fullmatch(answer.strip().rstrip(".,;:"))
+    return match[1] if match else None
 
 
 @functools.lru_cache(maxsize=256)
@@ -161,6 +180,9 @@ def holds_answer(question: str, passage: str) -> bool:
     kind = expected(question)
     if kind is None:
         return True
+    word = one_word(passage)
+    if kind is WAY and word and _VARIABLE.fullmatch(word) and word not in question:
+        return True  # "How can I change ... for one program?" "LOCALDOMAIN"
     exact = kind in (WAY, FIELD)  # -i is not -I, Version (a field) not "version"
     asked = {_bare(w, exact) for w in question.split()} | set(text.words(question))
     counted = _COUNTED.search(question)

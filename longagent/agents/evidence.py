@@ -39,6 +39,7 @@ from longagent.agents.evidence_spans import (
 from longagent.agents.member import MemberReply
 from longagent.agents.question import Question
 from longagent.agents.verifier import Check, register_verifier
+from longagent.chunking.entries import Entry, entries, walk
 from longagent.text import STOPWORDS, sentences, words
 
 LONG_ANSWER = 5  # words of substance that make an answer a restated sentence, not a value
@@ -115,9 +116,11 @@ def check(
     if not novel:
         return Check("unsupported", "the answer only repeats the question")
     kind = answer_types.expected(question.text)
-    if kind is not None and not answer_types.holds_answer(question.text, answer):
+    of_kind = kind is None or answer_types.holds_answer(question.text, answer)
+    if not of_kind and not (kind is answer_types.WAY and answer_types.one_word(answer)):
         # "How many times ...?" answered "a value of 10 seconds", "Which field ...?" with a
-        # sentence naming none: of the wrong kind, whatever the evidence.
+        # sentence naming none: of the wrong kind, whatever the evidence. One word may
+        # still name the option its evidence describes (below).
         return Check("unsupported", f"the answer gives no {kind.name}")
     subject = question.text + " " + question.bridge
     span = quoted_sentence(quote, chunk, answer)
@@ -141,6 +144,8 @@ def check(
     if not supported(answer, novel, evidence):
         missing = [w for w in novel if w not in evidence]
         return Check("hallucinated", f"the evidence does not contain {', '.join(missing)}", span)
+    if not of_kind and not names_the_entry(answer, chunk, span):
+        return Check("unsupported", f"the answer gives no {kind.name}", span)
     if (wider := with_antecedent(span, chunk, answer, asked)) != span:
         span, evidence = wider, set(words(chunk[wider[0] : wider[1]]))
     if _only_names_the_subject(answer, novel, question, chunk[span[0] : span[1]]):
@@ -149,6 +154,32 @@ def check(
         why = "the answer restates a sentence that names the subject but not what is asked"
         return Check("unsupported", why, span)
     return judge(question, chunk, evidence, span)
+
+
+def names_the_entry(answer: str, chunk: str, span: tuple[int, int]) -> bool:
+    """Whether `answer`, one word, names the manual entry its evidence stands in: the term
+    the evidence opens with, or one of the term lines of an entry whose body holds it.
+    mount(8)'s option is the bare word "nofail", its entry "nofail / Do not report errors
+    for this device if it does not exist."; a word of the body is no option."""
+    word = answer_types.one_word(answer)
+    if word is None:
+        return False
+    for entry in walk(_entries(chunk)):
+        if entry.term[0] <= span[0] < entry.body[1] and word in _terms(entry.term_text(chunk)):
+            return True
+    return chunk[span[0] : span[1]].split()[0].strip("`'\"‘’“”,:") == word
+
+
+@functools.lru_cache(maxsize=64)
+def _entries(chunk: str) -> tuple[Entry, ...]:
+    return tuple(entries(chunk))
+
+
+def _terms(term: str) -> set[str]:
+    """A term line's names: "-o logfile, --output-file=logfile" names -o, logfile,
+    --output-file and --output-file=logfile."""
+    names = {w.strip("`'\"‘’“”,:[]") for w in term.split()}
+    return names | {n.split("=")[0] for n in names}
 
 
 def _asked(word: str, asked: set[str]) -> bool:

@@ -41,6 +41,10 @@ IGNORE_CASE = (
         ("My download stopped. How do I pick it up where it stopped?", WAY),
         (IGNORE_CASE, WAY),
         ("Who maintains the package?", None),
+        # the cue said first decides (blind's xz-05, blind6's flock-02)
+        ("Which option shows how much RAM and how many CPU threads xz sees?", WAY),
+        ("How do I choose the exit status returned when the lock is taken?", WAY),
+        ("How many lines of context does grep print, and which option sets it?", NUMBER),
         ("What is this document about?", None),
     ],
 )
@@ -76,6 +80,19 @@ def test_an_option_must_be_new_and_keeps_its_case() -> None:
     assert holds_answer("How do I open the file in an editor?", "Press v.")
     assert holds_answer("How do I search forward?", "Type /pattern and Enter.")
     assert holds_answer("How do I undo the highlighting?", 'Use "ESC-u".')
+
+
+def test_a_setting_or_a_variable_is_a_way_too() -> None:
+    # blind6's mount-04, blind's argparse-07 and xz-08: right answers refused as no option.
+    asked = "Which option stops the time translation on my camera's card?"
+    assert holds_answer(asked, "tz=UTC")
+    assert holds_answer("How do I keep logs for 90 days at most?", "MaxRetentionSec=90day")
+    assert holds_answer("How do I make a switch that is on or off?", 'action="store_true"')
+    assert holds_answer("How can I hand my settings to xz from tar?", "XZ_OPT")
+    assert holds_answer("How can I change the search list for one program?", "LOCALDOMAIN")
+    # Not any word: a bare word must name its evidence's entry (test_evidence_about.py).
+    assert not holds_answer(asked, "nofail")
+    assert not holds_answer(asked, "The time is converted to UTC by the kernel.")
 
 
 def test_other_kinds_and_questions_of_no_kind() -> None:

@@ -224,3 +224,35 @@ def test_a_one_letter_name_is_that_capital_letter_standing_alone(
 ) -> None:
     asked = "Some of my processes show a D in the state column. What does that letter mean?"
     assert check(answer, quote, TOP_STATES, asked).verdict == verdict
+
+
+# mount(8), as Debian 12 ships it: options that are bare words, each an entry of its own.
+MOUNT_OPTIONS = (
+    "       noexec\n"
+    "           Do not permit direct execution of any binaries on the mounted\n"
+    "           filesystem.\n\n"
+    "       nofail\n"
+    "           Do not report errors for this device if it does not exist.\n\n"
+    "       relatime\n"
+    "           Update inode access times relative to modify or change time.\n"
+)
+NOFAIL = "nofail Do not report errors for this device if it does not exist."
+DEVICE_ERRORS = "Which option stops errors being reported for a device that does not exist?"
+
+
+@pytest.mark.parametrize(
+    ("answer", "verdict"),
+    [
+        ("nofail", "grounded"),  # the term of the entry the evidence stands in
+        ("`nofail'", "grounded"),
+        ("relatime", "unsupported"),  # another entry's term
+        ("report", "unsupported"),  # a word of the body is no option
+        ("Do not report errors for this device", "unsupported"),  # nor is a sentence
+    ],
+)
+def test_a_bare_word_option_is_the_term_of_the_entry_its_evidence_describes(
+    answer: str, verdict: str
+) -> None:
+    # blind6's mount-03 and blind5's fstab-04: the right answer "nofail" was refused as
+    # "no option or syntax" whatever its evidence.
+    assert check(answer, NOFAIL, MOUNT_OPTIONS, DEVICE_ERRORS).verdict == verdict
