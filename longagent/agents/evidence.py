@@ -116,12 +116,12 @@ def check(
     if not novel:
         return Check("unsupported", "the answer only repeats the question")
     kind = answer_types.expected(question.text)
-    of_kind = kind is None or answer_types.holds_answer(question.text, answer)
-    if not of_kind and not (kind is answer_types.WAY and answer_types.one_word(answer)):
+    wrong = None if kind is None or answer_types.holds_answer(question.text, answer) else kind
+    if wrong is not None and not (wrong is answer_types.WAY and answer_types.one_word(answer)):
         # "How many times ...?" answered "a value of 10 seconds", "Which field ...?" with a
         # sentence naming none: of the wrong kind, whatever the evidence. One word may
         # still name the option its evidence describes (below).
-        return Check("unsupported", f"the answer gives no {kind.name}")
+        return Check("unsupported", f"the answer gives no {wrong.name}")
     subject = question.text + " " + question.bridge
     span = quoted_sentence(quote, chunk, answer)
     if span is None and question.document_subject:
@@ -144,8 +144,8 @@ def check(
     if not supported(answer, novel, evidence):
         missing = [w for w in novel if w not in evidence]
         return Check("hallucinated", f"the evidence does not contain {', '.join(missing)}", span)
-    if not of_kind and not names_the_entry(answer, chunk, span):
-        return Check("unsupported", f"the answer gives no {kind.name}", span)
+    if wrong is not None and not names_the_entry(answer, chunk, span):
+        return Check("unsupported", f"the answer gives no {wrong.name}", span)
     if (wider := with_antecedent(span, chunk, answer, asked)) != span:
         span, evidence = wider, set(words(chunk[wider[0] : wider[1]]))
     if _only_names_the_subject(answer, novel, question, chunk[span[0] : span[1]]):
