@@ -67,13 +67,19 @@ def clipped(answer: str, sentence: str, *, opening: bool = False) -> bool:
     return any(whole[i : i + n] == said for i in starts)
 
 
+MISCOPY_CHARS = 4  # a shorter value has no near copies, only other values
+
+
 def copied_value(answer: str, chunk: str, question: Question) -> tuple[str, str] | None:
     """The value, and its line, that `answer` miscopies: of the values with a digit (that
     the question lacks) on the chunk's lines naming the question's record key, the one a
     word of the answer nearly copies, when exactly one is. The 135M model copies a
     36-character UUID with its last group changed ("...-1599e9fda9128" for
     "...-1599e9fedd48"). A key with several values (a multi-value record) keeps them apart:
-    the answer's near copy picks one."""
+    the answer's near copy picks one. A value of fewer than MISCOPY_CHARS characters is
+    copied or not, never miscopied: the 135M reader's list "1) ... 2)" made mount(8)'s
+    "mount(2)", on a line naming the question's "read-only", its answer (blind6's
+    mount-05, wrong but found)."""
     spans = sentences(chunk)
     lines = [chunk[slice(*spans[i])] for i in key_lines(chunk, spans, question)]
     asked = question.words
@@ -83,6 +89,7 @@ def copied_value(answer: str, chunk: str, question: Question) -> tuple[str, str]
         for line in lines
         for w in text.WORD.findall(line)
         if any(ch.isdigit() for ch in w)
+        and len(w.strip("'-")) >= MISCOPY_CHARS
         and not set(words(w)) <= asked
         and any(near_copy(s, w.strip("'-").lower()) for s in said)
     }

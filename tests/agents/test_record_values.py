@@ -106,3 +106,26 @@ def test_a_focus_reads_a_record_key_s_line_alone_but_a_year_s_sentence_with_neig
     assert "glass shop" in excerpt
     excerpt = verifier.focus(" ".join(KEYED), Question.parse(QUESTION))
     assert excerpt == KEYED[1]
+
+
+def test_a_short_number_in_a_list_is_no_miscopy_of_a_value() -> None:
+    # mount(8), as Debian 12 ships it: "read-only" is the question's key, "mount(2)" a
+    # number on its line. The 135M reader answered with a list "1) ... 2)" (blind6's
+    # mount-05) and "2" passed as the key's miscopied value.
+    rw = (
+        "       -w, --rw, --read-write\n"
+        "           Mount the filesystem read/write. Read-write is the kernel default\n"
+        "           and the mount default is to try read-only if the previous mount(2)\n"
+        "           syscall with read-write flags on write-protected devices failed.\n"
+    )
+    asked = (
+        "I'm stacking a writable directory on top of a read-only one to get a merged view. "
+        "What conditions must the extra scratch directory that this setup needs meet?"
+    )
+    listed = "The extra scratch directory must meet the following: 1) 2)"
+
+    def respond(request: GenerationRequest) -> dict:
+        return reply("", listed) if "read-only" in chunk_of(request) else reply()
+
+    answer = agent(ScriptedModel(respond)).ask(document(rw), asked)
+    assert not answer.found, answer.text
