@@ -22,7 +22,9 @@ from pydantic import BaseModel
 from longagent.apps.bench.qa_data import NOT_FOUND
 
 DATA = Path(__file__).parent / "data" / "natural"
-Split = Literal["dev", "test", "blind", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7", "blind8"]
+Split = Literal[
+    "dev", "test", "blind", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7", "blind8"
+]
 # dev and test (questions.json) share six documents; blind (blind.json) has five others and
 # blind2 (blind2.json, stop 45), blind3 (stop 46), blind4 (stop 47), blind5 (stop 48) and
 # blind6 (stop 49), blind7 and blind8 (stop 50) four more each, their questions written by helpers who never saw the code, for a stop's final
