@@ -59,6 +59,13 @@ don't doesn't didn't can't couldn't won't wouldn't shouldn't isn't aren't wasn't
 hasn't haven't hadn't mustn't
 """
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+# Words that place or frame what is asked ("how long ... before asking again?") and say
+# nothing of its topic: a sentence sharing only these with a question is not about it.
+_FRAME_WORDS_TEXT = """
+before after again over under between through during until while just only very still
+even ever out off up down back away long many much often far
+"""
+FRAME_WORDS = frozenset(_FRAME_WORDS_TEXT.split())
 RRF_K = 60  # the usual reciprocal-rank-fusion constant (Cormack et al.)
 
 
@@ -135,6 +142,15 @@ def names_and_numbers(text: str) -> set[str]:
         and _base(w) not in STOPWORDS
         and (any(ch.isdigit() for ch in w) or (i > 0 and w[0].isupper()))
     }
+
+
+_NUMBER = re.compile(r"(?<![\d.,])\d+(?:[.,]\d+)*")
+
+
+def numbers(text: str) -> set[str]:
+    """The whole numbers of `text`, thousands commas dropped: "2.25" is one number (a
+    version), not the 2 and 25 `words` splits it into; "1,000" is 1000."""
+    return {m.replace(",", "") for m in _NUMBER.findall(text)}
 
 
 def entities(text: str) -> set[str]:

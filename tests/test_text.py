@@ -126,3 +126,10 @@ def test_a_contraction_in_a_question_is_neither_a_name_nor_a_topic_word() -> Non
     question = Question.parse("Which switch do I give scp when I'm copying? I don't know it.")
     assert not {"i'm", "don't"} & (question.entities | question.content_words)
     assert {"switch", "give", "copying", "know"} <= question.content_words
+
+
+def test_numbers_are_whole_numbers() -> None:
+    # words() splits "2.25" into 2 and 25; a version is one number, and so is 1,000.
+    assert text.numbers("removed in glibc 2.25, since 1,000 hosts") == {"2.25", "1000"}
+    assert text.numbers("The default is 5.") == {"5"}
+    assert "25" not in text.numbers("glibc 2.25")

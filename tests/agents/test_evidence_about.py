@@ -4,11 +4,18 @@ the 135M readers; the basic checks are in test_evidence.py."""
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 from longagent.agents.evidence import LexicalVerifier
 from longagent.agents.member import MemberReply
 from longagent.agents.question import Question
+from longagent.agents.relevance import in_document
+from longagent.apps.bench.natural_data import document_text
+from longagent.apps.library_cmd import token_counter
+from longagent.chunking import Chunk, Document, split
+from longagent.config import Settings
 
 from ._qa_helpers import lexical_check as check
 
@@ -256,3 +263,50 @@ def test_a_bare_word_option_is_the_term_of_the_entry_its_evidence_describes(
     # blind6's mount-03 and blind5's fstab-04: the right answer "nofail" was refused as
     # "no option or syntax" whatever its evidence.
     assert check(answer, NOFAIL, MOUNT_OPTIONS, DEVICE_ERRORS).verdict == verdict
+
+
+@functools.cache
+def manual(name: str) -> list[Chunk]:
+    """A natural-suite manual in the pipeline's chunks (512 tokens)."""
+    return split(Document.create(document_text(name)), token_counter(Settings()), 512)
+
+
+@pytest.mark.parametrize(
+    ("name", "question", "answer", "quote"),
+    [
+        # blind7's useradd-06: an echo of the question cut by the reply's length limit
+        # after "U", a letter useradd's -u gives the evidence.
+        (
+            "useradd.txt",
+            "What is the lowest numeric user ID handed out to ordinary (non-system) "
+            "accounts by default?",
+            "The lowest numeric user ID handed out to ordinary (non-system) accounts by the U",
+            "",
+        ),
+        # blind7's resolv-02: "25" is a piece of glibc's version 2.25, not a number of its own.
+        (
+            "resolv.conf.txt",
+            "By default, how many seconds does a lookup wait for an answer from one DNS "
+            "server before it tries another?",
+            "25 nin%%",
+            "copy the one sentence of the document part that answers the question",
+        ),
+        # blind7's resolv-09 (absent): the sentence shares only the document's word
+        # "resolver" and the question's frame "before" with what is asked.
+        (
+            "resolv.conf.txt",
+            "How long does the resolver cache DNS answers before asking again?",
+            "The DNSSEC-validating re-solver sets the AD bit in outgoing DNS queries before",
+            "The DNSSEC-validating re-solver sets the AD bit in outgoing DNS queries before "
+            "return-again",
+        ),
+    ],
+    ids=["echo-cut-at-the-limit", "piece-of-a-version", "shares-only-common-words"],
+)
+def test_wrong_answers_the_135m_reader_got_marked_found_ground_in_no_chunk(
+    name: str, question: str, answer: str, quote: str
+) -> None:
+    chunks = manual(name)
+    asked = in_document(Question.parse(question), chunks)
+    reply = MemberReply(answer=answer, quote=quote)
+    assert [VERIFIER.check(reply, c.text, asked).verdict for c in chunks].count("grounded") == 0
