@@ -43,11 +43,16 @@ def subject_names(question: Question, chunks: Sequence[Chunk]) -> frozenset[str]
     life story's heroine, a man page's command), so they pin no chunk and any sentence
     names them. Measured on the one-person story (issue #18): the sweep read 43 of 43
     chunks per question, 537 s each, and junk sentences naming her passed as evidence. A
-    record key, a number or a follow-up's bridge pins its record: never a subject."""
-    if question.bridge or text.record_keys(question.text) or not question.entities:
+    record key, a number or a follow-up's bridge pins its record: never a subject. A
+    hyphenated name standing in most chunks pins none, though, so it is no record's key
+    but the subject: "ssh-keygen" in its own manual (blind7's keygen-06, where any
+    sentence naming it was evidence, wrong but found)."""
+    if question.bridge or not question.entities:
         return frozenset()
-    common = everywhere(question.entities, chunks) == question.entities
-    return question.entities if common else frozenset()
+    common = everywhere(question.entities, chunks)
+    if common != question.entities or set(text.record_keys(question.text)) - common:
+        return frozenset()
+    return question.entities
 
 
 def unsaid_compounds(question: Question, chunks: Sequence[Chunk]) -> frozenset[str]:

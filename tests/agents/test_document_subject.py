@@ -56,6 +56,18 @@ def test_a_name_in_most_chunks_is_the_subject_and_a_rarer_one_is_not(
     assert not subject_names(Question.parse(DOG), chunks[:4])
 
 
+def test_a_hyphenated_name_in_most_chunks_is_the_subject_and_a_record_key_is_not() -> None:
+    # A command's manual names it all over ("ssh-keygen"); RULER's key names one line.
+    page = "ssh-keygen reads the key file and writes the new one. " * 12
+    chunks = chunks_of("\n\n".join([page] * 10))
+    asked = Question.parse("When I use ssh-keygen to sign a file, where does it go?")
+    assert len(chunks) >= 8 and subject_names(asked, chunks) == {"ssh-keygen"}
+    needle = "The special magic number for grubby-color is: 4411. "
+    chunks = chunks_of("\n\n".join([page] * 5 + [needle + page] + [page] * 4))
+    keyed = Question.parse("What is the special magic number for grubby-color?")
+    assert not subject_names(keyed, chunks)
+
+
 def test_a_term_in_most_texts_ranks_nothing_in_bm25() -> None:
     texts = [f"Saskia {w} the letters." for w in ("sorted", "read", "burnt", "sent")] * 3
     texts.append("Saskia learned to play the clarinet.")

@@ -300,8 +300,22 @@ def manual(name: str) -> list[Chunk]:
             "The DNSSEC-validating re-solver sets the AD bit in outgoing DNS queries before "
             "return-again",
         ),
+        # blind7's keygen-06: "ssh-keygen", in most of its manual's chunks, is its subject
+        # and makes no sentence evidence; this one shares only "use" with the question.
+        (
+            "ssh-keygen.txt",
+            "When ssh-keygen shows me a key's fingerprint, which hash algorithm does it use "
+            "unless I ask for another one?",
+            "ssh-keygen can create keys for use by SSH protocol version 2. This is a default,",
+            "ssh-keygen can create keys for use by SSH protocol version 2.",
+        ),
     ],
-    ids=["echo-cut-at-the-limit", "piece-of-a-version", "shares-only-common-words"],
+    ids=[
+        "echo-cut-at-the-limit",
+        "piece-of-a-version",
+        "shares-only-common-words",
+        "names-only-the-subject",
+    ],
 )
 def test_wrong_answers_the_135m_reader_got_marked_found_ground_in_no_chunk(
     name: str, question: str, answer: str, quote: str
