@@ -235,43 +235,51 @@ def test_an_answer_cut_short_of_its_sentence_is_the_sentence(
     assert answer.found and answer.text == sentence
 
 
-def test_any_answer_cut_short_of_its_sentence_is_the_sentence() -> None:
-    # Not only about the document's subject: the 135M reader copied top(1)'s line up to the
-    # letter asked about and stopped before its meaning (blind5's top-03).
-    states = "The status of the task which can be one of: D = uninterruptible sleep, R = running."
+STATES = "The status of the task which can be one of: D = uninterruptible sleep, R = running."
+CODES = (
+    "The command mount -a returns 0 (all succeeded), 32 (all failed), or 64 (some failed, "
+    "some succeeded)."
+)
+# Cut by the reply schema's length limit, after a last word of its own ("had").
+CODES_CUT = CODES[: CODES.index("(some") + 6] + "had"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "said", "asked", "meant"),
+    [
+        # Not only about the document's subject: the 135M reader copied top(1)'s line up to
+        # the letter asked about and stopped before its meaning (blind5's top-03).
+        (
+            STATES,
+            "The status of the task which can be one of: D",
+            "Some of my processes show a D in the state column. What does that letter mean?",
+            "uninterruptible sleep",
+        ),
+        # blind6's mount-06: the copy of mount(8)'s exit codes wandered in its last word
+        # and was cut at the reply limit before the meaning of 64, asked for.
+        (
+            CODES,
+            CODES_CUT,
+            "My boot script mounts all entries from the table at once and gets back exit "
+            "code 64. What does that code mean?",
+            "some failed, some succeeded",
+        ),
+    ],
+    ids=["stopped-short", "cut-at-the-limit"],
+)
+def test_any_answer_cut_short_of_its_sentence_is_the_sentence(
+    sentence: str, said: str, asked: str, meant: str
+) -> None:
+    assert len(CODES_CUT) == ANSWER_CHARS and not CODES.startswith(CODES_CUT)
     filler = "The summary area shows the load average and the memory in use. " * 8
-    text = "\n\n".join([filler, filler, f"{filler}{states} {filler}", filler])
-    start = "The status of the task which can be one of: D"
+    text = "\n\n".join([filler, filler, f"{filler}{sentence} {filler}", filler])
 
     def reader(request: GenerationRequest) -> dict:
         passage = " ".join(request.task.get("passage", "").split())
-        return {"quote": states, "answer": start} if states in passage else {}
+        return {"quote": sentence, "answer": said} if sentence in passage else {}
 
-    asked = "Some of my processes show a D in the state column. What does that letter mean?"
     answer = LongAgent(ScriptedModel(reader), chunk_tokens=120).ask(text, asked)
-    assert answer.found and "uninterruptible sleep" in answer.text
-
-
-def test_an_answer_cut_at_the_reply_limit_mid_copy_is_its_sentence() -> None:
-    # blind6's mount-06: the 135M reader copied mount(8)'s exit codes, wandered in the
-    # last word ("had") and was cut by the reply schema's length limit before the meaning
-    # of 64, asked for; the answer passed as found without it.
-    codes = (
-        "The command mount -a returns 0 (all succeeded), 32 (all failed), or 64 (some "
-        "failed, some succeeded)."
-    )
-    filler = "The summary area shows the load average and the memory in use. " * 8
-    text = "\n\n".join([filler, filler, f"{filler}{codes} {filler}", filler])
-    cut = codes[: codes.index("(some") + 6] + "had"
-    assert len(cut) == ANSWER_CHARS and not codes.startswith(cut)
-
-    def reader(request: GenerationRequest) -> dict:
-        passage = " ".join(request.task.get("passage", "").split())
-        return {"quote": codes, "answer": cut} if codes in passage else {}
-
-    asked = "My boot script mounts all entries from the table at once and gets back exit code 64. What does that code mean?"
-    answer = LongAgent(ScriptedModel(reader), chunk_tokens=120).ask(text, asked)
-    assert answer.found and "some failed, some succeeded" in answer.text
+    assert answer.found and meant in answer.text
 
 
 @pytest.mark.slow
