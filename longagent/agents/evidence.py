@@ -177,7 +177,8 @@ def names_the_entry(answer: str, chunk: str, span: tuple[int, int]) -> bool:
     for entry in walk(_entries(chunk)):
         if entry.term[0] <= span[0] < entry.body[1] and word in _terms(entry.term_text(chunk)):
             return True
-    return chunk[span[0] : span[1]].split()[0].strip("`'\"‘’“”,:") == word
+    opening = chunk[span[0] : span[1]].split()[:1]
+    return bool(opening) and opening[0].strip("`'\"‘’“”,:") == word
 
 
 @functools.lru_cache(maxsize=64)
