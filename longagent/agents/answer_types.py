@@ -15,7 +15,7 @@ grounds ("2.2-1" is no way to number an upload):
 - a way ("how do I ...", "which option"): an option, a command, a setting or a piece of
   syntax (`-c`, `--continue`, `tz=UTC`, `MaxRetentionSec`, `(?P<name>...)`, `+really`),
   either in the sentence or as the term of the entry it describes (a bare word such as
-  mount's `nofail` only so: `evidence.names_the_entry`), or an environment variable;
+  mount's `nofail` only so: `evidence_spans.names_the_entry`), or an environment variable;
 - a version ("which release of make first added ...", "in which curl version"): a
   dotted number (4.0, 7.86.0, 2.3-3), or a number named as a version ("version 2", "v3",
   "Debian 12"), not a date: the 135M model answered the first with a man page's footer,

@@ -31,6 +31,7 @@ from longagent.agents.evidence_spans import (
     answer_sentence,
     key_lines,
     may_run_over,
+    names_the_entry,
     quoted_sentence,
     supported,
     with_antecedent,
@@ -39,7 +40,6 @@ from longagent.agents.evidence_spans import (
 from longagent.agents.member import ANSWER_CHARS, MemberReply
 from longagent.agents.question import Question
 from longagent.agents.verifier import Check, register_verifier
-from longagent.chunking.entries import Entry, entries, walk
 from longagent.text import STOPWORDS, sentences, words
 
 LONG_ANSWER = 5  # words of substance that make an answer a restated sentence, not a value
@@ -164,33 +164,6 @@ def check(
         why = "the answer restates a sentence that names the subject but not what is asked"
         return Check("unsupported", why, span)
     return judge(question, chunk, evidence, span)
-
-
-def names_the_entry(answer: str, chunk: str, span: tuple[int, int]) -> bool:
-    """Whether `answer`, one word, names the manual entry its evidence stands in: the term
-    the evidence opens with, or one of the term lines of an entry whose body holds it.
-    mount(8)'s option is the bare word "nofail", its entry "nofail / Do not report errors
-    for this device if it does not exist."; a word of the body is no option."""
-    word = answer_types.one_word(answer)
-    if word is None:
-        return False
-    for entry in walk(_entries(chunk)):
-        if entry.term[0] <= span[0] < entry.body[1] and word in _terms(entry.term_text(chunk)):
-            return True
-    opening = chunk[span[0] : span[1]].split()[:1]
-    return bool(opening) and opening[0].strip("`'\"‘’“”,:") == word
-
-
-@functools.lru_cache(maxsize=64)
-def _entries(chunk: str) -> tuple[Entry, ...]:
-    return tuple(entries(chunk))
-
-
-def _terms(term: str) -> set[str]:
-    """A term line's names: "-o logfile, --output-file=logfile" names -o, logfile,
-    --output-file and --output-file=logfile."""
-    names = {w.strip("`'\"‘’“”,:[]") for w in term.split()}
-    return names | {n.split("=")[0] for n in names}
 
 
 def _asked(word: str, asked: set[str]) -> bool:

@@ -1,12 +1,17 @@
 """Where a reply's evidence stands in its chunk: the sentence its quote copies (or that
 holds its answer's words), and how far that span reaches (the sentence a "This ..."
-refers back to, the neighbour an answer runs over into, a record's own line).
-`evidence.check` judges what the span says; this module only finds it."""
+refers back to, the neighbour an answer runs over into, a record's own line, the manual
+entry it describes). `evidence.check` judges what the span says; this module only finds
+it."""
 
 from __future__ import annotations
 
+import functools
+
 from longagent import text
+from longagent.agents import answer_types
 from longagent.agents.question import Question
+from longagent.chunking.entries import Entry, entries, walk
 from longagent.text import content_words, entities, sentences, words
 
 MIN_RUN = 4  # verbatim words a quote must share with the chunk to count as a quote
@@ -116,3 +121,30 @@ def answer_sentence(
             if best is None or score > best[0]:
                 best = (score, span)
     return best[1] if best else None
+
+
+def names_the_entry(answer: str, chunk: str, span: tuple[int, int]) -> bool:
+    """Whether `answer`, one word, names the manual entry its evidence stands in: the term
+    the evidence opens with, or one of the term lines of an entry whose body holds it.
+    mount(8)'s option is the bare word "nofail", its entry "nofail / Do not report errors
+    for this device if it does not exist."; a word of the body is no option."""
+    word = answer_types.one_word(answer)
+    if word is None:
+        return False
+    for entry in walk(_entries(chunk)):
+        if entry.term[0] <= span[0] < entry.body[1] and word in _terms(entry.term_text(chunk)):
+            return True
+    opening = chunk[span[0] : span[1]].split()[:1]
+    return bool(opening) and opening[0].strip("`'\"‘’“”,:") == word
+
+
+@functools.lru_cache(maxsize=64)
+def _entries(chunk: str) -> tuple[Entry, ...]:
+    return tuple(entries(chunk))
+
+
+def _terms(term: str) -> set[str]:
+    """A term line's names: "-o logfile, --output-file=logfile" names -o, logfile,
+    --output-file and --output-file=logfile."""
+    names = {w.strip("`'\"‘’“”,:[]") for w in term.split()}
+    return names | {n.split("=")[0] for n in names}
