@@ -37,7 +37,7 @@ from longagent.agents.evidence_spans import (
     with_antecedent,
     with_neighbours,
 )
-from longagent.agents.member import ANSWER_CHARS, MemberReply
+from longagent.agents.member import MemberReply, uncut
 from longagent.agents.question import Question
 from longagent.agents.verifier import Check, register_verifier
 from longagent.text import STOPWORDS, sentences, words
@@ -113,7 +113,7 @@ def check(
     # Cut by the reply schema, an answer's last word may be a fragment: the 135M reader
     # echoed "The lowest numeric user ID handed out to ... accounts by the U", and "u"
     # (useradd's -u) was all it added (blind7's useradd-06, wrong but found).
-    whole = answer.rsplit(None, 1)[0] if len(answer) >= ANSWER_CHARS else answer
+    whole = uncut(answer)
     novel = tuple(
         dict.fromkeys(w for w in words(whole) if not _asked(w, asked) and w not in STOPWORDS)
     )

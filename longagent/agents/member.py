@@ -29,6 +29,13 @@ class MemberReply(BaseModel):
     answer: str = Field(max_length=ANSWER_CHARS)
 
 
+def uncut(answer: str) -> str:
+    """`answer` without its last word when it is as long as the schema allows: cut there,
+    that word may be a fragment or one the reader wandered into ("... or 64 (some had"),
+    evidence of nothing (`evidence.check`, `repairs.clipped`)."""
+    return answer.rsplit(None, 1)[0] if len(answer) >= ANSWER_CHARS else answer
+
+
 def quote_schema(*passages: str) -> dict[str, Any]:
     """`MemberReply`'s schema with the quote held to the passages' own sentences (or "", a
     refusal), each cut to the quote's length at a word: decoding cannot write a quote the

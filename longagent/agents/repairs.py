@@ -12,7 +12,7 @@ from __future__ import annotations
 from longagent import text
 from longagent.agents.evidence import near_copy
 from longagent.agents.evidence_spans import MIN_RUN, key_lines, quoted_sentence
-from longagent.agents.member import ANSWER_CHARS
+from longagent.agents.member import uncut
 from longagent.agents.question import Question
 from longagent.text import sentences, words
 
@@ -57,9 +57,7 @@ def clipped(answer: str, sentence: str, *, opening: bool = False) -> bool:
     schema allows was cut there, so its last word is no evidence either way: copying
     mount(8)'s exit codes, the 135M reader's answer ended "or 64 (some had" at the limit
     (blind6's mount-06, wrong but found)."""
-    said, whole = words(answer), words(sentence)
-    if len(answer) >= ANSWER_CHARS:
-        said = said[:-1]
+    said, whole = words(uncut(answer)), words(sentence)
     n = len(said)
     if n < MIN_RUN or n >= len(whole):
         return False
