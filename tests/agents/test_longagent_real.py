@@ -8,10 +8,10 @@ import pytest
 
 from longagent.agents import LongAgent
 from longagent.agents.profiles import get_profile
-from longagent.apps.bench.natural_data import DATA
+from longagent.apps.bench.natural_data import DATA, contains_answer
 from longagent.apps.bench.person import make_person
 from longagent.apps.bench.qa_data import make_sample
-from longagent.chunking import load
+from longagent.chunking import Document, load, split
 
 from .test_extraction import ENTRIES, LIMIT_RATE, manual
 
@@ -246,3 +246,18 @@ def test_a_reader_s_value_in_a_sentence_that_refers_back_grounds_over_dmesg(
     answer = LongAgent(bundled_model).ask(text, question)
     assert answer.found and "16392" in answer.text
     assert any("16392" in c.quote and "buffer" in c.quote for c in answer.citations)
+
+
+def test_a_piece_of_a_version_is_no_number_of_seconds_over_resolv_conf(bundled_model) -> None:
+    # blind7's resolv-02 over two of resolv.conf(5)'s chunks (the timeout option's and the
+    # one saying an option "was removed in glibc 2.25"): the 135M reader answered
+    # "25 nin%%", found, until a number had to be a whole number of its evidence.
+    document = Document.create(load(DATA / "resolv.conf.txt").text)
+    chunks = split(document, bundled_model.count_tokens, 512)
+    parts = [c.text for c in chunks if "RES_TIMEOUT" in c.text or "removed in glibc 2.25" in c.text]
+    question = (
+        "By default, how many seconds does a lookup wait for an answer from one DNS server "
+        "before it tries another?"
+    )
+    answer = LongAgent(bundled_model).ask("\n\n".join(parts), question)
+    assert not answer.found or contains_answer(answer.text, "5"), answer.text
