@@ -6,6 +6,10 @@ counter, printing "start TIME" before the add and "done TIME" after it (flushed)
 KILL_AFTER > 0: the process SIGKILLs itself right after its KILL_AFTER-th progress event
 (a chunk batch of two chunks, or a finished file), so the parent sees an add stopped
 between two commits at a known place. 0: run to the end.
+
+With LIBRARY_CHILD_GO=FILE set, the child opens the library, prints "ready" and waits for
+FILE to exist before adding, so the parent can start two adds at the same moment whatever
+each child's start-up took.
 """
 
 from __future__ import annotations
@@ -41,6 +45,11 @@ def main() -> None:
         if events == kill_after:
             os.kill(os.getpid(), signal.SIGKILL)
 
+    go = os.environ.get("LIBRARY_CHILD_GO")
+    if go:
+        print("ready", flush=True)
+        while not os.path.exists(go):
+            time.sleep(0.01)
     print("start", time.time(), flush=True)
     library.add(paths, on_progress=on_progress)
     print("done", time.time(), flush=True)

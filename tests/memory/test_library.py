@@ -221,12 +221,17 @@ def test_a_damaged_or_foreign_folder_is_a_clear_error(tmp_path: Path, docs: Path
 # -- SIGKILL and concurrency, with real subprocesses --------------------------------------
 
 
-def child(home: Path, kill_after: int, *paths: Path) -> subprocess.Popen[str]:
+def child(
+    home: Path, kill_after: int, *paths: Path, go: Path | None = None
+) -> subprocess.Popen[str]:
+    """`go`: the child opens the library, prints "ready", and adds only once `go` exists."""
+    env = os.environ | ({"LIBRARY_CHILD_GO": str(go)} if go else {})
     return subprocess.Popen(
         [sys.executable, str(CHILD), str(home), "t", str(kill_after), *map(str, paths)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env=env,
     )
 
 
@@ -306,7 +311,11 @@ def test_two_processes_adding_at_once_lose_nothing(tmp_path: Path) -> None:
             write_doc(tmp_path / name / f"{name}{i}.txt", f"{name}{i}x", 30)
         folders.append(tmp_path / name)
     open_library(home)  # created once, so the children race on adds, not on creation
-    procs = [child(home, 0, folder) for folder in folders]
+    go = tmp_path / "go"  # both start adding at once, however long each took to start up
+    procs = [child(home, 0, folder, go=go) for folder in folders]
+    for proc in procs:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    go.touch()
     spans = []
     for proc in procs:
         out, err = proc.communicate(timeout=TIMEOUT)
