@@ -8,8 +8,11 @@ answers for the readers, and the verifiers (`evidence.check`), before a reader's
 grounds ("2.2-1" is no way to number an upload):
 - a quantity ("how many", "how far", "exit code", "what range"): a number the question
   lacks, and when it counts something ("how many times") not a number of another unit
-  ("10 seconds"); not "how long" or "how often" ("a day", "daily") nor "in what unit"
-  ("kilobytes"), whose answers need no digits;
+  ("10 seconds"); not "how long" or "how often" ("a day", "daily"), whose answers need no
+  digits;
+- a unit ("in what units ...", "what unit is the number given in?"): a unit of measure
+  (KiB, millisecond, 512-byte blocks, Kbit/s), not a number: the 135M reader answered
+  "what unit are the round-trip times given in?" over ss(8) with "MD5" (blind8's ss-03);
 - an environment variable: a name such as GREP_COLORS, EDITOR or http_proxy;
 - a field ("which field"): a capitalised name such as Version or Standards-Version;
 - a way ("how do I ...", "which option"): an option, a command, a setting or a piece of
@@ -87,6 +90,9 @@ _ASKS_NUMBER = re.compile(
     r"|\b(?:shortest|longest)\b",
     re.I,
 )
+# "What unit does the timer start?" asks for a systemd unit: a unit of measure is asked
+# "in" ("in what units ...", "... given in?").
+_ASKS_UNIT = re.compile(r"\bin\s+what\s+units?\b|\bwhat\s+units?\b[^?]*\bin\s*\?", re.I)
 _ASKS_VARIABLE = re.compile(r"\benvironment\s+variables?\b", re.I)
 _ASKS_VERSION = re.compile(
     r"\b(?:which|what)\s+(?:[\w-]+\s+)?(?:version|release)s?\b(?!\s+(?:control|notes?|keys?)\b)",
@@ -116,6 +122,17 @@ _UNIT = re.compile(
 )
 
 
+# A unit of measure: of size (KiB, 1024-byte blocks, kilobytes), rate (Kbit/s), time (ms,
+# millisecond), or a share (percent).
+_MEASURE = re.compile(
+    r"(?<![\w/])(?:(?:kilo|mega|giga|tera|kibi|mebi|gibi|tebi|milli|micro|nano)?"
+    r"(?:bytes?|bits?|seconds?)|[kmgt]i?b(?:its?)?(?:/s|ps)?|[kmg]?bps|[mun]s|µs|u?secs?|"
+    r"minutes?|hours?|days?|weeks?|blocks?|sectors?|pages?|characters?|percent(?:age)?|"
+    r"jiffies|ticks?|hz|hertz)(?![\w])|%",
+    re.I,
+)
+
+
 @dataclass(frozen=True)
 class AnswerType:
     name: str
@@ -123,6 +140,7 @@ class AnswerType:
 
 
 NUMBER = AnswerType("number", _NUMBER)
+UNIT = AnswerType("unit", _MEASURE)
 VARIABLE = AnswerType("environment variable", _VARIABLE)
 FIELD = AnswerType("field", _FIELD)
 WAY = AnswerType("option or syntax", _OPTION)
@@ -139,6 +157,7 @@ def expected(question: str) -> AnswerType | None:
     verifiers every reply, against the same question."""
     cues = (
         (_ASKS_NUMBER, NUMBER),
+        (_ASKS_UNIT, UNIT),
         (_ASKS_VARIABLE, VARIABLE),
         (_ASKS_FIELD, FIELD),  # before versions: "which field records the release of ..."
         (_ASKS_VERSION, VERSION),
@@ -192,9 +211,17 @@ def holds_answer(question: str, passage: str) -> bool:
         if named and named & asked:
             asked |= named
     for match in kind.pattern.finditer(passage):
-        if kind is NUMBER and counted and not _same_unit(match.groupdict().get("unit"), counted[1]):
+        unit = match.groupdict().get("unit")
+        if kind is NUMBER and counted and not _same_unit(unit, counted[1]):
             continue
-        if _bare(match.group(0), exact) not in asked:
+        # A number is new or not by itself: "1 from" is the question's "1" (pgrep's "a
+        # return value of 1" passed as "a number", blind8's pgrep-04, wrong but found).
+        value = (
+            match.group(0)[: match.start("unit") - match.start()].strip()
+            if unit
+            else match.group(0)
+        )
+        if _bare(value, exact) not in asked:
             return True
     return False
 

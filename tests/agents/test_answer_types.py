@@ -9,6 +9,7 @@ import pytest
 from longagent.agents.answer_types import (
     FIELD,
     NUMBER,
+    UNIT,
     VARIABLE,
     VERSION,
     WAY,
@@ -29,7 +30,9 @@ IGNORE_CASE = (
     [
         (RETRIES, NUMBER),
         ("What exit code does grep give back when something went wrong?", NUMBER),
-        ("In what unit is the installed size given?", None),  # "kilobytes" holds no digit
+        ("In what unit is the installed size given?", UNIT),  # "kilobytes" holds no digit
+        ("When I cap the speed, what unit is the number given in?", UNIT),
+        ("What unit does the timer start when it elapses?", None),  # a systemd unit
         ("How often does cron run the job?", None),  # "daily"
         ("Which environment variable changes the colours grep uses?", VARIABLE),
         ("Which field says whether building needs root?", FIELD),
@@ -58,6 +61,10 @@ def test_a_number_must_count_what_the_question_counts() -> None:
     assert holds_answer("How many levels deep does it go?", "The default maximum depth is 5.")
     assert holds_answer("How many retries does it make?", "It retries 20 times.")  # any count
     assert not holds_answer("How many retries does it make?", "It waits 20 seconds.")
+    # the question's own number, whatever word follows it (blind8's pgrep-04)
+    code = "My script got a return value of 1 from pgrep. What does that mean?"
+    assert not holds_answer(code, "The return value of 1 from pgrep is a result of the match.")
+    assert holds_answer(code, "It returns 0 when a process matched, 1 when none did.")
     # "one" as a pronoun is no quantity; as a count it is.
     shortest = "What is the shortest a package name is allowed to be?"
     assert not holds_answer(shortest, "The first line is empty. Each one of the next lines ...")
@@ -106,6 +113,17 @@ def test_other_kinds_and_questions_of_no_kind() -> None:
     assert holds_answer(release, "Standards-Version")
     assert not holds_answer(release, "For example, suppose Debian 10 released with it.")
     assert holds_answer("Who wrote the manual?", "It was written by the maintainers.")
+
+
+def test_a_unit_question_is_answered_by_a_unit_of_measure() -> None:
+    # blind8's ss-03: the 135M reader answered "MD5", from ss(8)'s "the key for TCP MD5
+    # signature", wrong but found.
+    rtt = "In the detailed TCP internals output, what unit are the round-trip times given in?"
+    for right in ("millisecond", "ms", "their units are millisecond", "KiB", "Kbit/s", "100%"):
+        assert holds_answer(rtt, right), right
+    assert holds_answer(rtt, "512-byte blocks") and holds_answer(rtt, "kilobytes")
+    for wrong in ("MD5", "the key for TCP MD5 signature", "rtt", "10"):
+        assert not holds_answer(rtt, wrong), wrong
 
 
 def test_a_version_is_a_dotted_or_named_number_never_a_date() -> None:

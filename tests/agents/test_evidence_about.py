@@ -309,12 +309,31 @@ def manual(name: str) -> list[Chunk]:
             "ssh-keygen can create keys for use by SSH protocol version 2. This is a default,",
             "ssh-keygen can create keys for use by SSH protocol version 2.",
         ),
+        # blind8's ss-03: a unit is asked, and "MD5" is none.
+        (
+            "ss.txt",
+            "In the detailed TCP internals output, what unit are the round-trip time numbers "
+            "given in?",
+            "MD5",
+            "The memory used for storing socket option, e.g., the key for TCP MD5 signature",
+        ),
+        # blind8's pgrep-04: "1 from" is no new number, and "Example 1" no exit status.
+        (
+            "pgrep.txt",
+            "My script got a return value of 1 from pgrep. What does that mean?",
+            "The return value of 1 from pgrep is a result of the process ID matching the "
+            "process ID of the named daemon.",
+            "The return value of 1 from pgrep is a result of the process ID matching the "
+            "process ID of the named daemon.",
+        ),
     ],
     ids=[
         "echo-cut-at-the-limit",
         "piece-of-a-version",
         "shares-only-common-words",
         "names-only-the-subject",
+        "no-unit",
+        "the-question-s-own-number",
     ],
 )
 def test_wrong_answers_the_135m_reader_got_marked_found_ground_in_no_chunk(
@@ -322,5 +341,6 @@ def test_wrong_answers_the_135m_reader_got_marked_found_ground_in_no_chunk(
 ) -> None:
     chunks = manual(name)
     asked = in_document(Question.parse(question), chunks)
-    reply = MemberReply(answer=answer, quote=quote)
+    # Constructed as a free reading is (`member.free_reply`): its sentence may run past 80.
+    reply = MemberReply.model_construct(answer=answer, quote=quote)
     assert [VERIFIER.check(reply, c.text, asked).verdict for c in chunks].count("grounded") == 0
