@@ -326,6 +326,15 @@ def manual(name: str) -> list[Chunk]:
             "The return value of 1 from pgrep is a result of the process ID matching the "
             "process ID of the named daemon.",
         ),
+        # blind6's mount-05: of the reader's words, only "Rock Ridge" stands in the sentence.
+        (
+            "mount.txt",
+            "I'm stacking a writable directory on top of a read-only one to get a merged "
+            "view. What conditions must the extra scratch directory that this setup needs "
+            "meet?",
+            "The production process is not uncomplicated. To avoid problems, Rock Ridge needs",
+            "The production process is not uncomplicated. To avoid problems, Rock Ridge needs",
+        ),
     ],
     ids=[
         "echo-cut-at-the-limit",
@@ -334,6 +343,7 @@ def manual(name: str) -> list[Chunk]:
         "names-only-the-subject",
         "no-unit",
         "the-question-s-own-number",
+        "only-its-names-stand-there",
     ],
 )
 def test_wrong_answers_the_135m_reader_got_marked_found_ground_in_no_chunk(
