@@ -15,7 +15,7 @@ from longagent.agents.evidence import LexicalVerifier
 from longagent.agents.member import ANSWER_CHARS, MemberReply
 from longagent.agents.question import Question
 from longagent.agents.ranking import PASSAGE_SENTENCES, bm25_scores
-from longagent.agents.relevance import subject_names
+from longagent.agents.relevance import in_document, subject_names
 from longagent.agents.repairs import cited_sentence
 from longagent.agents.semantic import SemanticVerifier
 from longagent.apps.bench.person import make_person
@@ -66,6 +66,15 @@ def test_a_hyphenated_name_in_most_chunks_is_the_subject_and_a_record_key_is_not
     chunks = chunks_of("\n\n".join([page] * 5 + [needle + page] + [page] * 4))
     keyed = Question.parse("What is the special magic number for grubby-color?")
     assert not subject_names(keyed, chunks)
+
+
+def test_a_hyphenated_word_the_document_never_writes_keeps_no_name_from_being_the_subject() -> None:
+    # blind8's ss-03: "round-trip" is the asker's word (ss(8) writes "round trip"), no key,
+    # so "TCP", in most chunks, is the subject: it pins none of them to be read whole.
+    page = "TCP sockets show the round trip time and the window. " * 12
+    chunks = chunks_of("\n\n".join([page] * 10))
+    asked = in_document(Question.parse("What unit are the TCP round-trip times in?"), chunks)
+    assert asked.document_subject == {"tcp"} and "round-trip" not in asked.entities
 
 
 def test_a_term_in_most_texts_ranks_nothing_in_bm25() -> None:
