@@ -121,10 +121,9 @@ def check(
         return Check("unsupported", "the answer only repeats the question")
     kind = answer_types.expected(question.text)
     wrong = None if kind is None or answer_types.holds_answer(question.text, answer) else kind
-    if wrong is not None and not (wrong is answer_types.WAY and answer_types.one_word(answer)):
+    if wrong is not None and not _kind_from_evidence(wrong, answer):
         # "How many times ...?" answered "a value of 10 seconds", "Which field ...?" with a
-        # sentence naming none: of the wrong kind, whatever the evidence. One word may
-        # still name the option its evidence describes (below).
+        # sentence naming none: of the wrong kind, whatever the evidence.
         return Check("unsupported", f"the answer gives no {wrong.name}")
     subject = question.text + " " + question.bridge
     span = quoted_sentence(quote, chunk, answer)
@@ -148,7 +147,7 @@ def check(
     if not supported(answer, novel, evidence):
         missing = [w for w in novel if w not in evidence]
         return Check("hallucinated", f"the evidence does not contain {', '.join(missing)}", span)
-    if wrong is not None and not names_the_entry(answer, chunk, span):
+    if wrong is not None and not _kind_in_evidence(wrong, answer, chunk, span, question):
         return Check("unsupported", f"the answer gives no {wrong.name}", span)
     if (wider := with_antecedent(span, chunk, answer, asked)) != span:
         span, evidence = wider, set(words(chunk[wider[0] : wider[1]]))
@@ -164,6 +163,24 @@ def check(
         why = "the answer restates a sentence that names the subject but not what is asked"
         return Check("unsupported", why, span)
     return judge(question, chunk, evidence, span)
+
+
+def _kind_from_evidence(kind: answer_types.AnswerType, answer: str) -> bool:
+    """Whether an answer not of the kind asked may still take it from its evidence (checked
+    by `_kind_in_evidence` once the evidence is found): one word, as the term of the
+    entry its evidence describes (mount's `nofail`); a number, with the unit its sentence
+    gives ("1024" from "in bytes, divided by 1024")."""
+    if kind is answer_types.WAY:
+        return answer_types.one_word(answer) is not None
+    return kind is answer_types.UNIT and bool(text.numbers(answer))
+
+
+def _kind_in_evidence(
+    kind: answer_types.AnswerType, answer: str, chunk: str, span: tuple[int, int], q: Question
+) -> bool:
+    if kind is answer_types.UNIT:
+        return answer_types.holds_answer(q.text, chunk[span[0] : span[1]])
+    return names_the_entry(answer, chunk, span)
 
 
 def _asked(word: str, asked: set[str]) -> bool:

@@ -354,3 +354,26 @@ def test_wrong_answers_the_135m_reader_got_marked_found_ground_in_no_chunk(
     # Constructed as a free reading is (`member.free_reply`): its sentence may run past 80.
     reply = MemberReply.model_construct(answer=answer, quote=quote)
     assert [VERIFIER.check(reply, c.text, asked).verdict for c in chunks].count("grounded") == 0
+
+
+@pytest.mark.parametrize(
+    ("answer", "grounds"),
+    [("1024", True), ("kibibytes", False), ("MD5", False), ("the package", False)],
+)
+def test_a_unit_question_takes_a_number_with_the_unit_its_sentence_gives(
+    answer: str, grounds: bool
+) -> None:
+    # dev's debian-06: Debian Policy's size is "in bytes, divided by 1024"; the sentence
+    # holds no "kibibytes", and "MD5" or "the package" is no unit.
+    chunks = manual("debian-policy-control-fields.html")
+    asked = in_document(
+        Question.parse("In what unit is the disk space a package takes up after installing given?"),
+        chunks,
+    )
+    quote = (
+        "The disk space is given as the integer value of the estimated installed size in "
+        "bytes, divided by 1024 and rounded up."
+    )
+    reply = MemberReply(answer=answer, quote=quote)
+    verdicts = [VERIFIER.check(reply, c.text, asked).verdict for c in chunks]
+    assert ("grounded" in verdicts) is grounds
