@@ -78,7 +78,7 @@ _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"
 _VERSION = re.compile(
     r"(?<![\w.-])(?!\d{4}-\d\d-\d\d\b)v?\d+(?:[.-]\d+)+[a-z]?\b"  # 4.0, 2.3-3; not 2016-02-28
     r"|\b(?:version|release|v)\s*\d[\w.~+-]*"  # version 2, v3
-    rf"|(?-i:\b(?!(?i:{_MONTH}))[A-Z][\w-]*\s+\d+\b)(?!\s+{_MONTH})",  # Debian 12, not "GNU 28 Feb"
+    rf"|(?-i:\b(?!(?i:{_MONTH}))[A-Z][\w-]*\s+\d+\b)(?![.-]\d)(?!\s+{_MONTH})",  # Debian 12, not "GNU 28 Feb"
     re.I,
 )
 
@@ -94,8 +94,12 @@ _ASKS_NUMBER = re.compile(
 # "in" ("in what units ...", "... given in?").
 _ASKS_UNIT = re.compile(r"\bin\s+what\s+units?\b|\bwhat\s+units?\b[^?]*\bin\s*\?", re.I)
 _ASKS_VARIABLE = re.compile(r"\benvironment\s+variables?\b", re.I)
+# "which release", "what's the minimum Linux kernel version" (blind8's pgrep-06)
 _ASKS_VERSION = re.compile(
-    r"\b(?:which|what)\s+(?:[\w-]+\s+)?(?:version|release)s?\b(?!\s+(?:control|notes?|keys?)\b)",
+    r"\b(?:which|what)(?:['’]s|\s+is)?\s+(?:the\s+)?"
+    r"(?:(?!(?:a|an|do|does|did|is|are|was|were|can|could|will|would|should)\b)[\w-]+\s+){0,3}"
+    r"(?:version|release)s?\b"
+    r"(?!\s+(?:control|notes?|keys?)\b)",
     re.I,
 )
 _ASKS_FIELD = re.compile(r"\b(?:which|what)\s+(?:[\w-]+\s+)?fields?\b", re.I)
@@ -202,6 +206,15 @@ def holds_answer(question: str, passage: str) -> bool:
     word = one_word(passage)
     if kind is WAY and word and _VARIABLE.fullmatch(word) and word not in question:
         return True  # "How can I change ... for one program?" "LOCALDOMAIN"
+    return bool(new_values(question, passage))
+
+
+def new_values(question: str, passage: str) -> list[str]:
+    """The values of the kind `question` asks for that `passage` holds and the question does
+    not, in order (none for a question of no checked kind)."""
+    kind = expected(question)
+    if kind is None:
+        return []
     exact = kind in (WAY, FIELD)  # -i is not -I, Version (a field) not "version"
     asked = {_bare(w, exact) for w in question.split()} | set(text.words(question))
     counted = _COUNTED.search(question)
@@ -210,20 +223,17 @@ def holds_answer(question: str, passage: str) -> bool:
         named = aliases and {_bare(v, exact) for v in _OPTION.findall(aliases[0])}
         if named and named & asked:
             asked |= named
+    values = []
     for match in kind.pattern.finditer(passage):
         unit = match.groupdict().get("unit")
         if kind is NUMBER and counted and not _same_unit(unit, counted[1]):
             continue
         # A number is new or not by itself: "1 from" is the question's "1" (pgrep's "a
         # return value of 1" passed as "a number", blind8's pgrep-04, wrong but found).
-        value = (
-            match.group(0)[: match.start("unit") - match.start()].strip()
-            if unit
-            else match.group(0)
-        )
-        if _bare(value, exact) not in asked:
-            return True
-    return False
+        value = match.group(0)[: match.start("unit") - match.start()] if unit else match.group(0)
+        if _bare(value.strip(), exact) not in asked:
+            values.append(value.strip().strip(".,;:()?!\"'"))
+    return values
 
 
 def _bare(value: str, exact: bool = False) -> str:

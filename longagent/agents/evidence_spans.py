@@ -17,7 +17,7 @@ from longagent.text import content_words, entities, sentences, words
 MIN_RUN = 4  # verbatim words a quote must share with the chunk to count as a quote
 
 
-def _longest_run(a: list[str], b: list[str]) -> int:
+def longest_run(a: list[str], b: list[str]) -> int:
     """Length of the longest common contiguous run of words."""
     best, previous = 0, [0] * (len(b) + 1)
     for x in a:
@@ -51,9 +51,10 @@ def may_run_over(sentence: str, answer: str, asked: set[str]) -> bool:
     return not own or bool(own & set(words(answer)))
 
 
-# An answer naming names may say the rest in its own words, but not in INVENTED words of
-# which the evidence holds none: then only its names are the evidence's.
-INVENTED = 3
+# An answer naming names may say the rest in its own words, but not in INVENTED content
+# words of which the evidence holds none: then only its names are the evidence's. Fewer
+# are a paraphrase's ("It tries again 20 times before giving up" for "retry 20 times").
+INVENTED = 5
 
 
 def supported(answer: str, novel: tuple[str, ...], evidence: set[str]) -> bool:
@@ -65,7 +66,7 @@ def supported(answer: str, novel: tuple[str, ...], evidence: set[str]) -> bool:
     mount-05, wrong but found)."""
     key = text.names_and_numbers(answer) & set(novel)
     if key:
-        others = text.stems(set(novel) - key)
+        others = text.stems(text.content_words(" ".join(set(novel) - key)))
         if len(others) >= INVENTED and not others & text.stems(evidence):
             return False
         return key <= evidence
@@ -111,7 +112,7 @@ def quoted_sentence(quote: str, chunk: str, answer: str = "") -> tuple[int, int]
     best: tuple[int, int, tuple[int, int]] | None = None
     for span in sentences(chunk):
         sentence = words(chunk[span[0] : span[1]])
-        run = _longest_run(quote_words, sentence)
+        run = longest_run(quote_words, sentence)
         if run < needed:
             continue
         score = (run, len(answered & set(sentence)))

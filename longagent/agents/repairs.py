@@ -4,14 +4,16 @@
 - `record_value`: the one value of a record that the reader's quote holds;
 - `copied_value`: the one value on the key's lines that the reader's answer miscopies;
 - `cited_sentence`: for a question about the document's subject, the sentence it quotes;
+- `quoted_value`: the one number, version or unit asked for in the sentence it copies;
 - `clipped`: an answer that is a copy of its sentence cut short.
 """
 
 from __future__ import annotations
 
 from longagent import text
+from longagent.agents import answer_types
 from longagent.agents.evidence import near_copy
-from longagent.agents.evidence_spans import MIN_RUN, key_lines, quoted_sentence
+from longagent.agents.evidence_spans import MIN_RUN, key_lines, longest_run, quoted_sentence
 from longagent.agents.member import uncut
 from longagent.agents.question import Question
 from longagent.text import sentences, words
@@ -47,6 +49,31 @@ def cited_sentence(quote: str, chunk: str, question: Question) -> str | None:
         return None
     span = quoted_sentence(quote, chunk)
     return " ".join(chunk[span[0] : span[1]].split()) if span else None
+
+
+# The kinds of value a sentence states once: an option or a name may stand in it as the
+# entry it describes, or as one of several, and a field is the sentence's own term.
+VALUE_KINDS = (answer_types.NUMBER, answer_types.UNIT, answer_types.VERSION)
+
+
+def quoted_value(quote: str, chunk: str, question: Question) -> tuple[str, str] | None:
+    """The one value of the kind the question asks for (a number, a unit, a version) that
+    the chunk's sentence the reader's quote copies holds and the question does not, with
+    that sentence: the reader found the sentence and failed to say its value. Given
+    pgrep(1)'s "pidwait requires the pidfd_open(2) system call which first appeared in
+    Linux 5.3.", the 135M reader quoted it and answered with its first 80 characters,
+    which stop short of "5.3" (blind8's pgrep-06). The quote must copy most of the
+    sentence: a reader's own sentence sharing a few words with it is no quote of it."""
+    if answer_types.expected(question.text) not in VALUE_KINDS or question.bridge:
+        return None
+    span = quoted_sentence(quote, chunk)
+    if span is None:
+        return None
+    sentence = " ".join(chunk[span[0] : span[1]].split())
+    if longest_run(words(quote), words(sentence)) * 2 < len(words(sentence)):
+        return None
+    values = dict.fromkeys(answer_types.new_values(question.text, sentence))
+    return (next(iter(values)), sentence) if len(values) == 1 else None
 
 
 def clipped(answer: str, sentence: str, *, opening: bool = False) -> bool:

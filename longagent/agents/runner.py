@@ -301,7 +301,9 @@ class Runner:
         reply whose quote holds a record's one value, or whose answer miscopies the one value
         on the record key's lines, is judged again with that value as its answer
         (`repairs.record_value`, `repairs.copied_value`); for a question about the
-        document's subject, with the sentence it quotes (`repairs.cited_sentence`)."""
+        document's subject, with the sentence it quotes (`repairs.cited_sentence`); for
+        a number, unit or version, with the one the sentence it quotes states
+        (`repairs.quoted_value`)."""
         report = self._verdict(index, reply, question, text)
         if report.verdict == "grounded" or text is not None or isinstance(reply, Exception):
             return report
@@ -309,12 +311,14 @@ class Runner:
         value = repairs.record_value(reply.quote, question)
         copied = repairs.copied_value(reply.answer, self.chunks[index].text, question)
         cited = repairs.cited_sentence(reply.quote, self.chunks[index].text, question)
+        stated = repairs.quoted_value(reply.quote, self.chunks[index].text, question)
         retries = [
             (reply.quote, value, "the quote's value stands") if value else None,
             (copied[1], copied[0], "it miscopies the key's value, which stands")
             if copied
             else None,
             (cited, cited, "the sentence it cites answers") if cited else None,
+            (stated[1], stated[0], "the sentence it quotes states it") if stated else None,
         ]
         for quote, answer, why in filter(None, retries):
             if answer.lower() == said:

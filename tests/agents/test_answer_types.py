@@ -16,6 +16,7 @@ from longagent.agents.answer_types import (
     asks_yes_no,
     expected,
     holds_answer,
+    new_values,
 )
 
 RETRIES = "How many times does wget try a download again by default before it gives up?"
@@ -40,6 +41,8 @@ IGNORE_CASE = (
         ("Which release of make first added the option?", VERSION),
         ("In which curl version was WebSocket support added?", VERSION),
         ("Which version control system does the project use?", None),
+        ("What's the minimum Linux kernel version needed for pidwait?", VERSION),
+        ("What does a version number with no dash in it tell you?", None),
         ("Which file holds my personal client settings?", None),  # "lesshst" is a file too
         ("My download stopped. How do I pick it up where it stopped?", WAY),
         (IGNORE_CASE, WAY),
@@ -131,6 +134,7 @@ def test_a_version_is_a_dotted_or_named_number_never_a_date() -> None:
     for right in ("4.0", "GNU make 4.0", "It came in 7.86.0.", "version 4", "v3", "2.3-3"):
         assert holds_answer(asked, right), right
     assert holds_answer("Which Debian release first shipped it?", "Debian 12")
+    assert new_values(asked, "It first appeared in Linux 5.3.") == ["5.3"]  # not "Linux 5"
     for wrong in ("GNU 28 February 2016", "February 2016", "2016-02-28", "the 2016 release"):
         assert not holds_answer(asked, wrong), wrong
     assert not holds_answer(asked, "It exits 2.")

@@ -129,3 +129,41 @@ def test_a_short_number_in_a_list_is_no_miscopy_of_a_value() -> None:
 
     answer = agent(ScriptedModel(respond)).ask(document(rw), asked)
     assert not answer.found, answer.text
+
+
+PIDWAIT = (
+    "Defunct processes are reported.\n\n"
+    "pidwait requires the pidfd_open(2) system call which first appeared in\nLinux 5.3.\n"
+)
+KERNEL = (
+    "What's the minimum Linux kernel version needed for the variant that waits until "
+    "processes exit?"
+)
+
+
+@pytest.mark.parametrize(
+    ("quote", "found"),
+    [
+        # pgrep(1)'s sentence, quoted whole; the answer is its first 80 characters, short
+        # of "5.3" (blind8's pgrep-06): the one version it states answers
+        (
+            "Defunct processes are reported. pidwait requires the pidfd_open(2) system call "
+            "which first appeared in Linux 5.3.",
+            True,
+        ),
+        # the reader's own sentence, sharing a few of its words, quotes no sentence
+        ("pidwait requires the minimum Linux kernel version 2.2.2.", False),
+    ],
+)
+def test_a_reader_that_quotes_the_sentence_but_not_its_value_is_answered_with_the_value(
+    quote: str, found: bool
+) -> None:
+    cut = "Defunct processes are reported. pidwait requires the pidfd_open(2) system call,"
+
+    def respond(request: GenerationRequest) -> dict:
+        return reply(quote, cut) if "pidwait" in chunk_of(request) else reply()
+
+    answer = agent(ScriptedModel(respond)).ask(document(PIDWAIT), KERNEL)
+    assert answer.found is found, answer.text
+    if found:
+        assert answer.text == "5.3" and "Linux 5.3" in answer.citations[0].quote
