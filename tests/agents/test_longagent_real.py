@@ -261,3 +261,18 @@ def test_a_piece_of_a_version_is_no_number_of_seconds_over_resolv_conf(bundled_m
     )
     answer = LongAgent(bundled_model).ask("\n\n".join(parts), question)
     assert not answer.found or contains_answer(answer.text, "5"), answer.text
+
+
+def test_a_version_the_reader_quoted_but_cut_off_answers_over_pgrep(bundled_model) -> None:
+    # blind8's pgrep-06 over pgrep(1): the 135M reader quotes "pidwait requires the
+    # pidfd_open(2) system call which first appeared in Linux 5.3." and answers with its
+    # first 80 characters, short of "5.3": not found, until the one version the quoted
+    # sentence states answered (`repairs.quoted_value`).
+    text = load(DATA / "pgrep.txt").text
+    question = (
+        "What's the minimum Linux kernel version needed for the variant that waits until "
+        "processes exit?"
+    )
+    answer = LongAgent(bundled_model).ask(text, question)
+    assert answer.found and contains_answer(answer.text, "5.3"), answer.text
+    assert any("Linux 5.3" in c.quote for c in answer.citations)
