@@ -230,9 +230,10 @@ def new_values(question: str, passage: str) -> list[str]:
             continue
         # A number is new or not by itself: "1 from" is the question's "1" (pgrep's "a
         # return value of 1" passed as "a number", blind8's pgrep-04, wrong but found).
-        value = match.group(0)[: match.start("unit") - match.start()] if unit else match.group(0)
-        if _bare(value.strip(), exact) not in asked:
-            values.append(value.strip().strip(".,;:()?!\"'"))
+        said = match.group(0)[: match.start("unit") - match.start()] if unit else match.group(0)
+        value = _bare(said.strip(), exact=True)
+        if (value if exact else value.lower()) not in asked:
+            values.append(value)
     return values
 
 
