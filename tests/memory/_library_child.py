@@ -1,5 +1,6 @@
-"""Subprocess for test_library: adds paths to a library with the hash embedder and a word
-counter, printing "start TIME" before the add and "done TIME" after it (flushed).
+"""Subprocess for the library tests (test_library_processes, test_library_s3): adds paths
+to a library with the hash embedder and a word counter, printing "start TIME" before the
+add and "done TIME" after it (flushed).
 
     python _library_child.py HOME NAME KILL_AFTER PATH...
 
