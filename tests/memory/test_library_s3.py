@@ -25,25 +25,12 @@ from longagent.memory.embedder import HashEmbedder
 from longagent.memory.library import Library
 from longagent.memory.library_types import LibraryDocument
 
+from ._library_helpers import words, write_doc
+
 CHILD = Path(__file__).with_name("_library_child.py")
 LEASE = 2.0  # the child's lock lease: a killed child's locks are free this soon
 BORN = "Kalomi was born in the town of Fenni."
 TIMEOUT = 120
-
-
-def words(text: str) -> int:
-    return len(text.split())
-
-
-def write_doc(path: Path, topic: str, paragraphs: int = 10) -> Path:
-    """`paragraphs` paragraphs of 30 words: one 40-word chunk each (as test_library's)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    body = [
-        f"Paragraph {i} about {topic}: " + " ".join(f"{topic}{i}w{j}" for j in range(26))
-        for i in range(paragraphs)
-    ]
-    path.write_text("\n\n".join(body) + "\n")
-    return path
 
 
 def write_docs(folder: Path, stem: str, count: int, paragraphs: int) -> Path:
