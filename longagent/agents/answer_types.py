@@ -8,8 +8,12 @@ answers for the readers, and the verifiers (`evidence.check`), before a reader's
 grounds ("2.2-1" is no way to number an upload):
 - a quantity ("how many", "how far", "exit code", "what range"): a number the question
   lacks, and when it counts something ("how many times") not a number of another unit
-  ("10 seconds"); not "how long" or "how often" ("a day", "daily"), whose answers need no
-  digits;
+  ("10 seconds");
+- a duration or frequency ("how long does it wait", "how often"): a number or a word of
+  time ("5 minutes", "30s", "a day", "daily", "never"); not when a setting is asked for
+  ("which setting controls how long ...?"). The 135M reader answered "how often does the
+  kernel write the time back?" over hwclock(8) with "Available values:" (blind9's
+  hwclock-05, wrong but found);
 - a unit ("in what units ...", "what unit is the number given in?"): a unit of measure
   (KiB, millisecond, 512-byte blocks, Kbit/s), not a number: the 135M reader answered
   "what unit are the round-trip times given in?" over ss(8) with "MD5" (blind8's ss-03);
@@ -90,6 +94,12 @@ _ASKS_NUMBER = re.compile(
     r"|\b(?:shortest|longest)\b",
     re.I,
 )
+# "How long does it wait?" opening its sentence, not after "which" or "what" ("which
+# setting controls how long they wait?" asks for the setting).
+_ASKS_DURATION = re.compile(
+    r"(?:^|[.?!]\s+)(?:(?!\b(?:which|what)\b)[^.?!])*?\bhow\s+(?:long|often|frequently|soon)\b",
+    re.I,
+)
 # "What unit does the timer start?" asks for a systemd unit: a unit of measure is asked
 # "in" ("in what units ...", "... given in?").
 _ASKS_UNIT = re.compile(r"\bin\s+what\s+units?\b|\bwhat\s+units?\b[^?]*\bin\s*\?", re.I)
@@ -137,6 +147,15 @@ _MEASURE = re.compile(
 )
 
 
+# A time: any number ("30s", "1min", "every 11 minutes") or a word that says one.
+_TIME = re.compile(
+    rf"\d[\d.,]*|\b(?:{_NUMBER_WORDS})\b|\b(?:second|minute|hour|day|week|month|year)s?\b"
+    r"|\b(?:daily|hourly|weekly|monthly|yearly|annually|forever|indefinitely|never|"
+    r"immediately|infinity)\b",
+    re.I,
+)
+
+
 @dataclass(frozen=True)
 class AnswerType:
     name: str
@@ -144,6 +163,7 @@ class AnswerType:
 
 
 NUMBER = AnswerType("number", _NUMBER)
+DURATION = AnswerType("duration or frequency", _TIME)
 UNIT = AnswerType("unit", _MEASURE)
 VARIABLE = AnswerType("environment variable", _VARIABLE)
 FIELD = AnswerType("field", _FIELD)
@@ -157,22 +177,35 @@ def expected(question: str) -> AnswerType | None:
     cue said first decides: "Which option shows how much RAM and how many CPU threads xz
     believes ...?" asks for an option, "How many lines ... which option prints them?" for a
     number. At one place, the order below decides ("which field records the release"
-    asks for a field). Cached: extraction checks every window of a search, and the
-    verifiers every reply, against the same question."""
+    asks for a field). The sentence that asks is read first: "My script checks file's exit
+    code, but it is 0 ... Which option makes it fail instead?" asks for an option (blind9's
+    file-06). Cached: extraction checks every window of a search, and the verifiers every
+    reply, against the same question."""
     cues = (
         (_ASKS_NUMBER, NUMBER),
+        (_ASKS_DURATION, DURATION),
         (_ASKS_UNIT, UNIT),
         (_ASKS_VARIABLE, VARIABLE),
         (_ASKS_FIELD, FIELD),  # before versions: "which field records the release of ..."
         (_ASKS_VERSION, VERSION),
         (_ASKS_WAY, WAY),
     )
-    said = [
-        (match.start(), rank, kind)
-        for rank, (asks, kind) in enumerate(cues)
-        if (match := asks.search(question))
-    ]
-    return min(said, key=lambda cue: cue[:2])[2] if said else None
+    for told in (_asking_sentence(question), question):
+        said = [
+            (match.start(), rank, kind)
+            for rank, (asks, kind) in enumerate(cues)
+            if (match := asks.search(told))
+        ]
+        if said:
+            return min(said, key=lambda cue: cue[:2])[2]
+    return None
+
+
+def _asking_sentence(question: str) -> str:
+    """The last of the question's sentences that asks something (ends with "?"), else its
+    last sentence."""
+    sentences = [question[a:b] for a, b in text.sentences(question)] or [question]
+    return ([s for s in sentences if s.rstrip().endswith("?")] or sentences)[-1]
 
 
 def one_word(answer: str) -> str | None:
@@ -189,9 +222,7 @@ def asks_yes_no(question: str) -> bool:
     names ("CPU", "built-in") are what it asks about, not what it asks: a sentence naming
     them answers nothing (the 135M reader's "The CPU temperature is displayed alongside
     the load numbers." passed as grounded over top(1), which never says "temperature")."""
-    sentences = [question[a:b] for a, b in text.sentences(question)] or [question]
-    asked = [s for s in sentences if s.endswith("?")] or sentences
-    return bool(_YES_NO.match(asked[-1]))
+    return bool(_YES_NO.match(_asking_sentence(question)))
 
 
 def holds_answer(question: str, passage: str) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from longagent.agents.answer_types import (
+    DURATION,
     FIELD,
     NUMBER,
     UNIT,
@@ -34,7 +35,9 @@ IGNORE_CASE = (
         ("In what unit is the installed size given?", UNIT),  # "kilobytes" holds no digit
         ("When I cap the speed, what unit is the number given in?", UNIT),
         ("What unit does the timer start when it elapses?", None),  # a systemd unit
-        ("How often does cron run the job?", None),  # "daily"
+        ("How often does cron run the job?", DURATION),  # "daily" is one too
+        ("If the laptop wakes up, how long does logind wait before it acts?", DURATION),
+        ("Which setting controls how long they wait before trying again?", None),
         ("Which environment variable changes the colours grep uses?", VARIABLE),
         ("Which field says whether building needs root?", FIELD),
         ("Which field records the release of the rulebook a package follows?", FIELD),
@@ -51,11 +54,21 @@ IGNORE_CASE = (
         ("Which option shows how much RAM and how many CPU threads xz sees?", WAY),
         ("How do I choose the exit status returned when the lock is taken?", WAY),
         ("How many lines of context does grep print, and which option sets it?", NUMBER),
+        # the sentence that asks decides (blind9's file-06)
+        ("My script checks file's exit code, but it is 0. Which option makes it fail?", WAY),
         ("What is this document about?", None),
     ],
 )
 def test_the_kind_a_question_asks_for(question: str, kind: object) -> None:
     assert expected(question) is kind
+
+
+def test_a_duration_is_a_number_or_a_word_of_time() -> None:
+    often = "When the kernel syncs the clock, how often does it write the time back?"
+    for answer in ("every 11 minutes", "30s", "daily", "once a day", "It waits forever."):
+        assert holds_answer(often, answer), answer
+    for answer in ("Available values:", "an approved option", "the hardware clock"):
+        assert not holds_answer(often, answer), answer
 
 
 def test_a_number_must_count_what_the_question_counts() -> None:
