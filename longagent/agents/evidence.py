@@ -109,6 +109,8 @@ def check(
         if span is None or answer not in chunk[span[0] : span[1]]:
             return Check("hallucinated", "the quoted evidence does not hold the answer", span)
         return judge(question, chunk, set(words(chunk[span[0] : span[1]])), span)
+    if invented := invented_options(answer, chunk):
+        return Check("hallucinated", f"the chunk has no option {invented[0]}")
     asked = question.words
     # Cut by the reply schema, an answer's last word may be a fragment: the 135M reader
     # echoed "The lowest numeric user ID handed out to ... accounts by the U", and "u"
@@ -163,6 +165,25 @@ def check(
         why = "the answer restates a sentence that names the subject but not what is asked"
         return Check("unsupported", why, span)
     return judge(question, chunk, evidence, span)
+
+
+_OPTION_NAME = re.compile(r"(?<![\w-])--?[A-Za-z](?:[\w-]*\w)?")
+# A man page breaks a long word at the line's end: "--remote-na‐" and "me" on the next line.
+_LINE_BREAK = re.compile(r"([‐-])\s*\n\s*")
+
+
+def invented_options(answer: str, chunk: str) -> list[str]:
+    """The options (-c, --update-drift) an answer names that its chunk does not: a name is
+    copied, never made up. The 135M reader built "--with-system-date-data" from the
+    question's words, and its other words stood in a sentence about NTP (blind9's
+    hwclock-05, wrong but found)."""
+    joined = _LINE_BREAK.sub(r"\1", chunk).replace("‐", "-")
+    unbroken = _LINE_BREAK.sub("", chunk)
+    return [
+        name
+        for name in dict.fromkeys(_OPTION_NAME.findall(answer.replace("‐", "-")))
+        if name not in joined and name not in unbroken
+    ]
 
 
 def _kind_from_evidence(kind: answer_types.AnswerType, answer: str) -> bool:

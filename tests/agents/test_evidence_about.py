@@ -335,6 +335,23 @@ def manual(name: str) -> list[Chunk]:
             "The production process is not uncomplicated. To avoid problems, Rock Ridge needs",
             "The production process is not uncomplicated. To avoid problems, Rock Ridge needs",
         ),
+        # blind9's hwclock-05: "how often" asks for a time, and "Available values:" is none.
+        (
+            "hwclock.txt",
+            "When the kernel is keeping the clock in sync via NTP, how often does it write the "
+            "system time back to the hardware clock?",
+            "Available values:",
+            "wcoolspace,zwcoolspace,zwcoolspace,v1.2,wcoolspace}",
+        ),
+        # Its other junk reply: an option made of the question's words is in no chunk.
+        (
+            "hwclock.txt",
+            "When the kernel is keeping the clock in sync via NTP, when does it write the "
+            "system time back to the hardware clock?",
+            "use --with-system-date-data --with-system-date-data --user-mode-with-system-date",
+            "usage: --with-system-date-data --with-system-date-data "
+            "--user-mode-with-system-date-data --communication-with-time-regul",
+        ),
     ],
     ids=[
         "echo-cut-at-the-limit",
@@ -344,6 +361,8 @@ def manual(name: str) -> list[Chunk]:
         "no-unit",
         "the-question-s-own-number",
         "only-its-names-stand-there",
+        "no-time",
+        "an-option-made-up",
     ],
 )
 def test_wrong_answers_the_135m_reader_got_marked_found_ground_in_no_chunk(
