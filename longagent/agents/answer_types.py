@@ -97,7 +97,7 @@ _ASKS_NUMBER = re.compile(
 # "How long does it wait?" opening its sentence, not after "which" or "what" ("which
 # setting controls how long they wait?" asks for the setting).
 _ASKS_DURATION = re.compile(
-    r"(?:^|[.?!]\s+)(?:(?!\b(?:which|what)\b)[^.?!])*?\bhow\s+(?:long|often|frequently|soon)\b",
+    r"(?:^|[.?!]\s+)(?:(?!\b(?:which|what)\b)[^.?!])*?(?P<cue>\bhow\s+(?:long|often|frequently|soon)\b)",
     re.I,
 )
 # "What unit does the timer start?" asks for a systemd unit: a unit of measure is asked
@@ -192,7 +192,7 @@ def expected(question: str) -> AnswerType | None:
     )
     for told in (_asking_sentence(question), question):
         said = [
-            (match.start(), rank, kind)
+            (match.start("cue" if "cue" in asks.groupindex else 0), rank, kind)
             for rank, (asks, kind) in enumerate(cues)
             if (match := asks.search(told))
         ]

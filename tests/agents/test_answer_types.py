@@ -38,6 +38,7 @@ IGNORE_CASE = (
         ("How often does cron run the job?", DURATION),  # "daily" is one too
         ("If the laptop wakes up, how long does logind wait before it acts?", DURATION),
         ("Which setting controls how long they wait before trying again?", None),
+        ("If the server is down, how many times does it retry, and how long?", NUMBER),
         ("Which environment variable changes the colours grep uses?", VARIABLE),
         ("Which field says whether building needs root?", FIELD),
         ("Which field records the release of the rulebook a package follows?", FIELD),
