@@ -26,8 +26,10 @@ class Profile:
     chunk_tokens: int
     # A focus round reads each passage in these prompt styles, greedy and `focus_samples`
     # more times sampled. Measured on the 8 single-fact questions whose first reading
-    # failed: the plain style alone rescued 5-6, sampling the instructed style 5; wrong
-    # answers rarely pass the evidence check, so more readings mostly add recall.
+    # failed: the plain style alone rescued 5-6, sampling the instructed style 5. Over
+    # real manuals the round costs more than it finds: on the dev splits' 76 questions
+    # read in more than one round, three samples instead of one gave no other answer and
+    # a third more tokens (README, stop 52).
     focus_styles: tuple[Style, ...]
     focus_samples: int
     # The search reads each ranked passage once in each of these styles, greedy. For the
@@ -80,6 +82,9 @@ class Profile:
     # A collection (every value of a key, every item of a list, each link of a chain) reads
     # ranked passages in these waves until one adds nothing new: at most 20 passages.
     collect_waves: tuple[int, ...] = (4, 8, 8)
+    # A collection's passages that name the key and grounded nothing are read again this
+    # many times sampled (the 135M model's greedy reading often echoes the key).
+    collect_samples: int = 0
     chain_hops: int = 8  # links a chain follows at most (RULER's variable tracking: 4)
     overview_members: int = 8  # chunks an overview summarises (spread over the document)
     # How an overview's members say what their chunk holds: "model" writes a summary with
@@ -115,11 +120,12 @@ PROFILES: dict[str, Profile] = {
         name="small",
         chunk_tokens=512,
         focus_styles=("plain", "instructed"),
-        focus_samples=3,
+        focus_samples=1,
         search_styles=("free",),
         key_search_styles=("plain",),
         search_ahead=True,
         topic_chunks=2,
+        collect_samples=3,
         summaries="extractive",
         extract_first=True,
     ),

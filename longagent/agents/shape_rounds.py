@@ -78,10 +78,10 @@ def collect(runner: Runner, action: Collect) -> None:
         if chain:
             chain_links.assignments(runner, wave, new, question.shape.value, followed)
         missed = [p for p, r in zip(wave, new, strict=True) if r.verdict != "grounded"]
-        if named and missed and runner.profile.focus_samples:
+        if named and missed and runner.profile.collect_samples:
             # A sentence that names the key holds a value: read the missed ones again,
             # sampled (the 135M model's greedy reading often echoes the key).
-            seeds = tuple(range(1, 1 + runner.profile.focus_samples))
+            seeds = tuple(range(1, 1 + runner.profile.collect_samples))
             again = passage_rounds.read_passages(
                 runner, missed, question, current, styles, judge, seeds
             )

@@ -285,22 +285,23 @@ def test_sweep_reading_is_unaffected_by_thoughts() -> None:
 
 def test_a_focus_round_reads_each_passage_several_ways_and_keeps_the_agreed_answer() -> None:
     # Whole chunk: a wrong answer. Passage: the plain prompt's greedy reading grounds a
-    # junk word, two sampled readings ground the fact; the instructed prompt never does.
+    # junk word; its sampled reading and the instructed prompt's greedy one ground the
+    # fact; the instructed prompt's sampled reading says nothing.
     def respond(request: GenerationRequest) -> dict:
         text = chunk_of(request)
         plain = request.task["style"] == "plain"
-        if len(text.split()) > 40 or not plain:
+        if len(text.split()) > 40:
             return reply("Modules provide functions", "Paris")
-        if request.temperature == 0:
+        if plain and request.temperature == 0:
             return reply(BORN_RENDA, "town")  # grounded but wrong: "town" is in the evidence
-        return reply(BORN_RENDA, "Renda") if request.seed in (1, 2) else reply()
+        return reply(BORN_RENDA, "Renda") if plain or request.temperature == 0 else reply()
 
     model = ScriptedModel(respond)
     answer = agent(model).ask(document(BORN_RENDA), "Where was Kalomi born?")
     assert answer.found and answer.text == "Renda"
     focus_batch = model.batches[1]
-    assert len(focus_batch) == 8  # one member: 2 prompt styles x (greedy + 3 samples)
-    assert sorted(r.temperature for r in focus_batch) == [0, 0] + [0.8] * 6
+    assert len(focus_batch) == 4  # one member: 2 prompt styles x (greedy + 1 sample)
+    assert sorted(r.temperature for r in focus_batch) == [0, 0, 0.8, 0.8]
     (report,) = answer.trace[1].reports  # one report per member: the agreed reading
     assert report.verdict == "grounded" and report.answer == "Renda"
 
