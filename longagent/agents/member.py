@@ -108,13 +108,19 @@ def member_request(
 
 
 def focus_readings(
-    chunk: int, passage: str, question: Question, profile: Profile
+    chunk: int, passage: str, question: Question, profile: Profile, members: int = 1
 ) -> list[GenerationRequest]:
-    """The several readings of one focused passage: each style, greedy then sampled."""
+    """The several readings of one focused passage: each style, greedy then sampled, as
+    many samples as the profile's `focus_budget` leaves each of the round's `members`."""
+    styles = profile.focus_styles
+    samples = profile.focus_samples
+    if profile.focus_budget:
+        share = profile.focus_budget // (max(1, members) * len(styles))
+        samples = max(0, min(samples, share - 1))
     return [
         member_request(chunk, passage, question, profile, style=style, sample=sample)
-        for style in profile.focus_styles
-        for sample in range(1 + profile.focus_samples)
+        for style in styles
+        for sample in range(1 + samples)
     ]
 
 

@@ -24,12 +24,10 @@ class Profile:
     name: str
     # Measured: the 135M model finds facts better in small chunks (bench qa).
     chunk_tokens: int
-    # A focus round reads each passage in these prompt styles, greedy and `focus_samples`
-    # more times sampled. Measured on the 8 single-fact questions whose first reading
-    # failed: the plain style alone rescued 5-6, sampling the instructed style 5. Over
-    # real manuals the round costs more than it finds: on the dev splits' 76 questions
-    # read in more than one round, three samples instead of one gave no other answer and
-    # a third more tokens (README, stop 52).
+    # A focus round reads each passage in these prompt styles, greedy and up to
+    # `focus_samples` more times sampled. Measured on the 8 single-fact questions whose
+    # first reading failed: the plain style alone rescued 5-6, sampling the instructed
+    # style 5; a two-hop needle's follow-up needed the samples (stop 52).
     focus_styles: tuple[Style, ...]
     focus_samples: int
     # The search reads each ranked passage once in each of these styles, greedy. For the
@@ -44,6 +42,11 @@ class Profile:
     # key's line, which a JSON quote copies verbatim (`repairs.record_value` then takes
     # it) and a free sentence miscopied (RULER seed 11, multikey_3 at 4K).
     key_search_styles: tuple[Style, ...]
+    # ... within `focus_budget` readings a round (0: no limit), shared by its members,
+    # greedy readings first: a name in eight chunks of a manual made 64 readings, most
+    # of a three-round question's time, and on eight dev questions two readings a member
+    # instead of eight gave the same answers (README, stop 52).
+    focus_budget: int = 0
     focus_temperature: float = 0.8
     # A quote (<= 200 chars) and an answer (<= 80) as compact JSON: ~75 tokens of prose,
     # but man-page and code text tokenizes at ~2.5 chars a token, and 10% of replies over
@@ -120,7 +123,8 @@ PROFILES: dict[str, Profile] = {
         name="small",
         chunk_tokens=512,
         focus_styles=("plain", "instructed"),
-        focus_samples=1,
+        focus_samples=3,
+        focus_budget=8,
         search_styles=("free",),
         key_search_styles=("plain",),
         search_ahead=True,

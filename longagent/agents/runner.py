@@ -220,7 +220,7 @@ class Runner:
             f"{len(excerpts)} members re-read the passages that name the question's subject",
         )
         requests = [
-            member.focus_readings(i, excerpt, question, self.profile)
+            member.focus_readings(i, excerpt, question, self.profile, len(excerpts))
             for i, excerpt in excerpts.items()
         ]
         replies = iter(member.run_batch(self.model, [r for rs in requests for r in rs]))

@@ -285,25 +285,38 @@ def test_sweep_reading_is_unaffected_by_thoughts() -> None:
 
 def test_a_focus_round_reads_each_passage_several_ways_and_keeps_the_agreed_answer() -> None:
     # Whole chunk: a wrong answer. Passage: the plain prompt's greedy reading grounds a
-    # junk word; its sampled reading and the instructed prompt's greedy one ground the
-    # fact; the instructed prompt's sampled reading says nothing.
+    # junk word, two sampled readings ground the fact; the instructed prompt never does.
     def respond(request: GenerationRequest) -> dict:
         text = chunk_of(request)
         plain = request.task["style"] == "plain"
-        if len(text.split()) > 40:
+        if len(text.split()) > 40 or not plain:
             return reply("Modules provide functions", "Paris")
-        if plain and request.temperature == 0:
+        if request.temperature == 0:
             return reply(BORN_RENDA, "town")  # grounded but wrong: "town" is in the evidence
-        return reply(BORN_RENDA, "Renda") if plain or request.temperature == 0 else reply()
+        return reply(BORN_RENDA, "Renda") if request.seed in (1, 2) else reply()
 
     model = ScriptedModel(respond)
     answer = agent(model).ask(document(BORN_RENDA), "Where was Kalomi born?")
     assert answer.found and answer.text == "Renda"
     focus_batch = model.batches[1]
-    assert len(focus_batch) == 4  # one member: 2 prompt styles x (greedy + 1 sample)
-    assert sorted(r.temperature for r in focus_batch) == [0, 0, 0.8, 0.8]
+    assert len(focus_batch) == 8  # one member: 2 prompt styles x (greedy + 3 samples)
+    assert sorted(r.temperature for r in focus_batch) == [0, 0] + [0.8] * 6
     (report,) = answer.trace[1].reports  # one report per member: the agreed reading
     assert report.verdict == "grounded" and report.answer == "Renda"
+
+
+def test_a_focus_round_over_many_members_shares_its_readings() -> None:
+    # Four chunks name Kalomi and ground nothing: the round's eight readings are shared,
+    # one greedy reading of each passage in each style; one member alone gets all eight.
+    facts = [f"Kalomi wrote letters to {town} in the spring." for town in "ABCD"]
+    many = ScriptedModel(lambda r: reply("Modules provide functions", "Paris"))
+    agent(many).ask(document(*facts), "In which town was Kalomi born?")
+    focus = many.batches[1]
+    assert len(focus) == 8 and {r.temperature for r in focus} == {0}
+    assert len({chunk_of(r) for r in focus}) == 4
+    one = ScriptedModel(lambda r: reply("Modules provide functions", "Paris"))
+    agent(one).ask(document(facts[0]), "In which town was Kalomi born?")
+    assert len(one.batches[1]) == 8 and len({chunk_of(r) for r in one.batches[1]}) == 1
 
 
 def test_a_conflicting_pair_too_big_for_the_window_rereads_only_the_passages() -> None:
