@@ -272,7 +272,12 @@ def lexical_about(
         if not question.mentions_bridge(evidence):
             return Check("unsupported", f"the evidence does not mention {question.bridge!r}", span)
     elif question.entities - question.document_subject:
-        absent = unnamed(question, evidence) or _letters_unnamed(question, chunk[span[0] : span[1]])
+        said = chunk[span[0] : span[1]]
+        absent = (
+            unnamed(question, evidence)
+            or _letters_unnamed(question, said)
+            or _numbers_unnamed(question, said)
+        )
         if absent:
             return Check("unsupported", f"the evidence does not mention {', '.join(absent)}", span)
         if answer_types.asks_yes_no(question.text) and not _about_topic(
@@ -311,6 +316,15 @@ def _letters_unnamed(question: Question, evidence: str) -> list[str]:
     too, and top(1)'s "-d" option grounded a reading of "D" (blind5's top-03)."""
     letters = sorted(e for e in question.entities - question.document_subject if _letter(e))
     return [e for e in letters if not re.search(rf"(?<![\w-]){e.upper()}(?![\w-])", evidence)]
+
+
+def _numbers_unnamed(question: Question, evidence: str) -> list[str]:
+    """The question's whole numbers ("it is 0") that `evidence` does not write as numbers:
+    words() reads "-0", "\\0" and "--print0" as holding "0" too, and file(1)'s "-0,
+    --print0 Output a null character" grounded an option for "My script checks file's exit
+    code, but it is 0 ..." (blind9's file-06, wrong but found)."""
+    numbers = sorted(e for e in question.entities - question.document_subject if e.isdigit())
+    return [n for n in numbers if not re.search(rf"(?<![\w\\.-]){n}(?![\w]|[.,]\d)", evidence)]
 
 
 def _letter(name: str) -> bool:

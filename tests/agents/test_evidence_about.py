@@ -352,6 +352,14 @@ def manual(name: str) -> list[Chunk]:
             "usage: --with-system-date-data --with-system-date-data "
             "--user-mode-with-system-date-data --communication-with-time-regul",
         ),
+        # blind9's file-06: the question's "0" is no option "-0" nor an escape "\0".
+        (
+            "file.txt",
+            "My script checks file's exit code, but it is 0 even when a file doesn't exist. "
+            "Which option makes it fail instead?",
+            "-0, --print0",
+            "-0, --print0 Output a null character ‘\\0’ after the end of the filename.",
+        ),
     ],
     ids=[
         "echo-cut-at-the-limit",
@@ -363,6 +371,7 @@ def manual(name: str) -> list[Chunk]:
         "only-its-names-stand-there",
         "no-time",
         "an-option-made-up",
+        "the-question-s-number-as-an-option",
     ],
 )
 def test_wrong_answers_the_135m_reader_got_marked_found_ground_in_no_chunk(
