@@ -167,7 +167,8 @@ def check(
     return judge(question, chunk, evidence, span)
 
 
-_OPTION_NAME = re.compile(r"(?<![\w-])--?[A-Za-z](?:[\w-]*\w)?")
+_OPTION_NAME = re.compile(r"(?<![\w-])--?[A-Za-z0-9](?:[\w-]*\w)?")
+_ESCAPE = re.compile(r"\\\w")  # \0, \n
 # A man page breaks a long word at the line's end: "--remote-na‐" and "me" on the next line.
 _LINE_BREAK = re.compile(r"([‐-])\s*\n\s*")
 
@@ -324,7 +325,8 @@ def _numbers_unnamed(question: Question, evidence: str) -> list[str]:
     --print0 Output a null character" grounded an option for "My script checks file's exit
     code, but it is 0 ..." (blind9's file-06, wrong but found)."""
     numbers = sorted(e for e in question.entities - question.document_subject if e.isdigit())
-    return [n for n in numbers if not re.search(rf"(?<![\w\\.-]){n}(?![\w]|[.,]\d)", evidence)]
+    held = set(words(_ESCAPE.sub(" ", _OPTION_NAME.sub(" ", evidence))))
+    return [n for n in numbers if n not in held]
 
 
 def _letter(name: str) -> bool:
