@@ -43,9 +43,10 @@ class Profile:
     # it) and a free sentence miscopied (RULER seed 11, multikey_3 at 4K).
     key_search_styles: tuple[Style, ...]
     # ... within `focus_budget` readings a round (0: no limit), shared by its members,
-    # greedy readings first: a name in eight chunks of a manual made 64 readings, most
-    # of a three-round question's time, and on eight dev questions two readings a member
-    # instead of eight gave the same answers (README, stop 52).
+    # greedy readings first: a name in eight chunks of a manual made 64 readings, most of
+    # a three-round question's time; on eight dev questions four readings a member instead
+    # of eight gave the same answers, and a budget of 8 lost a two-hop needle whose
+    # follow-up focused on two chunks (README, stop 52).
     focus_budget: int = 0
     focus_temperature: float = 0.8
     # A quote (<= 200 chars) and an answer (<= 80) as compact JSON: ~75 tokens of prose,
@@ -124,7 +125,7 @@ PROFILES: dict[str, Profile] = {
         chunk_tokens=512,
         focus_styles=("plain", "instructed"),
         focus_samples=3,
-        focus_budget=8,
+        focus_budget=16,
         search_styles=("free",),
         key_search_styles=("plain",),
         search_ahead=True,

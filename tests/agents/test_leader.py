@@ -306,14 +306,14 @@ def test_a_focus_round_reads_each_passage_several_ways_and_keeps_the_agreed_answ
 
 
 def test_a_focus_round_over_many_members_shares_its_readings() -> None:
-    # Four chunks name Kalomi and ground nothing: the round's eight readings are shared,
-    # one greedy reading of each passage in each style; one member alone gets all eight.
-    facts = [f"Kalomi wrote letters to {town} in the spring." for town in "ABCD"]
+    # Eight chunks name Kalomi and ground nothing: the round's 16 readings are shared,
+    # one greedy reading of each passage in each style; one member alone gets eight.
+    facts = [f"Kalomi wrote letters to {town} in the spring." for town in "ABCDEFGH"]
     many = ScriptedModel(lambda r: reply("Modules provide functions", "Paris"))
     agent(many).ask(document(*facts), "In which town was Kalomi born?")
     focus = many.batches[1]
-    assert len(focus) == 8 and {r.temperature for r in focus} == {0}
-    assert len({chunk_of(r) for r in focus}) == 4
+    assert len(focus) == 16 and {r.temperature for r in focus} == {0}
+    assert len({chunk_of(r) for r in focus}) == 8
     one = ScriptedModel(lambda r: reply("Modules provide functions", "Paris"))
     agent(one).ask(document(facts[0]), "In which town was Kalomi born?")
     assert len(one.batches[1]) == 8 and len({chunk_of(r) for r in one.batches[1]}) == 1
