@@ -111,7 +111,8 @@ def focus_readings(
     chunk: int, passage: str, question: Question, profile: Profile, members: int = 1
 ) -> list[GenerationRequest]:
     """The several readings of one focused passage: each style, greedy then sampled, as
-    many samples as the profile's `focus_budget` leaves each of the round's `members`."""
+    many samples as the profile's `focus_budget` leaves each of the round's `members`
+    (the greedy readings are never cut)."""
     styles = profile.focus_styles
     samples = profile.focus_samples
     if profile.focus_budget:

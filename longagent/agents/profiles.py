@@ -42,8 +42,9 @@ class Profile:
     # key's line, which a JSON quote copies verbatim (`repairs.record_value` then takes
     # it) and a free sentence miscopied (RULER seed 11, multikey_3 at 4K).
     key_search_styles: tuple[Style, ...]
-    # ... within `focus_budget` readings a round (0: no limit), shared by its members,
-    # greedy readings first: a name in eight chunks of a manual made 64 readings, most of
+    # ... sampled only as far as `focus_budget` readings a round allow (0: no limit),
+    # shared by its members; each member keeps its greedy reading in each style, however
+    # many there are. A name in eight chunks of a manual made 64 readings, most of
     # a three-round question's time; on eight dev questions four readings a member instead
     # of eight gave the same answers, and a budget of 8 lost a two-hop needle whose
     # follow-up focused on two chunks (README, stop 52).
