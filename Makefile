@@ -26,11 +26,13 @@ demo: setup
 	$(BIN)/longagent demo
 
 # Two worker processes, one torch thread each: the real-model tests take most of the time,
-# and a 2-core machine runs two of them at once (set TEST_WORKERS=0 for one process).
+# and a 2-core machine runs two of them at once (set TEST_WORKERS=0 for one process). A
+# worker out of tests takes the other's queued ones (worksteal), so one core does not sit
+# idle while the other works through its share of slow tests.
 TEST_WORKERS ?= 2
 
 test: setup
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .
