@@ -69,6 +69,8 @@ _OPTION = re.compile(
     r"|\b[A-Za-z][\w.-]*=\S*"  # a setting and its value: tz=UTC, Storage=persistent
     r"|\b[A-Za-z]\w*_\w+|\b[A-Z][a-z]+(?:[A-Z][a-z0-9]*)+\b"  # store_true, MaxRetentionSec
 )
+# An option's name alone: -c, --update-drift, -0 (not "=value", not a hyphen after it).
+OPTION_NAME = re.compile(r"(?<![\w-])--?[A-Za-z0-9](?:[\w-]*\w)?")
 # An answer that is a name by itself: an environment variable (LOCALDOMAIN) or any one word,
 # to be found as the term of the entry its evidence describes (`evidence.check`).
 _ONE_WORD = re.compile(r"[`\"'‘“]?([\w.=-]+)[`\"'’”]?")

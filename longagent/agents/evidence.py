@@ -167,7 +167,6 @@ def check(
     return judge(question, chunk, evidence, span)
 
 
-_OPTION_NAME = re.compile(r"(?<![\w-])--?[A-Za-z0-9](?:[\w-]*\w)?")
 _ESCAPE = re.compile(r"\\\w")  # \0, \n
 # A man page breaks a long word at the line's end: "--remote-na‐" and "me" on the next line.
 _LINE_BREAK = re.compile(r"([‐-])\s*\n\s*")
@@ -182,7 +181,7 @@ def invented_options(answer: str, chunk: str) -> list[str]:
     unbroken = _LINE_BREAK.sub("", chunk)
     return [
         name
-        for name in dict.fromkeys(_OPTION_NAME.findall(answer.replace("‐", "-")))
+        for name in dict.fromkeys(answer_types.OPTION_NAME.findall(answer.replace("‐", "-")))
         if name not in joined and name not in unbroken
     ]
 
@@ -325,7 +324,7 @@ def _numbers_unnamed(question: Question, evidence: str) -> list[str]:
     --print0 Output a null character" grounded an option for "My script checks file's exit
     code, but it is 0 ..." (blind9's file-06, wrong but found)."""
     numbers = sorted(e for e in question.entities - question.document_subject if e.isdigit())
-    held = set(words(_ESCAPE.sub(" ", _OPTION_NAME.sub(" ", evidence))))
+    held = set(words(_ESCAPE.sub(" ", answer_types.OPTION_NAME.sub(" ", evidence))))
     return [n for n in numbers if n not in held]
 
 
