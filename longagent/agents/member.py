@@ -108,13 +108,21 @@ def member_request(
 
 
 def focus_readings(
-    chunk: int, passage: str, question: Question, profile: Profile, members: int = 1
+    chunk: int,
+    passage: str,
+    question: Question,
+    profile: Profile,
+    members: int = 1,
+    *,
+    search_follows: bool = False,
 ) -> list[GenerationRequest]:
     """The several readings of one focused passage: each style, greedy then sampled, as
     many samples as the profile's `focus_budget` leaves each of the round's `members`
     (the greedy readings are never cut)."""
     styles = profile.focus_styles
     samples = profile.focus_samples
+    if search_follows and profile.focus_samples_before_search is not None:
+        samples = min(samples, profile.focus_samples_before_search)
     if profile.focus_budget:
         share = profile.focus_budget // (max(1, members) * len(styles))
         samples = max(0, min(samples, share - 1))

@@ -8,7 +8,6 @@ from __future__ import annotations
 from itertools import accumulate, pairwise
 from typing import TYPE_CHECKING
 
-from longagent import text
 from longagent.agents import conflict, extraction, member, ranking
 from longagent.agents.actions import Search
 from longagent.agents.member import MemberReply
@@ -48,7 +47,7 @@ def search(runner: Runner, action: Search) -> None:
     if reports:
         current.decision = "the sentence closest in meaning answers before any reader read"
     profile = runner.profile
-    styles = profile.key_search_styles if _names_a_record(question) else profile.search_styles
+    styles = profile.key_search_styles if question.names_a_record else profile.search_styles
     readings = [(s, 0) for s in styles]
     edges = pairwise(accumulate(action.waves, initial=0))
     waves = [w for a, b in edges if (w := passages[a:b])] if not reports else []
@@ -66,13 +65,6 @@ def search(runner: Runner, action: Search) -> None:
     hop.members = list(dict.fromkeys(hop.members + current.members))
     hop.reports = reports
     runner.settle(hop)
-
-
-def _names_a_record(question: Question) -> bool:
-    """Whether the question names a record by an identifier: a key of 8 or more characters
-    with a digit (a UUID, a hash, a long number), not a hyphenated word ("zero-length")."""
-    keys = text.record_keys(question.text)
-    return any(len(k) >= 8 and any(ch.isdigit() for ch in k) for k in keys)
 
 
 def _extracted(

@@ -38,7 +38,7 @@ class Profile:
     # JSON styles: read freely there, the synthetic suite lost two key-value needles.
     search_styles: tuple[Style, ...]
     # ... and in these when the question names a record by an identifier (a UUID, a hash,
-    # a long number: `passage_rounds._names_a_record`): its answer is the value on the
+    # a long number: `Question.names_a_record`): its answer is the value on the
     # key's line, which a JSON quote copies verbatim (`repairs.record_value` then takes
     # it) and a free sentence miscopied (RULER seed 11, multikey_3 at 4K).
     key_search_styles: tuple[Style, ...]
@@ -49,6 +49,13 @@ class Profile:
     # of eight gave the same answers, and a budget of 8 lost a two-hop needle whose
     # follow-up focused on two chunks (README, stop 52).
     focus_budget: int = 0
+    # ... and at most this many when the round is a first hop's and the search may still
+    # follow it (None: `focus_samples`); a question naming a record by its key keeps
+    # `focus_samples`, its answer being on the key's own line. On blind10 five such rounds
+    # were 18% of the split's time and grounded nothing; greedy only, blind9 and blind10
+    # gave the same 72 answers with 9% fewer tokens, the synthetic 4K slice the same 19 of
+    # 20 (README, stop 53).
+    focus_samples_before_search: int | None = None
     focus_temperature: float = 0.8
     # A quote (<= 200 chars) and an answer (<= 80) as compact JSON: ~75 tokens of prose,
     # but man-page and code text tokenizes at ~2.5 chars a token, and 10% of replies over
@@ -127,6 +134,7 @@ PROFILES: dict[str, Profile] = {
         focus_styles=("plain", "instructed"),
         focus_samples=3,
         focus_budget=16,
+        focus_samples_before_search=0,
         search_styles=("free",),
         key_search_styles=("plain",),
         search_ahead=True,

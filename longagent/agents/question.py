@@ -86,6 +86,13 @@ class Question:
         return bool(self.entities - self.document_subject)
 
     @property
+    def names_a_record(self) -> bool:
+        """Whether it names a record by an identifier: a key of 8 or more characters with a
+        digit (a UUID, a hash, a long number), not a hyphenated word ("zero-length")."""
+        keys = text.record_keys(self.text)
+        return any(len(k) >= 8 and any(ch.isdigit() for ch in k) for k in keys)
+
+    @property
     def subject(self) -> set[str]:
         """The words that name what is asked about: the bridge's on a follow-up hop, else
         the entities' words, else the content words."""

@@ -219,8 +219,18 @@ class Runner:
             list(excerpts),
             f"{len(excerpts)} members re-read the passages that name the question's subject",
         )
+        plan = self.state.plan
+        search_follows = (
+            not question.names_a_record
+            and len(self.state.hops) == 1
+            and not hop.searched
+            and plan.index is not None
+            and bool(plan.search_waves)
+        )
         requests = [
-            member.focus_readings(i, excerpt, question, self.profile, len(excerpts))
+            member.focus_readings(
+                i, excerpt, question, self.profile, len(excerpts), search_follows=search_follows
+            )
             for i, excerpt in excerpts.items()
         ]
         replies = iter(member.run_batch(self.model, [r for rs in requests for r in rs]))

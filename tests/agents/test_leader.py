@@ -3,9 +3,12 @@ by task (which chunk or passage a member reads, in which style), never by prompt
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from longagent.agents import Event, LongAgent
+from longagent.agents.profiles import PROFILES
 from longagent.chunking import Document
 from longagent.llm import GenerationRequest, ScriptedModel
 
@@ -283,6 +286,11 @@ def test_sweep_reading_is_unaffected_by_thoughts() -> None:
     assert len(model.batches[before]) == 4  # every candidate at once
 
 
+def searchless_agent(model: ScriptedModel) -> LongAgent:
+    """The small profile with no search to follow a focus round."""
+    return LongAgent(model, chunk_tokens=120, profile=replace(PROFILES["small"], search_waves=()))
+
+
 def test_a_focus_round_reads_each_passage_several_ways_and_keeps_the_agreed_answer() -> None:
     # Whole chunk: a wrong answer. Passage: the plain prompt's greedy reading grounds a
     # junk word, two sampled readings ground the fact; the instructed prompt never does.
@@ -296,7 +304,7 @@ def test_a_focus_round_reads_each_passage_several_ways_and_keeps_the_agreed_answ
         return reply(BORN_RENDA, "Renda") if request.seed in (1, 2) else reply()
 
     model = ScriptedModel(respond)
-    answer = agent(model).ask(document(BORN_RENDA), "Where was Kalomi born?")
+    answer = searchless_agent(model).ask(document(BORN_RENDA), "Where was Kalomi born?")
     assert answer.found and answer.text == "Renda"
     focus_batch = model.batches[1]
     assert len(focus_batch) == 8  # one member: 2 prompt styles x (greedy + 3 samples)
@@ -310,13 +318,33 @@ def test_a_focus_round_over_many_members_shares_its_readings() -> None:
     # one greedy reading of each passage in each style; one member alone gets eight.
     facts = [f"Kalomi wrote letters to {town} in the spring." for town in "ABCDEFGH"]
     many = ScriptedModel(lambda r: reply("Modules provide functions", "Paris"))
-    agent(many).ask(document(*facts), "In which town was Kalomi born?")
+    searchless_agent(many).ask(document(*facts), "In which town was Kalomi born?")
     focus = many.batches[1]
     assert len(focus) == 16 and {r.temperature for r in focus} == {0}
     assert len({chunk_of(r) for r in focus}) == 8
     one = ScriptedModel(lambda r: reply("Modules provide functions", "Paris"))
-    agent(one).ask(document(facts[0]), "In which town was Kalomi born?")
+    searchless_agent(one).ask(document(facts[0]), "In which town was Kalomi born?")
     assert len(one.batches[1]) == 8 and len({chunk_of(r) for r in one.batches[1]}) == 1
+
+
+def test_a_focus_round_before_a_search_leaves_the_samples_to_the_search() -> None:
+    # A first hop's focus round that grounds nothing is followed by the search: each
+    # passage is read once in each style, greedily. A question naming a record by its key
+    # (a UUID) keeps the samples: its answer is on the key's own line.
+    def junk(request: GenerationRequest) -> dict:
+        return reply("Modules provide functions", "Paris")
+
+    model = ScriptedModel(junk)
+    answer = agent(model).ask(document(BORN_RENDA), "Where was Kalomi born?")
+    assert [r.kind for r in answer.trace] == ["ask", "focus", "search"]
+    assert len(model.batches[1]) == 2 and {r.temperature for r in model.batches[1]} == {0}
+    key = "3f2a9c1e-77b0-4d2e-9a51-0c6e8b1d2f44"
+    keyed = ScriptedModel(junk)
+    answer = agent(keyed).ask(
+        document(f"The special magic value for {key} is 7131."), f"What is the value for {key}?"
+    )
+    assert [r.kind for r in answer.trace][:2] == ["ask", "focus"]
+    assert len(keyed.batches[1]) == 8
 
 
 def test_a_conflicting_pair_too_big_for_the_window_rereads_only_the_passages() -> None:
