@@ -51,10 +51,10 @@ class Profile:
     focus_budget: int = 0
     # ... and at most this many when the round is a first hop's and the search may still
     # follow it (None: `focus_samples`); a question naming a record by its key keeps
-    # `focus_samples`, its answer being on the key's own line. On blind10 five such rounds
-    # were 18% of the split's time and grounded nothing; greedy only, blind9 and blind10
-    # gave the same 72 answers with 9% fewer tokens, the synthetic 4K slice the same 19 of
-    # 20 (README, stop 53).
+    # `focus_samples`, its answer being on the key's own line (without them the synthetic
+    # 4K slice lost a key-value needle). On blind10 five such rounds were 18% of the
+    # split's time and grounded nothing; greedy only, four natural dev splits gave the same
+    # 150 answers with 2-9% fewer tokens (README, stop 53).
     focus_samples_before_search: int | None = None
     focus_temperature: float = 0.8
     # A quote (<= 200 chars) and an answer (<= 80) as compact JSON: ~75 tokens of prose,
