@@ -274,7 +274,9 @@ def test_bench_grounding_judges_perfect_replies_and_every_restated_sentence(
     """`bench grounding` (no reader): one record per question; a lookup's perfect reply
     gets a verdict (dmesg's "This is 16392 by default." grounds, read with the sentence
     before it), an absent question none; every exposed sentence is the document's own and
-    holds no gold answer."""
+    holds no gold answer, and so is every sentence whose value grounded alone, the value
+    one of its own. blind2's make-09 (absent: the GNU licence's "version 3" answers which
+    version of some other make) is exposed only by a value."""
     from longagent.apps.cli import run
 
     assert run(["bench", "grounding", "--split", "blind5", "--out-dir", str(tmp_path)]) == 0
@@ -291,6 +293,15 @@ def test_bench_grounding_judges_perfect_replies_and_every_restated_sentence(
             assert not any(
                 contains_answer(sentence, a, question.case_sensitive) for a in question.answers
             )
+        for value, sentence in record["exposed_values"]:
+            assert value in sentence and squash(sentence) in text
+            assert not any(
+                contains_answer(sentence, a, question.case_sensitive) for a in question.answers
+            )
+    assert run(["bench", "grounding", "--split", "blind2", "--out-dir", str(tmp_path)]) == 0
+    records = json.loads((tmp_path / "grounding.json").read_text())["records"]
+    (make_09,) = [r for r in records if r["id"] == "make-09"]
+    assert not make_09["exposed"] and make_09["exposed_values"]
     assert run(["bench", "grounding", "--verifier", "judged"]) == 2
 
 

@@ -10,7 +10,11 @@ no model:
   as the 135M reader often answers), from the chunks the verifier says could ground. For
   an absent question any that grounds is a wrong answer a reader could get marked found;
   for a lookup, one that holds no gold answer is. A question is "exposed" when at least
-  one does.
+  one does;
+- every **value of the kind the question asks for** (an option, a number, a path ...:
+  `answer_types.new_values`) in those sentences, answered alone and quoting its
+  sentence, as the reader answers a typed question: "exposed by a value" when one that
+  is no gold answer grounds (recorded as `exposed_values`, value and sentence).
 Prints a table per split and writes bench-results/grounding.json.
 """
 
@@ -38,6 +42,7 @@ def main(
     from rich.table import Table
 
     from longagent import text
+    from longagent.agents import answer_types
     from longagent.agents.member import ANSWER_CHARS, QUOTE_CHARS, MemberReply
     from longagent.agents.question import Question
     from longagent.agents.relevance import in_document
@@ -85,17 +90,24 @@ def main(
             verdict = judge.check(reply(q.answers[0], q.evidence[0]), home.text, asked)
             perfect, why = verdict.verdict, verdict.reason
         exposed: list[str] = []
+        exposed_values: list[tuple[str, str]] = []
         for chunk in chunks:
             if not judge.could_ground(chunk.text, asked):
                 continue
             for start, end in text.sentences(chunk.text):
                 sentence = " ".join(chunk.text[start:end].split())
+                # A sentence holding a gold answer is the answer's own (its other values
+                # are the answer's aliases: "-r, --no-builtin-rules").
                 if len(text.words(sentence)) < 2 or any(
                     contains_answer(sentence, a, q.case_sensitive) for a in q.answers
                 ):
                     continue
                 if judge.check(reply(sentence, sentence), chunk.text, asked).verdict == "grounded":
                     exposed.append(sentence)
+                for value in dict.fromkeys(answer_types.new_values(q.question, sentence)):
+                    verdict = judge.check(reply(value, sentence), chunk.text, asked).verdict
+                    if verdict == "grounded":
+                        exposed_values.append((value, sentence))
         records.append(
             {
                 "id": q.id,
@@ -104,10 +116,12 @@ def main(
                 "perfect": perfect,
                 "why": why,
                 "exposed": exposed,
+                "exposed_values": exposed_values,
             }
         )
     table = Table(title=f"{verifier} verifier on natural {split}: replies judged, no reader")
-    for column in ("split", "lookups", "perfect reply grounded", "exposed", "absent", "exposed"):
+    columns = ("split", "lookups", "perfect reply grounded", "exposed", "by a value")
+    for column in (*columns, "absent", "exposed", "by a value"):
         table.add_column(column, justify="left" if column == "split" else "right")
     for name in dict.fromkeys(r["split"] for r in records):
         rows = [r for r in records if r["split"] == name]
@@ -118,8 +132,10 @@ def main(
             str(len(lookups)),
             str(sum(r["perfect"] == "grounded" for r in lookups)),
             str(sum(bool(r["exposed"]) for r in lookups)),
+            str(sum(bool(r["exposed_values"]) for r in lookups)),
             str(len(absent)),
             str(sum(bool(r["exposed"]) for r in absent)),
+            str(sum(bool(r["exposed_values"]) for r in absent)),
         )
     Console().print(table)
     out_dir.mkdir(parents=True, exist_ok=True)
