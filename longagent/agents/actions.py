@@ -194,6 +194,14 @@ class State:
     def hop(self) -> Hop | None:
         return self.hops[-1] if self.hops else None
 
+    @property
+    def may_search(self) -> bool:
+        """Whether the search may still read ranked passages for this hop: only the first
+        hop searches, once, and only with a passage index and search waves."""
+        hop = self.hop
+        searchable = self.plan.index is not None and bool(self.plan.search_waves)
+        return searchable and len(self.hops) == 1 and hop is not None and not hop.searched
+
     def findings(self) -> list[Finding]:
         """Each hop's finding that stood, in order; a later one carries the earlier's
         citations."""

@@ -63,15 +63,13 @@ class RuleLeader:
             return Read(plan.readers, plan.wave, f"ask {len(plan.readers)} members{how}")
         plan = state.plan
         if not hop.grounded and not hop.searched:
-            searchable = plan.index is not None and bool(plan.search_waves)
-            may_search = len(state.hops) == 1 and searchable
             # Chunks chosen by a name are worth re-reading closely (the sentences naming
             # it, several ways); chunks chosen by topic words alone were guesses, and the
             # search ranks the whole document's passages by meaning instead.
-            if not hop.focused and (hop.question.named or not may_search):
+            if not hop.focused and (hop.question.named or not state.may_search):
                 why = "no reply was grounded: re-read the passages on the subject"
                 return Focus(hop.members, why)
-            if may_search:
+            if state.may_search:
                 why = "the question's words grounded nothing: read the likeliest passages"
                 return Search(plan.search_waves, why)
         if len(hop.clusters) > 1 and not hop.split:

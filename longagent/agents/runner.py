@@ -219,14 +219,7 @@ class Runner:
             list(excerpts),
             f"{len(excerpts)} members re-read the passages that name the question's subject",
         )
-        plan = self.state.plan
-        search_follows = (
-            not question.names_a_record
-            and len(self.state.hops) == 1
-            and not hop.searched
-            and plan.index is not None
-            and bool(plan.search_waves)
-        )
+        search_follows = self.state.may_search and not question.names_a_record
         requests = [
             member.focus_readings(
                 i, excerpt, question, self.profile, len(excerpts), search_follows=search_follows

@@ -105,8 +105,7 @@ def main(
                 if judge.check(reply(sentence, sentence), chunk.text, asked).verdict == "grounded":
                     exposed.append(sentence)
                 for value in dict.fromkeys(answer_types.new_values(q.question, sentence)):
-                    verdict = judge.check(reply(value, sentence), chunk.text, asked).verdict
-                    if verdict == "grounded":
+                    if judge.check(reply(value, sentence), chunk.text, asked).verdict == "grounded":
                         exposed_values.append((value, sentence))
         records.append(
             {
