@@ -49,15 +49,22 @@ def test_absent_fact_is_not_found(bundled_model) -> None:
 
 
 def test_the_focus_round_finds_a_fact_the_whole_chunk_reading_missed(bundled_model) -> None:
-    # On this sample the 135M model copies the instruction when it reads the whole chunk;
-    # the focus round's readings of the short passage find the town.
+    # On this sample the 135M model copies the instruction when it reads the whole chunk.
+    # With no search to follow, the focus round's readings of the short passage (greedy
+    # and sampled) find the town. With the search to follow, the focus round reads each
+    # passage once greedily and leaves the rest to the search, which finds it.
     sample = make_sample("single", 4096, 0.5, 0, bundled_model.count_tokens)
-    answer = LongAgent(bundled_model).ask(sample.document, sample.question)
+    searchless = replace(get_profile("small"), search_waves=())
+    answer = LongAgent(bundled_model, profile=searchless).ask(sample.document, sample.question)
     assert [r.kind for r in answer.trace][:2] == ["ask", "focus"]
     assert not any(r.verdict == "grounded" for r in answer.trace[0].reports)
     assert answer.found and sample.answers[0].lower() in answer.text.lower()
     (report,) = [r for r in answer.trace[1].reports if r.verdict == "grounded"]
     assert sample.answers[0].lower() in report.answer.lower()
+    answer = LongAgent(bundled_model).ask(sample.document, sample.question)
+    assert [r.kind for r in answer.trace] == ["ask", "focus", "search"]
+    assert answer.found and sample.answers[0].lower() in answer.text.lower()
+    assert any(r.verdict == "grounded" for r in answer.trace[2].reports)
 
 
 class Recorder:
