@@ -15,6 +15,7 @@ writer of the trace and the one place the round budget is checked.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from longagent.agents import (
@@ -84,9 +85,11 @@ class Runner:
         self.max_rounds = max_rounds
         self.on_event = on_event
         self.state = State(question, prepared.chunks, plan, rounds_left=max_rounds)
+        self.opened: float | None = None  # when the last round opened, until it is timed
 
     def run(self) -> Answer:
         while True:
+            self.close_round()
             action = self.leader.next_action(self.state)
             if not isinstance(action, Conclude) and self.state.rounds_left <= 0:
                 action = Conclude("no rounds left")
@@ -133,8 +136,16 @@ class Runner:
         )
         self.state.rounds.append(current)
         self.state.rounds_left -= 1
+        self.opened = time.perf_counter()
         self.emit("round_started", f"round {len(self.state.rounds)}: {message}", members=members)
         return current
+
+    def close_round(self) -> None:
+        """Time the last round (once): from its opening to the leader's next decision, which
+        is not counted (a model leader's call is its own)."""
+        if self.opened is not None and self.state.rounds:
+            self.state.rounds[-1].seconds = time.perf_counter() - self.opened
+        self.opened = None
 
     def record(self, reports: list[MemberReport]) -> list[MemberReport]:
         self.state.rounds[-1].reports += reports

@@ -98,6 +98,9 @@ class Round(BaseModel):
     )
     reports: list[MemberReport] = Field(default_factory=list)
     conflict_graph: ConflictGraph | None = None
+    seconds: float = Field(
+        default=0.0, description="Wall-clock seconds the round took: its reading and judging."
+    )
     recalled: list[str] = Field(
         default_factory=list,
         description="Questions answered before whose thoughts chose what this round read first.",

@@ -104,7 +104,10 @@ def _excerpt(passage: str) -> str:
 
 def _print_trace(out: Console, answer: Answer) -> None:
     for round_ in answer.trace:
-        out.print(f"[bold]round {round_.index + 1}[/] {round_.kind}: {escape(round_.instruction)}")
+        took = f" ({round_.seconds:.1f} s)" if round_.seconds else ""
+        out.print(
+            f"[bold]round {round_.index + 1}[/] {round_.kind}{took}: {escape(round_.instruction)}"
+        )
         for report in round_.reports:
             if report.verdict != "refused":
                 out.print(

@@ -3,6 +3,7 @@ by task (which chunk or passage a member reads, in which style), never by prompt
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 import pytest
@@ -32,6 +33,21 @@ def test_all_members_refuse() -> None:
     assert len(model.batches[0]) == answer.chunks  # every member read its chunk
     search = answer.trace[1]  # then the likeliest passages were read, and refused too
     assert search.passages and {r.verdict for r in search.reports} == {"refused"}
+
+
+def test_each_round_is_timed() -> None:
+    # A reader taking 50 ms a request: each round that read took at least that, and the
+    # rounds together no longer than the question.
+    def slow(request: GenerationRequest) -> dict:
+        time.sleep(0.05)
+        return reply("Modules provide functions", "Paris")
+
+    start = time.perf_counter()
+    answer = agent(ScriptedModel(slow)).ask(document(BORN_RENDA), "Where was Kalomi born?")
+    took = time.perf_counter() - start
+    read = [r for r in answer.trace if r.reports]
+    assert len(read) >= 2 and all(r.seconds >= 0.05 for r in read)
+    assert sum(r.seconds for r in answer.trace) <= took
 
 
 def test_chunks_that_cannot_ground_an_answer_are_not_read() -> None:
