@@ -7,7 +7,7 @@ writer of the trace and the one place the round budget is checked.
   each (the profile's prompt styles, greedy and sampled); the verifier judges every
   reading and each member reports the answer most of its grounded readings agree on;
 - Resolve: each pair of conflicting clusters re-reads both chunks together (the paper's
-  Eq. 4); the cluster that joint reading confirms stays;
+  Eq. 4); the cluster that joint reading confirms stays (`conflict_rounds`);
 - FollowUp: members whose chunks name a finding's new names are asked again with the
   finding fed forward (a new hop);
 - Conclude: the answer, from the finding that stands.
@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 from longagent.agents import (
     conflict,
+    conflict_rounds,
     member,
     overview_rounds,
     passage_rounds,
@@ -112,7 +113,7 @@ class Runner:
                 case Count():
                     shape_rounds.count(self, action)
                 case Resolve():
-                    self.resolve(action)
+                    conflict_rounds.resolve(self, action)
                 case FollowUp():
                     self.follow_up(action)
                 case Conclude():
@@ -245,63 +246,6 @@ class Runner:
         same = self.verifier.same_answer
         hop.reports = self.record([conflict.agreed_reading(r, same) for r in judged])
         self.settle(hop)
-
-    def resolve(self, action: Resolve) -> None:
-        """One round of pairwise communication between conflicting clusters (one batch)."""
-        hop = self.state.hop
-        assert hop is not None
-        clusters = hop.clusters
-        pairs = [(clusters[a], clusters[b]) for a, b in action.pairs]
-        paired = {i for pair in action.pairs for i in pair}
-        leftover = [c for i, c in enumerate(clusters) if i not in paired]
-        members = [m for a, b in pairs for m in (a.representative.member, b.representative.member)]
-        self.open_round("resolve", members, f"resolving {len(pairs)} conflict(s)")
-        requests = []
-        for a, b in pairs:
-            chunks = a.representative.member, b.representative.member
-            passages = self.pair_texts(*chunks, hop.question)
-            requests.append(
-                member.pair_request(
-                    chunks, passages, hop.question, (a.answer, b.answer), self.profile
-                )
-            )
-        replies = member.run_batch(self.model, requests)
-        survivors: list[conflict.Cluster] = []
-        same = self.verifier.same_answer
-        for (a, b), reply in zip(pairs, replies, strict=True):
-            first, second = a.representative.member, b.representative.member
-            both = self.chunks[first].text + "\n\n" + self.chunks[second].text
-            report = self.judge(first, reply, hop.question, text=both)
-            self.state.rounds[-1].reports.append(report)
-            keeps_a = report.verdict == "grounded" and same(report.answer, a.answer)
-            keeps_b = report.verdict == "grounded" and same(report.answer, b.answer)
-            if keeps_a != keeps_b:
-                winner, loser = (a, b) if keeps_a else (b, a)
-                survivors.append(winner)
-                self.emit(
-                    "conflict_resolved",
-                    f"{winner.answer!r} stands over {loser.answer!r}",
-                    kept=winner.answer,
-                    removed=loser.answer,
-                )
-            else:
-                survivors.extend([a, b])
-                hop.split = True
-        self.state.rounds[-1].decision = (
-            "a conflict could not be settled" if hop.split else "resolved"
-        )
-        hop.clusters = survivors + leftover
-
-    def pair_texts(self, a: int, b: int, question: Question) -> tuple[str, str]:
-        """The two chunks a conflicting pair re-reads, or, when both would not fit the
-        window together (chunks beyond half the window), the passages of each about the
-        question's subject."""
-        first, second = self.chunks[a].text, self.chunks[b].text
-        room = self.profile.reply_tokens + self.profile.prompt_room
-        if self.model.count_tokens(first + second) + room <= self.model.context_window:
-            return first, second
-        focused = self.verifier.focus(first, question), self.verifier.focus(second, question)
-        return focused[0] or first, focused[1] or second
 
     def judge(
         self,

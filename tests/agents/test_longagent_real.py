@@ -65,6 +65,7 @@ def test_the_focus_round_finds_a_fact_the_whole_chunk_reading_missed(bundled_mod
     assert [r.kind for r in answer.trace] == ["ask", "focus", "search"]
     assert answer.found and sample.answers[0].lower() in answer.text.lower()
     assert any(r.verdict == "grounded" for r in answer.trace[2].reports)
+    assert all(r.seconds > 0 for r in answer.trace)  # each round's reading, timed
 
 
 class Recorder:
