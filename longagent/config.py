@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -36,6 +37,11 @@ class Settings(BaseSettings):
     default_model: str = Field(default="smollm2-135m", description="Spec used by load_model().")
     threads: int = Field(
         default_factory=_default_threads, ge=1, description="CPU threads for torch."
+    )
+    dtype: Literal["auto", "float32", "bfloat16"] = Field(
+        default="auto",
+        description="Weights and KV states of the embedded model: auto is bfloat16 where the "
+        "CPU multiplies it natively (AVX512-BF16 or AMX), else float32.",
     )
     openai_base_url: str = Field(
         default="http://127.0.0.1:8000/v1", description="Server for `openai:` specs without a URL."
