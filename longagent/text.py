@@ -132,16 +132,27 @@ def quoted(text: str) -> list[str]:
 
 
 def names_and_numbers(text: str) -> set[str]:
-    """Words with a digit, and capitalised words that do not start the text: the names
-    and numbers a statement commits to."""
-    raw = WORD.findall(text)
+    """Words with a digit, and capitalised words that do not start a sentence: the names
+    and numbers a statement commits to ("... my change? Since which glibc version?" names
+    glibc, not "since")."""
     return {
         _base(w)
-        for i, w in enumerate(raw)
-        if _base(w)
+        for m in WORD.finditer(text)
+        if _base(w := m.group())
         and _base(w) not in STOPWORDS
-        and (any(ch.isdigit() for ch in w) or (i > 0 and w[0].isupper()))
+        and (any(ch.isdigit() for ch in w) or (w[0].isupper() and not _starts(text, m.start())))
     }
+
+
+# What ends the sentence before a word: "?" or "!", or "." after a lowercase word of three
+# letters or more ("... in my script. If"), which "Mr.", "e.g." and "etc." are not.
+_SENTENCE_END = re.compile(r"(?:[?!]|(?<![\w-])(?!etc\.)[a-z]{3,}\.)[\s\"'(]*\Z")
+
+
+def _starts(text: str, at: int) -> bool:
+    """Whether the word at `at` starts `text` or one of its sentences."""
+    before = text[max(0, at - 40) : at]
+    return not text[:at].strip(" \t\n\"'(") or bool(_SENTENCE_END.search(before))
 
 
 _NUMBER = re.compile(r"(?<![\d.,])\d+(?:[.,]\d+)*")

@@ -18,6 +18,21 @@ def test_a_possessive_names_its_owner() -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("question", "names"),
+    [
+        ("Does nscd see my change? Since which version of Python?", {"python"}),
+        ("I take the lock in my script. If I open the file, what happens?", set()),
+        ("What did Mr. Smith buy, e.g. Apples or pears?", {"mr", "smith", "apples"}),
+        ("Where did Ann go? And when did Ann come back?", {"ann"}),
+    ],
+)
+def test_a_capitalised_word_that_starts_a_sentence_is_no_name(
+    question: str, names: set[str]
+) -> None:
+    assert Question.parse(question).entities == names
+
+
 def test_a_possessive_question_reads_the_chunk_that_names_the_person() -> None:
     filler = "Modules provide functions and classes for many ordinary tasks in programs. " * 6
     fact = "The front door of the house of Oskar Lindqvist was painted green."
