@@ -29,7 +29,7 @@ import typer
 
 def main(
     split: str = typer.Option(
-        "dev", help="natural split: 'dev', 'test', 'blind' to 'blind12', or 'all'."
+        "dev", help="natural split: 'dev', 'test', 'blind' to 'blind13', or 'all'."
     ),
     verifier: str = typer.Option(
         "lexical", help="Verifier: 'lexical' or 'semantic' (MiniLM reads every sentence)."

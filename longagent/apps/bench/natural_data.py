@@ -2,7 +2,7 @@
 
 Documents are free-software manuals shipped by Debian (man pages as text and PDF, Python's
 HOWTO and Debian Policy as HTML); see data/natural/SOURCES.md. Each question has a fixed
-`split`: `dev` for tuning, `test` for reporting only, and `blind` to `blind12`, over five
+`split`: `dev` for tuning, `test` for reporting only, and `blind` to `blind13`, over five
 documents and four more each, with questions written by people who had not seen the code,
 for a final report after `test` had been looked at. Lookups carry the evidence sentence(s)
 as they stand in the document; absent questions carry the words whose absence makes the
@@ -37,12 +37,13 @@ Split = Literal[
     "blind10",
     "blind11",
     "blind12",
+    "blind13",
 ]
 # dev and test (questions.json) share six documents; blind (blind.json) has five others and
 # blind2 (blind2.json, stop 45), blind3 (stop 46), blind4 (stop 47), blind5 (stop 48) and
 # blind6 (stop 49), blind7 and blind8 (stop 50), blind9 (stop 51), blind10 (stop 52),
-# blind11 (stop 53) and blind12 (stop 54) four more each, their questions written by helpers
-# who never saw the code, for a stop's final report only.
+# blind11 (stop 53), blind12 and blind13 (stop 54) four more each, their questions written
+# by helpers who never saw the code, for a stop's final report only.
 FILES = {
     "dev": "questions.json",
     "test": "questions.json",
@@ -58,6 +59,7 @@ FILES = {
     "blind10": "blind10.json",
     "blind11": "blind11.json",
     "blind12": "blind12.json",
+    "blind13": "blind13.json",
 }
 
 

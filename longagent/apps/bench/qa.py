@@ -241,7 +241,7 @@ def main(
     split: str = typer.Option(
         "dev",
         help="natural/person: 'dev' (tune on it), 'test' (report only) or 'all'; natural "
-        "also 'blind' to 'blind12' (other documents, questions by people who never "
+        "also 'blind' to 'blind13' (other documents, questions by people who never "
         "saw the code).",
     ),
     limit: int = typer.Option(

@@ -21,7 +21,7 @@ DEPTHS = (4, 12, 30)  # the first search wave, both waves (profile search_waves)
 
 def main(
     split: str = typer.Option(
-        "dev", help="natural split: 'dev', 'test', 'blind' to 'blind12', or 'all'."
+        "dev", help="natural split: 'dev', 'test', 'blind' to 'blind13', or 'all'."
     ),
     chunk_tokens: int = typer.Option(512, min=32, help="Member chunk size in tokens."),
     out_dir: Path = typer.Option(Path("bench-results"), help="Where ranking.json goes."),
