@@ -26,6 +26,17 @@ def bundled_model():
     return load_model()
 
 
+@pytest.fixture(scope="session")
+def float32_model():
+    """The bundled model in float32, whose greedy rows do not depend on the batch they are
+    in: in bfloat16 (the default on CPUs that multiply it natively) a row's rounding can
+    differ with the batch's shape. Tests that compare readings batched two ways use it."""
+    from longagent.config import Settings
+    from longagent.llm import load_model
+
+    return load_model(settings=Settings(dtype="float32"))
+
+
 def _pdf_string(line: str) -> str:
     return line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 

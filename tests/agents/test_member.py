@@ -135,22 +135,16 @@ RETRIES = (
 
 
 @pytest.mark.slow
-def test_the_bundled_reader_answers_freely_where_its_json_replies_ground_nothing(
-    bundled_model,
-) -> None:
+def test_the_bundled_reader_answers_freely_and_the_answer_grounds(bundled_model) -> None:
+    # Read freely (the search's style), the reader answers in its own words and the
+    # checker finds the passage's sentence that holds the answer. (Held to JSON, the same
+    # reader grounded nothing here in float32, the measurement behind the search's free
+    # style; in bfloat16 its JSON replies may ground too, so that is not asserted.)
     from longagent.agents.evidence import LexicalVerifier
 
     question, small = Question.parse("What is the default number of retries?"), get_profile("small")
-    styles = ("free", "plain", "instructed")
-    requests = [member_request(0, RETRIES, question, small, style=s) for s in styles]
-    free, *held = run_batch(bundled_model, requests)
-    verifier = LexicalVerifier()
+    (free,) = run_batch(bundled_model, [member_request(0, RETRIES, question, small, style="free")])
     assert isinstance(free, MemberReply) and "20" in free.answer
-    check = verifier.check(free, RETRIES, question)
+    check = LexicalVerifier().check(free, RETRIES, question)
     assert check.verdict == "grounded" and check.span is not None
     assert "retry 20 times" in RETRIES[check.span[0] : check.span[1]]
-    # Held to JSON, the same reader grounds nothing here: why the search reads freely.
-    for reply in held:
-        assert not isinstance(reply, MemberReply) or (
-            verifier.check(reply, RETRIES, question).verdict != "grounded"
-        )

@@ -35,17 +35,6 @@ def test_passkey_in_a_1k_token_prompt(bundled_model) -> None:
     assert "68302" in result.text
 
 
-@pytest.fixture(scope="module")
-def float32_model():
-    """The bundled model in float32, whose greedy rows do not depend on the batch they are
-    in: in bfloat16 (the default on CPUs with native bfloat16) a row's rounding can differ
-    with the batch's shape, so batching is checked where only its logic can differ."""
-    from longagent.config import Settings
-    from longagent.llm import load_model
-
-    return load_model(settings=Settings(dtype="float32"))
-
-
 def test_the_dtype_setting_chooses_the_weights(float32_model) -> None:
     from longagent.config import Settings
     from longagent.llm import load_model
