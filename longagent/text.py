@@ -144,15 +144,16 @@ def names_and_numbers(text: str) -> set[str]:
     }
 
 
-# What ends the sentence before a word: "?" or "!", or "." after a lowercase word of three
-# letters or more ("... in my script. If"), which "Mr.", "e.g." and "etc." are not.
-_SENTENCE_END = re.compile(r"(?:[?!]|(?<![\w-])(?!etc\.)[a-z]{3,}\.)[\s\"'(]*\Z")
+# What stands before a word that starts a sentence: the text's start, or "?" or "!", or "."
+# after a lowercase word of three letters or more ("... in my script. If"), which "Mr.",
+# "e.g." and "etc." are not; then only spaces, quotes or a bracket.
+_SENTENCE_START = re.compile(r"(?:\A|[?!]|(?<![\w-])(?!etc\.)[a-z]{3,}\.)[\s\"'(]*\Z")
 
 
 def _starts(text: str, at: int) -> bool:
-    """Whether the word at `at` starts `text` or one of its sentences."""
-    before = text[max(0, at - 40) : at]
-    return not text[:at].strip(" \t\n\"'(") or bool(_SENTENCE_END.search(before))
+    """Whether the word at `at` starts `text` or one of its sentences (looking back at most
+    40 characters: the text is not copied)."""
+    return bool(_SENTENCE_START.search(text, max(0, at - 40), at))
 
 
 _NUMBER = re.compile(r"(?<![\d.,])\d+(?:[.,]\d+)*")

@@ -80,7 +80,6 @@ class TransformersModel:
             raise ModelLoadError(f"Could not load a model from {path}: {exc}") from exc
         self.name = name or path.stem
         self.source = source
-        self.dtype = dtype
         self.context_window: int = extend_to or self.hf_model.config.max_position_embeddings
         self.extension = None
         if extend_to is not None:
