@@ -59,8 +59,11 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    # Module scope, not session: playwright's sync API keeps an event loop running in the
+    # thread while it is open, and a later test's `asyncio.run` in the same worker (the
+    # model server's) then fails; closed after each browser module, it leaks no loop.
     if not os.path.exists(h.CHROMIUM):
         pytest.skip(f"no Chromium at {h.CHROMIUM}: install Debian's chromium (see .ci/run)")
     from playwright.sync_api import sync_playwright
